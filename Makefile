@@ -1,0 +1,106 @@
+# pcapkit - one non-recursive Makefile.
+#
+#   make            build the tools into build/
+#   make check      set up packages, build, run every test
+#   make demo       set up packages, build, run the whole pipeline locally
+#   make bench      compare speed with the reference tools (ratios)
+#   make asan       rebuild with ASan+UBSan into build-asan/ and run the tests
+#   make install    PREFIX=/usr/local DESTDIR=
+#
+# WERROR=1 turns warnings into errors (CI sets it).
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+BUILD   ?= build
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+LDFLAGS ?=
+
+PKGS      = libpcap libzstd zlib
+# Deferred (=): evaluated when a recipe runs, after the set-up step.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs libzstd zlib 2>/dev/null || echo -lzstd -lz)
+PCAP_LIBS  = $(shell pkg-config --libs libpcap 2>/dev/null || echo -lpcap)
+CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
+
+WARN = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+       -Wno-unused-parameter
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+ALL_CFLAGS = $(WARN) -D_GNU_SOURCE -Ilibmerge -Itools $(PKG_CFLAGS) $(CFLAGS)
+
+LIBMERGE_SRC = libmerge/src.c libmerge/reader.c libmerge/writer.c \
+               libmerge/merge.c libmerge/dedup.c
+LIBMERGE_OBJ = $(LIBMERGE_SRC:%.c=$(BUILD)/%.o)
+COMMON_OBJ   = $(BUILD)/tools/common.o
+
+TOOLS      = pcap-merge
+TOOL_BINS  = $(TOOLS:%=$(BUILD)/%)
+TEST_BINS  = $(BUILD)/tests/gencap $(BUILD)/tests/pktdump \
+             $(BUILD)/tests/unit/test_merge
+
+.PHONY: all tools tests check check-run demo bench asan install uninstall \
+        clean setup
+.SUFFIXES:
+
+all: tools
+tools: $(TOOL_BINS)
+tests: $(TEST_BINS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/libmerge.a: $(LIBMERGE_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/pcap-merge: $(BUILD)/tools/pcap-merge.o $(COMMON_OBJ) $(BUILD)/libmerge.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/gencap: $(BUILD)/tests/gencap.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
+
+$(BUILD)/tests/pktdump: $(BUILD)/tests/pktdump.o $(BUILD)/libmerge.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/unit/test_merge: $(BUILD)/tests/unit/test_merge.o $(BUILD)/libmerge.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PCAP_LIBS) $(PKG_LIBS) $(CHECK_LIBS)
+
+setup:
+	@sh tests/setup.sh
+
+check: setup
+	@$(MAKE) --no-print-directory check-run
+
+check-run: tools tests
+	$(BUILD)/tests/unit/test_merge
+	BUILD=$(BUILD) sh tests/e2e/run.sh
+
+demo: setup
+	@$(MAKE) --no-print-directory tools tests
+	BUILD=$(BUILD) sh tests/demo.sh
+
+bench: setup
+	@$(MAKE) --no-print-directory tools tests
+	BUILD=$(BUILD) sh tests/bench.sh
+
+SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan \
+	    CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" check-run
+
+install: tools
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 $(TOOL_BINS) $(DESTDIR)$(BINDIR)
+	install -m 644 $(TOOLS:%=man/%.1) $(DESTDIR)$(MANDIR)/man1
+
+uninstall:
+	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) $(TOOLS:%=$(DESTDIR)$(MANDIR)/man1/%.1)
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

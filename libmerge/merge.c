@@ -1,0 +1,673 @@
+/*
+ * merge.c - k-way merge of captures by timestamp.
+ *
+ * A binary min-heap keyed by (timestamp, source position) gives O(log k)
+ * per packet and a deterministic order: equal timestamps come out in input
+ * order, and each input in its own file order, even when an input is not
+ * sorted (it is merged as it is).
+ *
+ * With more inputs than may be open at once, contiguous runs of inputs are
+ * merged first into unlinked temporary files (pcapng, nanosecond), which are
+ * then merged with what is left.  Merging contiguous runs with the same
+ * tie-break rule gives exactly the single-pass order.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "merge_int.h"
+
+#define NO_INPUT ((size_t)-1)
+
+struct minput {
+	char *path;
+	int fd;			/* an open descriptor handed to us, or -1 */
+	pm_reader *kept;	/* opened while probing, not reopenable */
+	int failed;
+	struct pm_input_info info;
+};
+
+struct source {
+	pm_reader *r;
+	size_t input;		/* index in inputs, or NO_INPUT for a temp */
+	int tmpfd;		/* a temp to open, or -1 */
+	struct pm_packet pkt;
+};
+
+struct hent {
+	int64_t ts;
+	size_t s;
+};
+
+struct pass {
+	struct source *src;
+	size_t n;
+	size_t prime;		/* sources before this one are in the heap */
+	size_t cur;		/* concatenation: the source being read */
+	struct hent *heap;
+	size_t hn;
+	int top_stale;		/* the top's packet was handed out */
+	int final;
+	int tmpfd;		/* output of a temp pass */
+	pm_writer *out;
+	size_t bufsize;
+};
+
+struct pm_merge {
+	struct pm_merge_opts o;
+	struct minput *in;
+	size_t nin, capin;
+	int planned;
+	size_t probe;		/* concatenation: inputs probed so far */
+	size_t next_input;	/* first input not yet given to a pass */
+	int *temps;		/* finished temp files, in input order */
+	size_t ntemps, captemps;
+	struct pass *cur;
+	int finished;
+	unsigned passes;
+	int broken;
+	size_t failed;
+	struct pm_damage dmg;
+	uint64_t closed_bytes_in;
+	char errbuf[PM_ERRBUF_SIZE];
+};
+
+/* ---- heap -------------------------------------------------------------- */
+
+static inline int
+hless(const struct hent *a, const struct hent *b)
+{
+	return a->ts < b->ts || (a->ts == b->ts && a->s < b->s);
+}
+
+static void
+sift_down(struct hent *h, size_t n, size_t i)
+{
+	struct hent x = h[i];
+	size_t c;
+
+	while ((c = 2 * i + 1) < n) {
+		if (c + 1 < n && hless(&h[c + 1], &h[c]))
+			c++;
+		if (!hless(&h[c], &x))
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	h[i] = x;
+}
+
+static void
+heap_push(struct pass *p, int64_t ts, size_t s)
+{
+	size_t i = p->hn++, parent;
+	struct hent x = { ts, s };
+
+	while (i > 0) {
+		parent = (i - 1) / 2;
+		if (!hless(&x, &p->heap[parent]))
+			break;
+		p->heap[i] = p->heap[parent];
+		i = parent;
+	}
+	p->heap[i] = x;
+}
+
+static void
+heap_pop(struct pass *p)
+{
+	if (--p->hn > 0) {
+		p->heap[0] = p->heap[p->hn];
+		sift_down(p->heap, p->hn, 0);
+	}
+}
+
+/* ---- inputs ------------------------------------------------------------ */
+
+pm_merge *
+pm_merge_new(const struct pm_merge_opts *o, char *errbuf)
+{
+	pm_merge *m;
+
+	if ((m = calloc(1, sizeof(*m))) == NULL) {
+		pm_seterr(errbuf, PM_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	if (o != NULL)
+		m->o = *o;
+	if (m->o.max_open != 0 && m->o.max_open < 4)
+		m->o.max_open = 4;
+	if (m->o.buffer_budget == 0)
+		m->o.buffer_budget = 64u << 20;
+	return m;
+}
+
+int
+pm_merge_add(pm_merge *m, const char *path, int fd)
+{
+	struct minput *n;
+
+	if (m->planned)
+		return pm_seterr(m->errbuf, PM_ERR_INVAL,
+		    "inputs must be added before the merge starts");
+	if (m->nin == m->capin) {
+		m->capin = m->capin ? m->capin * 2 : 16;
+		if ((n = realloc(m->in, m->capin * sizeof(*n))) == NULL)
+			return pm_seterr(m->errbuf, PM_ERR_NOMEM,
+			    "out of memory");
+		m->in = n;
+	}
+	n = &m->in[m->nin];
+	memset(n, 0, sizeof(*n));
+	if ((n->path = strdup(path)) == NULL)
+		return pm_seterr(m->errbuf, PM_ERR_NOMEM, "out of memory");
+	n->fd = fd;
+	n->info.name = n->path;
+	m->nin++;
+	return 0;
+}
+
+static void
+note_reader(struct minput *in, pm_reader *r)
+{
+	const uint32_t *lt;
+	size_t nlt = pm_reader_linktypes(r, &lt);
+
+	in->info.opened = 1;
+	in->info.format = pm_reader_format(r);
+	in->info.compression = pm_reader_compression(r);
+	in->info.nano = pm_reader_nano(r);
+	in->info.snaplen = pm_reader_snaplen(r);
+	if (nlt > 0)
+		in->info.linktype = lt[0];
+	in->info.mixed_linktypes = nlt > 1;
+	in->info.stats = *pm_reader_stats(r);
+}
+
+static size_t
+bufsize_for(const pm_merge *m, size_t nopen)
+{
+	size_t b = m->o.buffer_budget / (nopen ? nopen : 1);
+
+	if (b < 8192)
+		b = 8192;
+	if (b > (1u << 20))
+		b = 1u << 20;
+	return b & ~(size_t)4095;
+}
+
+/* Open input i; on failure mark it failed and return PM_ERR_INPUT. */
+static pm_reader *
+open_input(pm_merge *m, size_t i, size_t bufsize, int *rc)
+{
+	struct minput *in = &m->in[i];
+	pm_reader *r;
+	int err;
+
+	if (in->kept != NULL) {
+		r = in->kept;
+		in->kept = NULL;
+		return r;
+	}
+	if (in->fd >= 0) {
+		r = pm_reader_open_fd(in->fd, in->path, bufsize, &err,
+		    m->errbuf);
+		in->fd = -1;
+	} else {
+		r = pm_reader_open(in->path, bufsize, &err, m->errbuf);
+	}
+	if (r == NULL) {
+		in->failed = 1;
+		in->info.done = 1;
+		m->failed = i;
+		*rc = err == PM_ERR_NOMEM ? PM_ERR_NOMEM : PM_ERR_INPUT;
+		return NULL;
+	}
+	note_reader(in, r);
+	return r;
+}
+
+static void
+close_source(pm_merge *m, struct source *s, int done)
+{
+	if (s->r == NULL)
+		return;
+	if (s->input != NO_INPUT) {
+		struct minput *in = &m->in[s->input];
+		note_reader(in, s->r);
+		in->info.done = done;
+		m->closed_bytes_in += pm_reader_bytes_in(s->r);
+	}
+	pm_reader_close(s->r);
+	s->r = NULL;
+}
+
+/*
+ * Read the next packet of source s into s->pkt.  Returns 1, 0 (source
+ * closed), PM_ERR_DAMAGED/TRUNCATED (the source goes on), PM_ERR_INPUT (the
+ * source failed and is closed) or a fatal error.
+ */
+static int
+read_source(pm_merge *m, struct source *s)
+{
+	int rc = pm_reader_next(s->r, &s->pkt);
+
+	if (rc >= 0) {
+		if (rc == 0)
+			close_source(m, s, 1);
+		return rc;
+	}
+	snprintf(m->errbuf, sizeof(m->errbuf), "%s", pm_reader_geterr(s->r));
+	if (s->input == NO_INPUT) {
+		/* Our own temporary file: nothing the user can act on. */
+		close_source(m, s, 0);
+		m->broken = PM_ERR_IO;
+		return pm_seterr(m->errbuf, PM_ERR_IO,
+		    "reading back a temporary file: %s",
+		    pm_reader_geterr(s->r));
+	}
+	m->failed = s->input;
+	if (rc == PM_ERR_DAMAGED || rc == PM_ERR_TRUNCATED) {
+		m->dmg = *pm_reader_damage(s->r);
+		return rc;
+	}
+	m->in[s->input].failed = 1;
+	close_source(m, s, 0);
+	return rc == PM_ERR_NOMEM ? rc : PM_ERR_INPUT;
+}
+
+static int
+open_source(pm_merge *m, struct pass *p, struct source *s)
+{
+	int rc = 0, err;
+
+	if (s->input != NO_INPUT) {
+		s->r = open_input(m, s->input, p->bufsize, &rc);
+		return s->r == NULL ? rc : 0;
+	}
+	s->r = pm_reader_open_fd(s->tmpfd, "(temporary file)", p->bufsize,
+	    &err, m->errbuf);
+	s->tmpfd = -1;
+	if (s->r == NULL) {
+		m->broken = PM_ERR_IO;
+		return PM_ERR_IO;
+	}
+	return 0;
+}
+
+/* ---- passes ------------------------------------------------------------ */
+
+static void
+free_pass(pm_merge *m, struct pass *p)
+{
+	size_t i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < p->n; i++) {
+		close_source(m, &p->src[i], 0);
+		if (p->src[i].tmpfd >= 0)
+			close(p->src[i].tmpfd);
+	}
+	pm_writer_close(p->out);
+	if (p->tmpfd >= 0)
+		close(p->tmpfd);
+	free(p->src);
+	free(p->heap);
+	free(p);
+}
+
+static int
+make_temp(pm_merge *m)
+{
+	const char *dir = m->o.tmpdir != NULL ? m->o.tmpdir : "/tmp";
+	char path[4096];
+	int fd;
+
+#ifdef O_TMPFILE
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		return fd;
+#endif
+	if (snprintf(path, sizeof(path), "%s/pcapkit-merge.XXXXXX", dir) >=
+	    (int)sizeof(path))
+		return pm_seterr(m->errbuf, PM_ERR_IO,
+		    "temporary directory name too long");
+	if ((fd = mkstemp(path)) < 0)
+		return pm_seterr(m->errbuf, PM_ERR_IO,
+		    "cannot create a temporary file in %s: %s", dir,
+		    strerror(errno));
+	unlink(path);	/* nothing is left behind, whatever happens next */
+	return fd;
+}
+
+/*
+ * A pass over ntemp temp files (taken from the front of m->temps) followed
+ * by ninput inputs from m->next_input.  Output to a new temp unless final.
+ */
+static int
+start_pass(pm_merge *m, size_t ntemp, size_t ninput, int final)
+{
+	struct pass *p;
+	size_t i, n = ntemp + ninput;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    (p->src = calloc(n ? n : 1, sizeof(*p->src))) == NULL ||
+	    (p->heap = calloc(n ? n : 1, sizeof(*p->heap))) == NULL) {
+		if (p)
+			free(p->src);
+		free(p);
+		return m->broken = pm_seterr(m->errbuf, PM_ERR_NOMEM,
+		    "out of memory");
+	}
+	p->n = n;
+	p->final = final;
+	p->tmpfd = -1;
+	p->bufsize = bufsize_for(m, m->o.concatenate ? 1 : n);
+	for (i = 0; i < ntemp; i++) {
+		p->src[i].input = NO_INPUT;
+		p->src[i].tmpfd = m->temps[i];
+	}
+	memmove(m->temps, m->temps + ntemp, (m->ntemps - ntemp) *
+	    sizeof(*m->temps));
+	m->ntemps -= ntemp;
+	for (i = 0; i < ninput; i++) {
+		p->src[ntemp + i].input = m->next_input + i;
+		p->src[ntemp + i].tmpfd = -1;
+	}
+	m->next_input += ninput;
+	m->cur = p;
+	if (!final) {
+		struct pm_writer_opts wo = {
+			.format = PM_FMT_PCAPNG, .compression = PM_COMP_NONE,
+			.nano = 1, .snaplen = 0, .linktype = 0, .appname = NULL
+		};
+		int err;
+
+		if ((p->tmpfd = make_temp(m)) < 0)
+			return m->broken = p->tmpfd;
+		if ((p->out = pm_writer_open(p->tmpfd, &wo, &err,
+		    m->errbuf)) == NULL)
+			return m->broken = err;
+	}
+	m->passes++;
+	return 0;
+}
+
+static int
+end_temp_pass(pm_merge *m)
+{
+	struct pass *p = m->cur;
+	int *n;
+	int rc;
+
+	if ((rc = pm_writer_finish(p->out)) < 0) {
+		pm_seterr(m->errbuf, rc, "writing a temporary file: %s",
+		    pm_writer_geterr(p->out));
+		return m->broken = rc;
+	}
+	if (lseek(p->tmpfd, 0, SEEK_SET) != 0)
+		return m->broken = pm_seterr(m->errbuf, PM_ERR_IO,
+		    "rewinding a temporary file: %s", strerror(errno));
+	/* The new temp stands for inputs before all remaining ones. */
+	if (m->ntemps + 1 > m->captemps) {
+		m->captemps = m->captemps ? m->captemps * 2 : 16;
+		if ((n = realloc(m->temps, m->captemps * sizeof(*n))) == NULL)
+			return m->broken = pm_seterr(m->errbuf, PM_ERR_NOMEM,
+			    "out of memory");
+		m->temps = n;
+	}
+	memmove(m->temps + 1, m->temps, m->ntemps * sizeof(*m->temps));
+	m->temps[0] = p->tmpfd;
+	m->ntemps++;
+	p->tmpfd = -1;
+	free_pass(m, p);
+	m->cur = NULL;
+	return 0;
+}
+
+/*
+ * Choose the next pass.  Temps always stand for inputs before the ones not
+ * yet merged, so every pass merges a contiguous run.
+ */
+static int
+plan(pm_merge *m)
+{
+	size_t b = m->o.max_open ? m->o.max_open : (size_t)-1;
+	size_t rest = m->nin - m->next_input;
+
+	if (m->o.concatenate)
+		return start_pass(m, 0, rest, 1);
+	if (rest + m->ntemps <= b)
+		return start_pass(m, m->ntemps, rest, 1);
+	if (m->ntemps >= b / 2)
+		return start_pass(m, m->ntemps, 0, 0);
+	return start_pass(m, 0, b - m->ntemps < rest ? b - m->ntemps : rest,
+	    0);
+}
+
+/*
+ * Concatenation needs every input's header before the first packet: open
+ * each once to learn it.  Files are reopened in their turn; a descriptor
+ * (stdin) cannot be, so its reader is kept.
+ */
+static int
+probe(pm_merge *m)
+{
+	pm_reader *r;
+	int rc = 0, was_fd;
+
+	while (m->probe < m->nin) {
+		size_t i = m->probe++;
+
+		was_fd = m->in[i].fd >= 0;
+		if ((r = open_input(m, i, 65536, &rc)) == NULL)
+			return rc;
+		if (was_fd)
+			m->in[i].kept = r;
+		else
+			pm_reader_close(r);
+	}
+	return 0;
+}
+
+static int
+pass_merge_next(pm_merge *m, struct pass *p, struct pm_packet *pkt)
+{
+	struct source *s;
+	int rc;
+
+	while (p->prime < p->n) {
+		s = &p->src[p->prime];
+		if (s->r == NULL && (s->input == NO_INPUT ||
+		    !m->in[s->input].failed)) {
+			if ((rc = open_source(m, p, s)) < 0) {
+				p->prime++;
+				return rc;
+			}
+		}
+		if (s->r == NULL) {
+			p->prime++;
+			continue;
+		}
+		rc = read_source(m, s);
+		if (rc == PM_ERR_DAMAGED || rc == PM_ERR_TRUNCATED)
+			return rc;	/* retried on the next call */
+		p->prime++;
+		if (rc == 1)
+			heap_push(p, s->pkt.ts, p->prime - 1);
+		else if (rc < 0)
+			return rc;
+	}
+	if (p->top_stale) {
+		s = &p->src[p->heap[0].s];
+		rc = read_source(m, s);
+		if (rc == PM_ERR_DAMAGED || rc == PM_ERR_TRUNCATED)
+			return rc;
+		p->top_stale = 0;
+		if (rc == 1) {
+			p->heap[0].ts = s->pkt.ts;
+			sift_down(p->heap, p->hn, 0);
+		} else {
+			heap_pop(p);
+			if (rc < 0)
+				return rc;
+		}
+	}
+	if (p->hn == 0)
+		return 0;
+	*pkt = p->src[p->heap[0].s].pkt;
+	p->top_stale = 1;
+	return 1;
+}
+
+static int
+pass_concat_next(pm_merge *m, struct pass *p, struct pm_packet *pkt)
+{
+	struct source *s;
+	int rc;
+
+	while (p->cur < p->n) {
+		s = &p->src[p->cur];
+		if (s->r == NULL) {
+			if (m->in[s->input].failed) {
+				p->cur++;
+				continue;
+			}
+			if ((rc = open_source(m, p, s)) < 0) {
+				p->cur++;
+				return rc;
+			}
+		}
+		rc = read_source(m, s);
+		if (rc == 1) {
+			*pkt = s->pkt;
+			return 1;
+		}
+		if (rc == PM_ERR_DAMAGED || rc == PM_ERR_TRUNCATED)
+			return rc;
+		p->cur++;
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int
+pm_merge_next(pm_merge *m, struct pm_packet *pkt)
+{
+	int rc;
+
+	if (m->broken)
+		return m->broken;
+	for (;;) {
+		if (m->finished)
+			return 0;
+		if (!m->planned && m->o.concatenate) {
+			if ((rc = probe(m)) < 0)
+				return rc;
+		}
+		m->planned = 1;
+		if (m->cur == NULL && (rc = plan(m)) < 0)
+			return rc;
+		rc = m->o.concatenate ? pass_concat_next(m, m->cur, pkt) :
+		    pass_merge_next(m, m->cur, pkt);
+		if (rc == 1) {
+			if (m->cur->final)
+				return 1;
+			if ((rc = pm_writer_write(m->cur->out, pkt)) < 0) {
+				pm_seterr(m->errbuf, rc,
+				    "writing a temporary file: %s",
+				    pm_writer_geterr(m->cur->out));
+				return m->broken = rc;
+			}
+			continue;
+		}
+		if (rc < 0)
+			return rc;
+		if (m->cur->final) {
+			free_pass(m, m->cur);
+			m->cur = NULL;
+			m->finished = 1;
+			return 0;
+		}
+		if ((rc = end_temp_pass(m)) < 0)
+			return rc;
+	}
+}
+
+size_t pm_merge_failed(const pm_merge *m) { return m->failed; }
+const struct pm_damage *pm_merge_damage(const pm_merge *m) { return &m->dmg; }
+const char *pm_merge_geterr(const pm_merge *m) { return m->errbuf; }
+size_t pm_merge_count(const pm_merge *m) { return m->nin; }
+unsigned pm_merge_passes(const pm_merge *m) { return m->passes; }
+
+const struct pm_input_info *
+pm_merge_input(const pm_merge *m, size_t i)
+{
+	return i < m->nin ? &m->in[i].info : NULL;
+}
+
+uint64_t
+pm_merge_bytes_in(const pm_merge *m)
+{
+	uint64_t n = m->closed_bytes_in;
+	size_t i;
+
+	if (m->cur != NULL)
+		for (i = 0; i < m->cur->n; i++)
+			if (m->cur->src[i].r != NULL &&
+			    m->cur->src[i].input != NO_INPUT)
+				n += pm_reader_bytes_in(m->cur->src[i].r);
+	return n;
+}
+
+void
+pm_merge_summary(const pm_merge *m, struct pm_merge_summary *s)
+{
+	size_t i;
+	int have = 0;
+
+	memset(s, 0, sizeof(*s));
+	for (i = 0; i < m->nin; i++) {
+		const struct pm_input_info *f = &m->in[i].info;
+
+		if (!f->opened)
+			continue;
+		s->nano |= f->nano;
+		if (f->snaplen > s->snaplen)
+			s->snaplen = f->snaplen;
+		if (f->mixed_linktypes)
+			s->mixed_linktypes = 1;
+		if (!have) {
+			s->linktype = f->linktype;
+			have = 1;
+		} else if (f->linktype != s->linktype) {
+			s->mixed_linktypes = 1;
+		}
+	}
+}
+
+void
+pm_merge_free(pm_merge *m)
+{
+	size_t i;
+
+	if (m == NULL)
+		return;
+	free_pass(m, m->cur);
+	for (i = 0; i < m->ntemps; i++)
+		close(m->temps[i]);
+	for (i = 0; i < m->nin; i++) {
+		pm_reader_close(m->in[i].kept);
+		if (m->in[i].fd >= 0)
+			close(m->in[i].fd);
+		free(m->in[i].path);
+	}
+	free(m->temps);
+	free(m->in);
+	free(m);
+}

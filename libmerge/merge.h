@@ -1,0 +1,234 @@
+/*
+ * merge.h - libmerge: capture I/O (pcap, pcapng; plain, gzip, zstd) and the
+ * k-way merge of captures by timestamp.
+ *
+ * A packet is bytes, two lengths, a nanosecond timestamp and a linktype.
+ * The library never prints, exits or reads the environment.  Every call that
+ * can fail returns a negative PM_ERR_* code and, where it takes one, leaves a
+ * message in an error buffer of PM_ERRBUF_SIZE bytes.
+ */
+#ifndef PCAPKIT_MERGE_H
+#define PCAPKIT_MERGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PM_ERRBUF_SIZE 512
+
+/* Largest caplen a record may have; anything above is damage, as in libpcap. */
+#define PM_MAX_CAPLEN (256u * 1024u)
+
+enum {
+	PM_OK = 0,
+	PM_ERR_IO = -1,		/* a system call failed; errno is in the message */
+	PM_ERR_NOMEM = -2,
+	PM_ERR_FORMAT = -3,	/* not a capture file (or unsupported version) */
+	PM_ERR_TRUNCATED = -4,	/* the file ends inside a record; see pm_damage */
+	PM_ERR_DAMAGED = -5,	/* an impossible record; see pm_damage */
+	PM_ERR_COMPRESS = -6,	/* the gzip or zstd stream is corrupt */
+	PM_ERR_LINKTYPE = -7,	/* a linktype the output format cannot carry */
+	PM_ERR_INVAL = -8,	/* a bad argument */
+	PM_ERR_INPUT = -9	/* pm_merge: an input failed; see pm_merge_failed */
+};
+
+const char *pm_strerror(int err);
+
+enum pm_format { PM_FMT_PCAP = 1, PM_FMT_PCAPNG = 2 };
+enum pm_compression { PM_COMP_NONE = 0, PM_COMP_GZIP = 1, PM_COMP_ZSTD = 2 };
+
+struct pm_packet {
+	int64_t ts;		/* nanoseconds since the Unix epoch */
+	uint32_t caplen;	/* bytes at data */
+	uint32_t len;		/* length on the wire */
+	uint32_t linktype;	/* LINKTYPE_* value */
+	uint32_t snaplen;	/* snaplen of the interface it came from */
+	const uint8_t *data;	/* valid until the next call on its source */
+};
+
+/*
+ * Damage found by a reader.  The reader reports it once, through a
+ * PM_ERR_DAMAGED or PM_ERR_TRUNCATED return, after it has skipped to the
+ * next plausible record (or to the end): offset is where the damage starts
+ * in the decompressed capture stream, skipped how many bytes were dropped.
+ */
+struct pm_damage {
+	uint64_t offset;
+	uint64_t skipped;
+	int resynced;		/* 1: reading continues after the gap */
+};
+
+/* Counters a reader keeps as it goes; complete once it has returned 0. */
+struct pm_reader_stats {
+	uint64_t packets;
+	uint64_t caplen_bytes;	/* sum of caplen */
+	uint64_t wire_bytes;	/* sum of len */
+	uint64_t backwards;	/* packets older than the one before them */
+	int64_t max_backwards;	/* largest such step, nanoseconds */
+	uint64_t damaged;	/* damage reports */
+	uint64_t skipped_bytes;
+	uint64_t bytes_in;	/* bytes consumed from the file (compressed) */
+};
+
+/* ---- Reading ---------------------------------------------------------- */
+
+typedef struct pm_reader pm_reader;
+
+/*
+ * Open a capture for reading.  name is used in messages only.  The format
+ * and compression are found from magic bytes, never from the name.  bufsize
+ * is the read buffer (0: 1 MiB); it grows when one record needs more.
+ * pm_reader_open_fd takes ownership of fd (it is closed by pm_reader_close,
+ * and also on failure).  Returns NULL and fills errbuf; *err (if not NULL)
+ * gets the PM_ERR_* code.
+ */
+pm_reader *pm_reader_open(const char *path, size_t bufsize, int *err,
+    char *errbuf);
+pm_reader *pm_reader_open_fd(int fd, const char *name, size_t bufsize,
+    int *err, char *errbuf);
+
+/*
+ * Next packet.  Returns 1 with *pkt filled, 0 at a clean end of file, or a
+ * negative PM_ERR_* code.  After PM_ERR_DAMAGED or PM_ERR_TRUNCATED,
+ * pm_reader_damage() describes the gap and the reader may be called again:
+ * it continues after the gap (or returns 0).  Other errors are final.
+ */
+int pm_reader_next(pm_reader *r, struct pm_packet *pkt);
+
+const char *pm_reader_name(const pm_reader *r);
+const char *pm_reader_geterr(const pm_reader *r);
+const struct pm_damage *pm_reader_damage(const pm_reader *r);
+const struct pm_reader_stats *pm_reader_stats(const pm_reader *r);
+/* Bytes consumed from the file so far (compressed bytes when compressed). */
+uint64_t pm_reader_bytes_in(const pm_reader *r);
+enum pm_format pm_reader_format(const pm_reader *r);
+enum pm_compression pm_reader_compression(const pm_reader *r);
+/* 1 when the file carries timestamps finer than a microsecond. */
+int pm_reader_nano(const pm_reader *r);
+/* Largest snaplen declared by the file header or any interface so far. */
+uint32_t pm_reader_snaplen(const pm_reader *r);
+/*
+ * Linktypes declared so far (pcap: one; pcapng: one per interface block
+ * read, without repeats).  Returns the count and sets *types.
+ */
+size_t pm_reader_linktypes(const pm_reader *r, const uint32_t **types);
+void pm_reader_close(pm_reader *r);
+
+/* ---- Writing ---------------------------------------------------------- */
+
+typedef struct pm_writer pm_writer;
+
+struct pm_writer_opts {
+	enum pm_format format;		/* PM_FMT_PCAP or PM_FMT_PCAPNG */
+	enum pm_compression compression;	/* NONE or ZSTD */
+	int nano;			/* nanosecond timestamps */
+	uint32_t snaplen;		/* header / interface snaplen */
+	uint32_t linktype;		/* pcap: the one linktype allowed */
+	const char *appname;		/* pcapng shb_userappl, or NULL */
+};
+
+/*
+ * Write a capture to fd (not owned: the caller closes it).  The file header
+ * is written at once.  Output is buffered in large blocks.  For PM_FMT_PCAP a
+ * packet with another linktype fails with PM_ERR_LINKTYPE; pcapng gets one
+ * interface block per linktype, written before its first packet.
+ */
+pm_writer *pm_writer_open(int fd, const struct pm_writer_opts *o, int *err,
+    char *errbuf);
+int pm_writer_write(pm_writer *w, const struct pm_packet *pkt);
+/*
+ * Flush everything and finish the compressed stream.  When the output is an
+ * uncompressed pcap in a regular file and a record was longer than the
+ * header's snaplen, the snaplen in the header is raised to the longest
+ * caplen, so that libpcap does not cut such records on reading.
+ */
+int pm_writer_finish(pm_writer *w);
+const char *pm_writer_geterr(const pm_writer *w);
+uint64_t pm_writer_bytes(const pm_writer *w);	/* bytes written to fd */
+/* Frees w; does not flush (call pm_writer_finish first to keep the data). */
+void pm_writer_close(pm_writer *w);
+
+/* ---- Merging ---------------------------------------------------------- */
+
+typedef struct pm_merge pm_merge;
+
+struct pm_merge_opts {
+	int concatenate;	/* 1: inputs one after another, no reordering */
+	/*
+	 * Most inputs open at once (0: no limit).  With more inputs than
+	 * this, runs of inputs are first merged into unlinked temporary files
+	 * in tmpdir, which leave nothing behind on any exit.
+	 */
+	size_t max_open;
+	const char *tmpdir;	/* for such passes; NULL: /tmp */
+	/* Read buffer budget for all open inputs (0: 64 MiB). */
+	size_t buffer_budget;
+};
+
+/* Per-input facts, kept after the input is closed. */
+struct pm_input_info {
+	const char *name;
+	enum pm_format format;
+	enum pm_compression compression;
+	int nano;
+	uint32_t snaplen;
+	uint32_t linktype;		/* the first one */
+	int mixed_linktypes;		/* a pcapng with several */
+	int opened;
+	int done;			/* read to the end */
+	struct pm_reader_stats stats;
+};
+
+pm_merge *pm_merge_new(const struct pm_merge_opts *o, char *errbuf);
+/*
+ * Add an input in argument order.  fd < 0: open path when needed; fd >= 0:
+ * an open descriptor (stdin), owned by the merge from now on.
+ */
+int pm_merge_add(pm_merge *m, const char *path, int fd);
+/*
+ * Next packet in timestamp order (ties: earlier input first, then file
+ * order).  Returns 1, 0 at the end, or:
+ *  - PM_ERR_INPUT: input pm_merge_failed() could not be opened or failed
+ *    for good; it is dropped, and the merge may be called again;
+ *  - PM_ERR_DAMAGED / PM_ERR_TRUNCATED: that input had damage, described by
+ *    pm_merge_damage(); it continues after the gap on the next call;
+ *  - anything else: the merge is broken (temp file I/O, memory).
+ * pm_merge_geterr() has the message (without the input's name).
+ * Once the first packet (or 0) is returned, every input has been opened
+ * and pm_merge_summary() is complete for choosing an output format.
+ */
+int pm_merge_next(pm_merge *m, struct pm_packet *pkt);
+size_t pm_merge_failed(const pm_merge *m);
+const struct pm_damage *pm_merge_damage(const pm_merge *m);
+const char *pm_merge_geterr(const pm_merge *m);
+size_t pm_merge_count(const pm_merge *m);
+const struct pm_input_info *pm_merge_input(const pm_merge *m, size_t i);
+/* Compressed bytes consumed so far, over all inputs (for progress). */
+uint64_t pm_merge_bytes_in(const pm_merge *m);
+/* Passes through temporary files done so far. */
+unsigned pm_merge_passes(const pm_merge *m);
+
+struct pm_merge_summary {
+	int nano;			/* any input has sub-microsecond stamps */
+	uint32_t snaplen;		/* largest */
+	uint32_t linktype;		/* of the first input that has one */
+	int mixed_linktypes;		/* inputs disagree */
+};
+void pm_merge_summary(const pm_merge *m, struct pm_merge_summary *s);
+void pm_merge_free(pm_merge *m);
+
+/* ---- Duplicate removal ------------------------------------------------- */
+
+typedef struct pm_dedup pm_dedup;
+
+/*
+ * A packet is a duplicate when one with the same caplen, len, linktype and
+ * bytes was seen less than window nanoseconds before it (or at the same
+ * time).  Memory is bounded by what arrives within one window.
+ */
+pm_dedup *pm_dedup_new(int64_t window);
+/* Returns 1 when pkt is a duplicate, 0 when it is new (and remembered),
+ * PM_ERR_NOMEM. */
+int pm_dedup_check(pm_dedup *d, const struct pm_packet *pkt);
+void pm_dedup_free(pm_dedup *d);
+
+#endif

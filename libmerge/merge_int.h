@@ -1,0 +1,98 @@
+/* merge_int.h - libmerge internals; not installed, not for tools. */
+#ifndef PCAPKIT_MERGE_INT_H
+#define PCAPKIT_MERGE_INT_H
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "merge.h"
+
+/*
+ * A byte source: a file descriptor, decompressed on the fly when the first
+ * bytes are a gzip or zstd magic.  The window buf[pos, end) holds bytes of
+ * the decompressed stream starting at stream offset base + pos.
+ */
+struct pm_src {
+	int fd;
+	enum pm_compression comp;
+	uint8_t *buf;
+	size_t cap, pos, end;
+	uint64_t base;
+	int eof;		/* no more bytes will come */
+	int trunc;		/* the compressed stream ended inside a frame */
+	/* compressed bytes */
+	uint8_t *zbuf;
+	size_t zcap, zpos, zend;
+	int zeof;
+	void *gz;		/* z_stream * */
+	void *zd;		/* ZSTD_DCtx * */
+	uint64_t bytes_in;
+	char *errbuf;		/* PM_ERRBUF_SIZE, owned by the user of the src */
+};
+
+int pm_src_init(struct pm_src *s, int fd, size_t bufsize, char *errbuf);
+/*
+ * Make at least need bytes available at buf + pos.  Returns how many are
+ * available (fewer than need only at the end of the stream) or a PM_ERR_*.
+ * Moves the window: pointers into buf are invalid afterwards.
+ */
+long pm_src_fill(struct pm_src *s, size_t need);
+void pm_src_free(struct pm_src *s);
+
+static inline uint64_t
+pm_src_offset(const struct pm_src *s)
+{
+	return s->base + s->pos;
+}
+
+/* Fill errbuf like snprintf; returns err so callers can `return seterr()`. */
+int pm_seterr(char *errbuf, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Write all of buf to fd, retrying on EINTR and short writes. */
+int pm_write_all(int fd, const void *buf, size_t n, char *errbuf);
+
+static inline uint16_t
+pm_get16(const uint8_t *p, int swap)
+{
+	uint16_t v;
+	memcpy(&v, p, 2);
+	return swap ? __builtin_bswap16(v) : v;
+}
+
+static inline uint32_t
+pm_get32(const uint8_t *p, int swap)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return swap ? __builtin_bswap32(v) : v;
+}
+
+static inline uint64_t
+pm_get64(const uint8_t *p, int swap)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return swap ? __builtin_bswap64(v) : v;
+}
+
+/* Capture file magics, as read in host order. */
+#define PM_PCAP_MAGIC_US	0xa1b2c3d4u
+#define PM_PCAP_MAGIC_NS	0xa1b23c4du
+#define PM_PCAPNG_SHB		0x0a0d0d0au
+#define PM_PCAPNG_BOM		0x1a2b3c4du
+
+/* pcapng block types */
+#define PM_BT_IDB	1u
+#define PM_BT_PB	2u	/* obsolete Packet Block */
+#define PM_BT_SPB	3u
+#define PM_BT_NRB	4u
+#define PM_BT_ISB	5u
+#define PM_BT_EPB	6u
+#define PM_BT_DSB	0x0au
+
+/* Largest pcapng block accepted (libpcap uses the same bound). */
+#define PM_PCAPNG_MAX_BLOCK (16u * 1024u * 1024u)
+
+#endif

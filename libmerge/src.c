@@ -1,0 +1,280 @@
+/*
+ * src.c - a buffered byte source over a file descriptor, decompressing gzip
+ * and zstd found by their magic bytes.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <zlib.h>
+#include <zstd.h>
+
+#include "merge_int.h"
+
+int
+pm_seterr(char *errbuf, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (errbuf != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(errbuf, PM_ERRBUF_SIZE, fmt, ap);
+		va_end(ap);
+	}
+	return err;
+}
+
+int
+pm_write_all(int fd, const void *buf, size_t n, char *errbuf)
+{
+	const uint8_t *p = buf;
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return pm_seterr(errbuf, PM_ERR_IO, "write: %s",
+			    strerror(errno));
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* read(2) that retries on EINTR; returns bytes read, 0 at EOF, or -1. */
+static ssize_t
+read_some(int fd, void *buf, size_t n)
+{
+	ssize_t r;
+
+	do
+		r = read(fd, buf, n);
+	while (r < 0 && errno == EINTR);
+	return r;
+}
+
+static int
+zfill(struct pm_src *s)
+{
+	ssize_t r;
+
+	if (s->zpos < s->zend || s->zeof)
+		return 0;
+	r = read_some(s->fd, s->zbuf, s->zcap);
+	if (r < 0)
+		return pm_seterr(s->errbuf, PM_ERR_IO, "read: %s",
+		    strerror(errno));
+	s->zpos = 0;
+	s->zend = (size_t)r;
+	s->bytes_in += (uint64_t)r;
+	if (r == 0)
+		s->zeof = 1;
+	return 0;
+}
+
+/* Append decompressed (or plain) bytes at buf + end; sets eof. */
+static int
+produce(struct pm_src *s)
+{
+	ssize_t r;
+	int rc;
+
+	switch (s->comp) {
+	case PM_COMP_NONE:
+		if (s->zpos < s->zend) {	/* bytes read while sniffing */
+			size_t n = s->zend - s->zpos;
+			if (n > s->cap - s->end)
+				n = s->cap - s->end;
+			memcpy(s->buf + s->end, s->zbuf + s->zpos, n);
+			s->zpos += n;
+			s->end += n;
+			return 0;
+		}
+		r = read_some(s->fd, s->buf + s->end, s->cap - s->end);
+		if (r < 0)
+			return pm_seterr(s->errbuf, PM_ERR_IO, "read: %s",
+			    strerror(errno));
+		if (r == 0)
+			s->eof = 1;
+		s->end += (size_t)r;
+		s->bytes_in += (uint64_t)r;
+		return 0;
+
+	case PM_COMP_GZIP: {
+		z_stream *z = s->gz;
+		int zr;
+
+		if ((rc = zfill(s)) < 0)
+			return rc;
+		if (s->zpos == s->zend) {
+			/* Input over.  Clean only between members. */
+			if (z->total_in != 0 || z->avail_in != 0)
+				s->trunc = 1;
+			s->eof = 1;
+			return 0;
+		}
+		z->next_in = s->zbuf + s->zpos;
+		z->avail_in = (uInt)(s->zend - s->zpos);
+		z->next_out = s->buf + s->end;
+		z->avail_out = (uInt)(s->cap - s->end);
+		zr = inflate(z, Z_NO_FLUSH);
+		s->zpos = s->zend - z->avail_in;
+		s->end = s->cap - z->avail_out;
+		if (zr == Z_STREAM_END) {
+			/* gzip allows concatenated members. */
+			inflateReset(z);
+			z->total_in = 0;
+		} else if (zr == Z_BUF_ERROR) {
+			/* no progress possible with this input: need more */
+		} else if (zr != Z_OK) {
+			return pm_seterr(s->errbuf, PM_ERR_COMPRESS,
+			    "gzip data corrupt near compressed offset %llu: %s",
+			    (unsigned long long)(s->bytes_in - (s->zend -
+			    s->zpos)), z->msg != NULL ? z->msg : "error");
+		}
+		return 0;
+	}
+
+	case PM_COMP_ZSTD: {
+		ZSTD_inBuffer in;
+		ZSTD_outBuffer out;
+		size_t zr;
+
+		if ((rc = zfill(s)) < 0)
+			return rc;
+		if (s->zpos == s->zend) {
+			s->eof = 1;
+			return 0;
+		}
+		in.src = s->zbuf;
+		in.size = s->zend;
+		in.pos = s->zpos;
+		out.dst = s->buf;
+		out.size = s->cap;
+		out.pos = s->end;
+		zr = ZSTD_decompressStream(s->zd, &out, &in);
+		if (ZSTD_isError(zr))
+			return pm_seterr(s->errbuf, PM_ERR_COMPRESS,
+			    "zstd data corrupt near compressed offset %llu: %s",
+			    (unsigned long long)(s->bytes_in - (s->zend -
+			    in.pos)), ZSTD_getErrorName(zr));
+		s->zpos = in.pos;
+		s->end = out.pos;
+		/* zr == 0: a frame ended and is fully flushed. */
+		s->trunc = zr != 0;
+		return 0;
+	}
+	}
+	return PM_ERR_INVAL;
+}
+
+long
+pm_src_fill(struct pm_src *s, size_t need)
+{
+	int rc;
+
+	if (s->end - s->pos >= need)
+		return (long)need;
+	if (s->pos > 0) {
+		memmove(s->buf, s->buf + s->pos, s->end - s->pos);
+		s->base += s->pos;
+		s->end -= s->pos;
+		s->pos = 0;
+	}
+	if (need > s->cap) {
+		size_t ncap = s->cap * 2 > need ? s->cap * 2 : need;
+		uint8_t *nb = realloc(s->buf, ncap);
+		if (nb == NULL)
+			return pm_seterr(s->errbuf, PM_ERR_NOMEM,
+			    "out of memory for a %zu-byte buffer", ncap);
+		s->buf = nb;
+		s->cap = ncap;
+	}
+	while (s->end < need && !s->eof) {
+		/* Fill the whole free space so that reads stay large. */
+		if ((rc = produce(s)) < 0)
+			return rc;
+	}
+	return (long)(s->end < need ? s->end : need);
+}
+
+int
+pm_src_init(struct pm_src *s, int fd, size_t bufsize, char *errbuf)
+{
+	const uint8_t *m;
+	ssize_t r;
+
+	memset(s, 0, sizeof(*s));
+	s->fd = fd;
+	s->errbuf = errbuf;
+	s->cap = bufsize;
+	s->zcap = bufsize / 4 < 4096 ? 4096 : bufsize / 4;
+	if ((s->buf = malloc(s->cap)) == NULL ||
+	    (s->zbuf = malloc(s->zcap)) == NULL)
+		return pm_seterr(errbuf, PM_ERR_NOMEM, "out of memory");
+	/* Sniff: at least 6 bytes, or the whole file if shorter. */
+	while (s->zend < 6) {
+		r = read_some(fd, s->zbuf + s->zend, s->zcap - s->zend);
+		if (r < 0)
+			return pm_seterr(errbuf, PM_ERR_IO, "read: %s",
+			    strerror(errno));
+		if (r == 0)
+			break;
+		s->zend += (size_t)r;
+		s->bytes_in += (uint64_t)r;
+	}
+	m = s->zbuf;
+	if (s->zend >= 2 && m[0] == 0x1f && m[1] == 0x8b) {
+		z_stream *z = calloc(1, sizeof(*z));
+		if (z == NULL)
+			return pm_seterr(errbuf, PM_ERR_NOMEM, "out of memory");
+		s->gz = z;
+		if (inflateInit2(z, 15 + 16) != Z_OK)
+			return pm_seterr(errbuf, PM_ERR_NOMEM,
+			    "cannot start gzip decoder");
+		s->comp = PM_COMP_GZIP;
+	} else if (s->zend >= 4 && ((m[0] == 0x28 && m[1] == 0xb5 &&
+	    m[2] == 0x2f && m[3] == 0xfd) ||
+	    ((m[0] & 0xf0) == 0x50 && m[1] == 0x2a && m[2] == 0x4d &&
+	    m[3] == 0x18))) {
+		if ((s->zd = ZSTD_createDCtx()) == NULL)
+			return pm_seterr(errbuf, PM_ERR_NOMEM,
+			    "cannot start zstd decoder");
+		s->comp = PM_COMP_ZSTD;
+	} else if (s->zend >= 6 && memcmp(m, "\xfd" "7zXZ\0", 6) == 0) {
+		return pm_seterr(errbuf, PM_ERR_FORMAT,
+		    "xz-compressed; only gzip and zstd are read, "
+		    "decompress it first");
+	} else if (s->zend >= 3 && memcmp(m, "BZh", 3) == 0) {
+		return pm_seterr(errbuf, PM_ERR_FORMAT,
+		    "bzip2-compressed; only gzip and zstd are read, "
+		    "decompress it first");
+	} else if (s->zend >= 4 && memcmp(m, "\x04\x22\x4d\x18", 4) == 0) {
+		return pm_seterr(errbuf, PM_ERR_FORMAT,
+		    "lz4-compressed; only gzip and zstd are read, "
+		    "decompress it first");
+	}
+	return 0;
+}
+
+void
+pm_src_free(struct pm_src *s)
+{
+	if (s->gz != NULL) {
+		inflateEnd(s->gz);
+		free(s->gz);
+	}
+	if (s->zd != NULL)
+		ZSTD_freeDCtx(s->zd);
+	free(s->buf);
+	free(s->zbuf);
+	if (s->fd >= 0)
+		close(s->fd);
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+}

@@ -1,0 +1,493 @@
+/* common.c - see common.h. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common.h"
+
+const char *pk_progname = "pcapkit";
+
+void
+pk_setprogname(const char *argv0)
+{
+	const char *s = strrchr(argv0, '/');
+
+	pk_progname = s ? s + 1 : argv0;
+}
+
+void
+pk_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", pk_progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void
+pk_warnf(const char *file, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: %s: ", pk_progname, file);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* ---- numbers ----------------------------------------------------------- */
+
+static int
+parse_num(const char *s, uint64_t *v, const char **end)
+{
+	char *e;
+	unsigned long long x;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	x = strtoull(s, &e, 10);
+	if (errno != 0)
+		return -1;
+	*v = x;
+	*end = e;
+	return 0;
+}
+
+int
+pk_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *v)
+{
+	const char *e;
+	uint64_t x;
+
+	if (parse_num(s, &x, &e) < 0 || *e != '\0' || x < min || x > max)
+		return -1;
+	*v = x;
+	return 0;
+}
+
+int
+pk_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *v)
+{
+	const char *e;
+	uint64_t x, mul = 1;
+
+	if (parse_num(s, &x, &e) < 0)
+		return -1;
+	switch (*e) {
+	case '\0': break;
+	case 'k': case 'K': mul = 1ull << 10; e++; break;
+	case 'M': mul = 1ull << 20; e++; break;
+	case 'G': mul = 1ull << 30; e++; break;
+	default: return -1;
+	}
+	if (*e != '\0' || (x != 0 && mul > UINT64_MAX / x))
+		return -1;
+	x *= mul;
+	if (x < min || x > max)
+		return -1;
+	*v = x;
+	return 0;
+}
+
+int
+pk_parse_duration(const char *s, int64_t *ns)
+{
+	static const struct { const char *u; int64_t mul; } units[] = {
+		{ "ns", 1 }, { "us", 1000 }, { "ms", 1000000 },
+		{ "s", 1000000000 }, { "", 1000000000 },
+		{ "m", 60000000000LL }, { "h", 3600000000000LL },
+	};
+	const char *e;
+	uint64_t x;
+	size_t i;
+
+	if (parse_num(s, &x, &e) < 0)
+		return -1;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(e, units[i].u) == 0) {
+			if (x > (uint64_t)(INT64_MAX / units[i].mul))
+				return -1;
+			*ns = (int64_t)x * units[i].mul;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* ---- atomic output and signals ------------------------------------------ */
+
+/*
+ * The one temporary file a tool may have, for the signal handler.  Written
+ * before the handler can need it; the handler only reads it.
+ */
+static char sig_tmp[PATH_MAX];
+static volatile sig_atomic_t sig_tmp_armed;
+
+static void
+on_signal(int sig)
+{
+	if (sig_tmp_armed)
+		unlink(sig_tmp);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void
+pk_signals_init(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
+	struct sigaction sa;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(&sa.sa_mask, sigs[i]);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		struct sigaction old;
+		/* Keep a signal ignored by our parent (nohup) ignored. */
+		if (sigaction(sigs[i], NULL, &old) == 0 &&
+		    old.sa_handler == SIG_IGN && sigs[i] != SIGPIPE)
+			continue;
+		sigaction(sigs[i], &sa, NULL);
+	}
+}
+
+int
+pk_output_open(struct pk_output *o, const char *path)
+{
+	const char *slash;
+	size_t dl;
+	mode_t um;
+
+	memset(o, 0, sizeof(*o));
+	o->path = path;
+	o->fd = -1;
+	if (strcmp(path, "-") == 0) {
+		if (isatty(STDOUT_FILENO)) {
+			pk_warn("refusing to write a capture to a terminal; "
+			    "use -w FILE or a pipe");
+			return 2;
+		}
+		o->is_stdout = 1;
+		o->fd = STDOUT_FILENO;
+		return 0;
+	}
+	slash = strrchr(path, '/');
+	dl = slash ? (size_t)(slash - path) + 1 : 0;
+	if (strlen(path) + 16 >= sizeof(sig_tmp)) {
+		pk_warnf(path, "name too long");
+		return 1;
+	}
+	if ((o->tmp = malloc(strlen(path) + 16)) == NULL) {
+		pk_warn("out of memory");
+		return 1;
+	}
+	memcpy(o->tmp, path, dl);
+	sprintf(o->tmp + dl, ".%s.XXXXXX", path + dl);
+	sig_tmp_armed = 0;
+	if ((o->fd = mkstemp(o->tmp)) < 0) {
+		pk_warnf(path, "cannot create a file here: %s",
+		    strerror(errno));
+		free(o->tmp);
+		o->tmp = NULL;
+		return 1;
+	}
+	strcpy(sig_tmp, o->tmp);
+	sig_tmp_armed = 1;
+	/* mkstemp makes 0600; the file gets the mode a plain create would. */
+	um = umask(0);
+	umask(um);
+	fchmod(o->fd, 0666 & ~um);
+	return 0;
+}
+
+int
+pk_output_commit(struct pk_output *o)
+{
+	if (o->is_stdout) {
+		/* stdout is closed by exit; an error there shows up now. */
+		if (close(STDOUT_FILENO) < 0 && errno != EINTR) {
+			pk_warn("stdout: %s", strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	if (close(o->fd) < 0) {
+		o->fd = -1;
+		pk_warnf(o->path, "%s", strerror(errno));
+		pk_output_abort(o);
+		return -1;
+	}
+	o->fd = -1;
+	if (rename(o->tmp, o->path) < 0) {
+		pk_warnf(o->path, "cannot rename the finished file into "
+		    "place: %s", strerror(errno));
+		pk_output_abort(o);
+		return -1;
+	}
+	sig_tmp_armed = 0;
+	free(o->tmp);
+	o->tmp = NULL;
+	return 0;
+}
+
+void
+pk_output_abort(struct pk_output *o)
+{
+	if (o->is_stdout || o->tmp == NULL)
+		return;
+	if (o->fd >= 0)
+		close(o->fd);
+	o->fd = -1;
+	unlink(o->tmp);
+	sig_tmp_armed = 0;
+	free(o->tmp);
+	o->tmp = NULL;
+}
+
+/* ---- inputs ------------------------------------------------------------ */
+
+static int
+push_input(struct pk_inputs *in, const char *path)
+{
+	char **n;
+	struct stat st;
+
+	if (in->n == in->cap) {
+		in->cap = in->cap ? in->cap * 2 : 16;
+		if ((n = realloc(in->paths, in->cap * sizeof(*n))) == NULL)
+			return -1;
+		in->paths = n;
+	}
+	if ((in->paths[in->n] = strdup(path)) == NULL)
+		return -1;
+	in->n++;
+	if (strcmp(path, "-") != 0 && stat(path, &st) == 0 &&
+	    S_ISREG(st.st_mode))
+		in->total_bytes += (uint64_t)st.st_size;
+	return 0;
+}
+
+static int
+ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+pk_inputs_add(struct pk_inputs *in, const char *arg)
+{
+	struct stat st;
+	struct dirent *de;
+	DIR *d;
+	char **names = NULL, **nn, *p;
+	size_t n = 0, cap = 0, i;
+	int rc = 0;
+
+	if (strcmp(arg, "-") == 0) {
+		if (in->stdin_used) {
+			pk_warn("stdin (-) can be read only once");
+			return 2;
+		}
+		in->stdin_used = 1;
+		return push_input(in, arg) < 0 ? 1 : 0;
+	}
+	if (stat(arg, &st) < 0 || !S_ISDIR(st.st_mode))
+		return push_input(in, arg) < 0 ? 1 : 0;	/* errors at open */
+	if ((d = opendir(arg)) == NULL) {
+		pk_warnf(arg, "%s", strerror(errno));
+		return 1;
+	}
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' || ends_with(de->d_name, ".part") ||
+		    ends_with(de->d_name, ".json"))
+			continue;
+		if (asprintf(&p, "%s%s%s", arg,
+		    ends_with(arg, "/") ? "" : "/", de->d_name) < 0) {
+			rc = 1;
+			break;
+		}
+		if (stat(p, &st) < 0 || !S_ISREG(st.st_mode)) {
+			free(p);
+			continue;
+		}
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			if ((nn = realloc(names, cap * sizeof(*nn))) == NULL) {
+				free(p);
+				rc = 1;
+				break;
+			}
+			names = nn;
+		}
+		names[n++] = p;
+	}
+	if (errno != 0 && rc == 0) {
+		pk_warnf(arg, "%s", strerror(errno));
+		rc = 1;
+	}
+	closedir(d);
+	if (rc == 0 && n == 0)
+		pk_warnf(arg, "no capture files in this directory");
+	qsort(names, n, sizeof(*names), cmp_names);
+	for (i = 0; i < n; i++) {
+		if (rc == 0 && push_input(in, names[i]) < 0)
+			rc = 1;
+		free(names[i]);
+	}
+	free(names);
+	if (rc)
+		pk_warn("out of memory");
+	return rc;
+}
+
+void
+pk_inputs_free(struct pk_inputs *in)
+{
+	size_t i;
+
+	for (i = 0; i < in->n; i++)
+		free(in->paths[i]);
+	free(in->paths);
+	memset(in, 0, sizeof(*in));
+}
+
+size_t
+pk_raise_nofile(size_t want)
+{
+	const size_t reserve = 16;	/* stdio, output, temp files */
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 64;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want + reserve) {
+		rlim_t target = want + reserve;
+		if (rl.rlim_max != RLIM_INFINITY && target > rl.rlim_max)
+			target = rl.rlim_max;
+		rl.rlim_cur = target;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (rlim_t)1 << 30)
+		return (size_t)1 << 30;
+	return rl.rlim_cur > reserve + 4 ? (size_t)rl.rlim_cur - reserve : 4;
+}
+
+/* ---- progress ---------------------------------------------------------- */
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void
+pk_progress_init(struct pk_progress *p, int on, uint64_t total)
+{
+	memset(p, 0, sizeof(*p));
+	p->on = on;
+	p->total = total;
+	p->start = p->last = now();
+}
+
+static void
+human(char *buf, size_t n, double v)
+{
+	const char *u[] = { "", "k", "M", "G", "T" };
+	int i = 0;
+
+	while (v >= 1000 && i < 4) {
+		v /= 1000;
+		i++;
+	}
+	snprintf(buf, n, i ? "%.1f %s" : "%.0f %s", v, u[i]);
+}
+
+void
+pk_progress_update(struct pk_progress *p, uint64_t bytes, uint64_t packets)
+{
+	char b[32], k[32], r[32];
+	double t;
+
+	if (!p->on || (++p->tick & 1023) != 0)
+		return;
+	t = now();
+	if (t - p->last < 0.25)
+		return;
+	p->last = t;
+	human(b, sizeof(b), (double)bytes);
+	human(k, sizeof(k), (double)packets);
+	human(r, sizeof(r), (double)bytes / (t - p->start));
+	if (p->total > 0)
+		fprintf(stderr, "\r%s: %3.0f%% %sB read, %spackets, %sB/s   ",
+		    pk_progname, 100.0 * (double)bytes / (double)p->total, b,
+		    k, r);
+	else
+		fprintf(stderr, "\r%s: %sB read, %spackets, %sB/s   ",
+		    pk_progname, b, k, r);
+}
+
+void
+pk_progress_done(struct pk_progress *p)
+{
+	if (p->on && p->last != p->start)
+		fprintf(stderr, "\r%*s\r", 70, "");
+}
+
+/* ---- names ------------------------------------------------------------- */
+
+const char *
+pk_linktype_name(uint32_t lt)
+{
+	switch (lt) {
+	case 0: return "NULL";
+	case 1: return "EN10MB";
+	case 101: return "RAW";
+	case 105: return "IEEE802_11";
+	case 108: return "LOOP";
+	case 113: return "LINUX_SLL";
+	case 127: return "IEEE802_11_RADIOTAP";
+	case 228: return "IPV4";
+	case 229: return "IPV6";
+	case 276: return "LINUX_SLL2";
+	}
+	return "unknown";
+}
+
+void
+pk_fmt_seconds(char *buf, size_t n, int64_t ns)
+{
+	const char *sign = ns < 0 ? "-" : "";
+	uint64_t a = ns < 0 ? (uint64_t)0 - (uint64_t)ns : (uint64_t)ns;
+
+	snprintf(buf, n, "%s%llu.%09llu", sign,
+	    (unsigned long long)(a / 1000000000),
+	    (unsigned long long)(a % 1000000000));
+}

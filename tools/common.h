@@ -1,0 +1,89 @@
+/*
+ * common.h - what every pcapkit tool shares: messages, number parsing,
+ * atomic output, signal clean-up, input lists, progress.  Tool code only:
+ * the libraries never use it.
+ */
+#ifndef PCAPKIT_COMMON_H
+#define PCAPKIT_COMMON_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PK_VERSION "0.1.0"
+
+extern const char *pk_progname;
+
+void pk_setprogname(const char *argv0);
+/* "prog: message" on stderr. */
+void pk_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "prog: file: message" on stderr. */
+void pk_warnf(const char *file, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * Numbers: the whole string must parse, within [min, max].  Return 0, or -1
+ * (nothing printed).  Sizes take k/M/G suffixes (powers of 1024); durations
+ * take ns, us, ms, s, m, h (a bare number is seconds).
+ */
+int pk_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *v);
+int pk_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *v);
+int pk_parse_duration(const char *s, int64_t *ns);
+
+/*
+ * An output file that appears only when complete.  "-" is stdout, refused
+ * when it is a terminal (binary data).  Otherwise a temporary file in the
+ * same directory is renamed over the name by pk_output_commit; on
+ * pk_output_abort, or on SIGINT, SIGTERM, SIGHUP or SIGPIPE (see
+ * pk_signals_init), the temporary file is removed.
+ */
+struct pk_output {
+	const char *path;
+	char *tmp;
+	int fd;
+	int is_stdout;
+};
+/* Returns 0, or prints why and returns the exit status to use (1 or 2). */
+int pk_output_open(struct pk_output *o, const char *path);
+int pk_output_commit(struct pk_output *o);	/* 0, or -1 with a message */
+void pk_output_abort(struct pk_output *o);
+void pk_signals_init(void);
+
+/*
+ * Input lists: a directory stands for the capture files in it, sorted by
+ * name (hidden files, *.part downloads and *.json metadata are not
+ * captures).  "-" is stdin.
+ */
+struct pk_inputs {
+	char **paths;
+	size_t n, cap;
+	uint64_t total_bytes;	/* of the regular files, for progress */
+	int stdin_used;
+};
+/* Returns 0, or prints why and returns 1 (I/O) or 2 (usage). */
+int pk_inputs_add(struct pk_inputs *in, const char *arg);
+void pk_inputs_free(struct pk_inputs *in);
+
+/*
+ * Raise the soft limit on open files towards want + a reserve and return
+ * how many inputs may be open at once.
+ */
+size_t pk_raise_nofile(size_t want);
+
+/* Progress on stderr, at most four times a second. */
+struct pk_progress {
+	int on;
+	uint64_t total;
+	double start, last;
+	unsigned tick;
+};
+void pk_progress_init(struct pk_progress *p, int on, uint64_t total);
+void pk_progress_update(struct pk_progress *p, uint64_t bytes,
+    uint64_t packets);
+void pk_progress_done(struct pk_progress *p);
+
+const char *pk_linktype_name(uint32_t lt);
+/* "1.234567890" seconds from nanoseconds. */
+void pk_fmt_seconds(char *buf, size_t n, int64_t ns);
+
+#endif

@@ -1,0 +1,344 @@
+/*
+ * pcap-merge - merge captures into one, in timestamp order.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "merge.h"
+#include "common.h"
+
+#define DEFAULT_DEDUP_WINDOW 5000000	/* 5 ms */
+
+static void
+usage(int status)
+{
+	FILE *f = status == 0 ? stdout : stderr;
+
+	fprintf(f,
+"usage: pcap-merge [-az] [-F pcap|pcapng] [-s snaplen] [--nano] [--dedup]\n"
+"                  [--dedup-window dur] [--progress] [--ignore-errors]\n"
+"                  [-T tmpdir] [-w outfile|-] [input ...]\n"
+"\n"
+"  -w FILE           output file, written whole or not at all; - is stdout\n"
+"  -a                concatenate the inputs instead of merging by time\n"
+"  -F pcap|pcapng    output format (default pcap)\n"
+"  -s SNAPLEN        cut packets to SNAPLEN bytes\n"
+"  -z                compress the output with zstd (also for *.zst names)\n"
+"  --nano            nanosecond pcap even when all inputs are microsecond\n"
+"  --dedup           drop a packet equal to one within the dedup window\n"
+"  --dedup-window D  that window (default 5ms; ns, us, ms, s)\n"
+"  --progress        show progress on stderr even when it is not a tty\n"
+"  --ignore-errors   damaged or unreadable inputs do not fail the run\n"
+"  -T DIR            directory for temporary files of big merges\n"
+"  -h, --help        this text;  -V, --version  the version\n"
+"\n"
+"An input may be a directory (its capture files, by name), or - for stdin.\n"
+"Exit status: 0 success, 1 runtime error or damaged input, 2 usage error.\n");
+	exit(status);
+}
+
+struct opts {
+	int concatenate, zstd, nano, dedup, progress, ignore_errors;
+	enum pm_format format;
+	uint32_t snaplen;
+	int64_t dedup_window;
+	const char *out, *tmpdir;
+};
+
+static int
+ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+/* Name every input whose linktype differs from the first one's. */
+static void
+report_mixed(pm_merge *m)
+{
+	const struct pm_input_info *first = NULL, *f;
+	size_t i;
+
+	pk_warn("inputs have different linktypes, which a pcap file cannot "
+	    "hold; use -F pcapng");
+	for (i = 0; i < pm_merge_count(m); i++) {
+		f = pm_merge_input(m, i);
+		if (!f->opened)
+			continue;
+		if (first == NULL)
+			first = f;
+		if (f == first || f->linktype != first->linktype ||
+		    f->mixed_linktypes)
+			pk_warnf(f->name, "linktype %s (%u)%s",
+			    pk_linktype_name(f->linktype), f->linktype,
+			    f->mixed_linktypes ? " and others" : "");
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "nano", no_argument, NULL, 'N' },
+		{ "dedup", no_argument, NULL, 'D' },
+		{ "dedup-window", required_argument, NULL, 'W' },
+		{ "progress", no_argument, NULL, 'P' },
+		{ "ignore-errors", no_argument, NULL, 'I' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct opts o = { .format = PM_FMT_PCAP, .out = NULL,
+	    .dedup_window = DEFAULT_DEDUP_WINDOW };
+	struct pk_inputs in = { 0 };
+	struct pk_output out = { .fd = -1 };
+	struct pk_progress prog;
+	struct pm_merge_opts mo = { 0 };
+	struct pm_merge_summary sum;
+	struct pm_packet pkt;
+	pm_merge *m = NULL;
+	pm_writer *w = NULL;
+	pm_dedup *dd = NULL;
+	uint64_t v, packets = 0, dropped = 0;
+	char errbuf[PM_ERRBUF_SIZE];
+	int c, rc, status = 0, damaged = 0, err;
+	size_t i;
+
+	pk_setprogname(argv[0]);
+	while ((c = getopt_long(argc, argv, "aF:hs:T:Vw:z", longopts,
+	    NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			o.concatenate = 1;
+			break;
+		case 'F':
+			if (strcmp(optarg, "pcap") == 0)
+				o.format = PM_FMT_PCAP;
+			else if (strcmp(optarg, "pcapng") == 0)
+				o.format = PM_FMT_PCAPNG;
+			else {
+				pk_warn("-F: unknown format '%s' (pcap or "
+				    "pcapng)", optarg);
+				usage(2);
+			}
+			break;
+		case 's':
+			if (pk_parse_u64(optarg, 1, PM_MAX_CAPLEN, &v) < 0) {
+				pk_warn("-s: '%s' is not a snaplen from 1 to "
+				    "%u", optarg, PM_MAX_CAPLEN);
+				usage(2);
+			}
+			o.snaplen = (uint32_t)v;
+			break;
+		case 'T':
+			o.tmpdir = optarg;
+			break;
+		case 'w':
+			o.out = optarg;
+			break;
+		case 'z':
+			o.zstd = 1;
+			break;
+		case 'N':
+			o.nano = 1;
+			break;
+		case 'D':
+			o.dedup = 1;
+			break;
+		case 'W':
+			if (pk_parse_duration(optarg, &o.dedup_window) < 0) {
+				pk_warn("--dedup-window: '%s' is not a "
+				    "duration such as 5ms", optarg);
+				usage(2);
+			}
+			o.dedup = 1;
+			break;
+		case 'P':
+			o.progress = 1;
+			break;
+		case 'I':
+			o.ignore_errors = 1;
+			break;
+		case 'h':
+			usage(0);
+			break;
+		case 'V':
+			printf("pcap-merge (pcapkit) %s\n", PK_VERSION);
+			return 0;
+		default:
+			usage(2);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+
+	for (i = 0; i < (size_t)argc; i++)
+		if ((rc = pk_inputs_add(&in, argv[i])) != 0)
+			return rc;
+	if (argc == 0) {
+		if (isatty(STDIN_FILENO)) {
+			pk_warn("no input files, and stdin is a terminal");
+			usage(2);
+		}
+		pk_inputs_add(&in, "-");
+	}
+	if (in.n == 0) {
+		pk_warn("no input files");
+		return 1;
+	}
+	if (o.out == NULL)
+		o.out = "-";
+	if (ends_with(o.out, ".zst"))
+		o.zstd = 1;
+	if (strcmp(o.out, "-") == 0 && isatty(STDOUT_FILENO)) {
+		pk_warn("refusing to write a capture to a terminal; use -w "
+		    "FILE or a pipe");
+		return 2;
+	}
+
+	pk_signals_init();
+	mo.concatenate = o.concatenate;
+	mo.max_open = pk_raise_nofile(in.n);
+	if (mo.max_open >= in.n)
+		mo.max_open = 0;
+	mo.tmpdir = o.tmpdir ? o.tmpdir : getenv("TMPDIR");
+	if ((m = pm_merge_new(&mo, errbuf)) == NULL) {
+		pk_warn("%s", errbuf);
+		return 1;
+	}
+	for (i = 0; i < in.n; i++) {
+		int fd = strcmp(in.paths[i], "-") == 0 ? STDIN_FILENO : -1;
+		if (pm_merge_add(m, fd >= 0 ? "-" : in.paths[i], fd) < 0) {
+			pk_warn("%s", pm_merge_geterr(m));
+			return 1;
+		}
+	}
+	if (o.dedup && (dd = pm_dedup_new(o.dedup_window)) == NULL) {
+		pk_warn("out of memory");
+		return 1;
+	}
+	pk_progress_init(&prog, o.progress || isatty(STDERR_FILENO),
+	    in.total_bytes);
+
+	for (;;) {
+		rc = pm_merge_next(m, &pkt);
+		if (rc == PM_ERR_DAMAGED || rc == PM_ERR_TRUNCATED) {
+			pk_progress_done(&prog);
+			pk_warnf(pm_merge_input(m, pm_merge_failed(m))->name,
+			    "%s", pm_merge_geterr(m));
+			damaged = 1;
+			continue;
+		}
+		if (rc == PM_ERR_INPUT) {
+			const struct pm_input_info *f =
+			    pm_merge_input(m, pm_merge_failed(m));
+			pk_progress_done(&prog);
+			pk_warnf(f->name, "%s", pm_merge_geterr(m));
+			if (!f->opened && !o.ignore_errors) {
+				status = 1;
+				goto out;
+			}
+			damaged = 1;
+			continue;
+		}
+		if (rc < 0) {
+			pk_warn("%s", pm_merge_geterr(m));
+			status = 1;
+			goto out;
+		}
+		if (w == NULL) {
+			struct pm_writer_opts wo;
+
+			pm_merge_summary(m, &sum);
+			if (o.format == PM_FMT_PCAP && sum.mixed_linktypes) {
+				report_mixed(m);
+				status = 1;
+				goto out;
+			}
+			if ((status = pk_output_open(&out, o.out)) != 0)
+				goto out;
+			wo.format = o.format;
+			wo.compression = o.zstd ? PM_COMP_ZSTD : PM_COMP_NONE;
+			wo.nano = o.nano || sum.nano;
+			wo.snaplen = o.snaplen ? o.snaplen :
+			    sum.snaplen ? sum.snaplen : PM_MAX_CAPLEN;
+			wo.linktype = sum.linktype;
+			wo.appname = "pcapkit pcap-merge " PK_VERSION;
+			if ((w = pm_writer_open(out.fd, &wo, &err,
+			    errbuf)) == NULL) {
+				pk_warnf(o.out, "%s", errbuf);
+				status = 1;
+				goto out;
+			}
+		}
+		if (rc == 0)
+			break;
+		if (o.snaplen && pkt.caplen > o.snaplen)
+			pkt.caplen = o.snaplen;
+		if (dd != NULL) {
+			if ((rc = pm_dedup_check(dd, &pkt)) < 0) {
+				pk_warn("out of memory");
+				status = 1;
+				goto out;
+			}
+			if (rc == 1) {
+				dropped++;
+				continue;
+			}
+		}
+		if ((rc = pm_writer_write(w, &pkt)) < 0) {
+			pk_progress_done(&prog);
+			if (rc == PM_ERR_LINKTYPE) {
+				report_mixed(m);
+			} else {
+				pk_warnf(o.out, "%s", pm_writer_geterr(w));
+			}
+			status = 1;
+			goto out;
+		}
+		packets++;
+		if (prog.on)
+			pk_progress_update(&prog, pm_merge_bytes_in(m),
+			    packets);
+	}
+	pk_progress_done(&prog);
+	if (pm_writer_finish(w) < 0) {
+		pk_warnf(o.out, "%s", pm_writer_geterr(w));
+		status = 1;
+		goto out;
+	}
+	if (pk_output_commit(&out) < 0) {
+		status = 1;
+		goto out;
+	}
+	for (i = 0; i < pm_merge_count(m); i++) {
+		const struct pm_input_info *f = pm_merge_input(m, i);
+		char s[48];
+
+		if (f->stats.backwards == 0)
+			continue;
+		pk_fmt_seconds(s, sizeof(s), f->stats.max_backwards);
+		pk_warnf(f->name, "%llu packet%s out of time order, up to %s s "
+		    "backwards; merged as they are",
+		    (unsigned long long)f->stats.backwards,
+		    f->stats.backwards == 1 ? "" : "s", s);
+	}
+	if (dd != NULL)
+		pk_warn("%llu duplicate packet%s dropped",
+		    (unsigned long long)dropped, dropped == 1 ? "" : "s");
+	if (damaged && !o.ignore_errors)
+		status = 1;
+out:
+	pk_progress_done(&prog);
+	if (status != 0)
+		pk_output_abort(&out);	/* a no-op once committed */
+	pm_writer_close(w);
+	pm_dedup_free(dd);
+	pm_merge_free(m);
+	pk_inputs_free(&in);
+	return status;
+}
