@@ -141,7 +141,7 @@ pm_merge_new(const struct pm_merge_opts *o, char *errbuf)
 	if (m->o.max_open != 0 && m->o.max_open < 4)
 		m->o.max_open = 4;
 	if (m->o.buffer_budget == 0)
-		m->o.buffer_budget = 64u << 20;
+		m->o.buffer_budget = 4u << 20;
 	return m;
 }
 
@@ -412,7 +412,7 @@ end_temp_pass(pm_merge *m)
 	if (lseek(p->tmpfd, 0, SEEK_SET) != 0)
 		return m->broken = pm_seterr(m->errbuf, PM_ERR_IO,
 		    "rewinding a temporary file: %s", strerror(errno));
-	/* The new temp stands for inputs before all remaining ones. */
+	/* It stands for inputs after the other temps, before the rest. */
 	if (m->ntemps + 1 > m->captemps) {
 		m->captemps = m->captemps ? m->captemps * 2 : 16;
 		if ((n = realloc(m->temps, m->captemps * sizeof(*n))) == NULL)
@@ -420,9 +420,7 @@ end_temp_pass(pm_merge *m)
 			    "out of memory");
 		m->temps = n;
 	}
-	memmove(m->temps + 1, m->temps, m->ntemps * sizeof(*m->temps));
-	m->temps[0] = p->tmpfd;
-	m->ntemps++;
+	m->temps[m->ntemps++] = p->tmpfd;
 	p->tmpfd = -1;
 	free_pass(m, p);
 	m->cur = NULL;

@@ -160,7 +160,11 @@ struct pm_merge_opts {
 	 */
 	size_t max_open;
 	const char *tmpdir;	/* for such passes; NULL: /tmp */
-	/* Read buffer budget for all open inputs (0: 64 MiB). */
+	/*
+	 * Read buffer budget shared by the inputs open at once (0: 4 MiB;
+	 * each gets 8 KiB to 1 MiB).  Small buffers stay in the CPU caches
+	 * between read(2) and the copy out: 4 MiB measured fastest.
+	 */
 	size_t buffer_budget;
 };
 

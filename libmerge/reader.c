@@ -600,6 +600,10 @@ open_header(pm_reader *r)
 
 	if ((n = pm_src_fill(&r->s, 24)) < 0)
 		return (int)n;
+	if (n == 0 && r->s.trunc)
+		return pm_seterr(r->errbuf, PM_ERR_TRUNCATED,
+		    "%s stream cut short before its first bytes",
+		    r->s.comp == PM_COMP_GZIP ? "gzip" : "zstd");
 	if (n == 0)
 		return pm_seterr(r->errbuf, PM_ERR_FORMAT,
 		    "empty file, not a capture");

@@ -13,7 +13,7 @@
 
 #include "merge_int.h"
 
-#define WBUF_SIZE (1u << 20)
+#define WBUF_SIZE (256u * 1024u)
 
 struct pm_writer {
 	int fd;

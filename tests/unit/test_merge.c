@@ -1,0 +1,934 @@
+/*
+ * test_merge.c - unit tests for libmerge (Check).
+ *
+ * Captures are built byte by byte here, in both byte orders and every
+ * precision, so the reader is tested against bytes it did not write.
+ */
+#include <check.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <pcap/pcap.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "merge.h"
+
+/* ---- building captures in memory ---------------------------------------- */
+
+struct mb {
+	uint8_t *p;
+	size_t n, cap;
+	int big;
+};
+
+static void
+mb_put(struct mb *b, const void *p, size_t n)
+{
+	if (b->n + n > b->cap) {
+		b->cap = (b->n + n) * 2;
+		b->p = realloc(b->p, b->cap);
+		ck_assert_ptr_nonnull(b->p);
+	}
+	memcpy(b->p + b->n, p, n);
+	b->n += n;
+}
+
+static void
+mb_u16(struct mb *b, uint16_t v)
+{
+	uint8_t x[2] = { (uint8_t)v, (uint8_t)(v >> 8) };
+	if (b->big) { x[0] = (uint8_t)(v >> 8); x[1] = (uint8_t)v; }
+	mb_put(b, x, 2);
+}
+
+static void
+mb_u32(struct mb *b, uint32_t v)
+{
+	uint8_t x[4];
+	int i;
+	for (i = 0; i < 4; i++)
+		x[b->big ? 3 - i : i] = (uint8_t)(v >> (8 * i));
+	mb_put(b, x, 4);
+}
+
+static void
+pcap_hdr(struct mb *b, int nano, uint32_t snap, uint32_t lt)
+{
+	mb_u32(b, nano ? 0xa1b23c4du : 0xa1b2c3d4u);
+	mb_u16(b, 2); mb_u16(b, 4); mb_u32(b, 0); mb_u32(b, 0);
+	mb_u32(b, snap); mb_u32(b, lt);
+}
+
+/* A record whose bytes are all `fill`. */
+static void
+pcap_rec(struct mb *b, uint32_t sec, uint32_t frac, uint32_t caplen,
+    uint32_t len, uint8_t fill)
+{
+	uint8_t d[2048];
+	mb_u32(b, sec); mb_u32(b, frac); mb_u32(b, caplen); mb_u32(b, len);
+	memset(d, fill, sizeof(d));
+	mb_put(b, d, caplen);
+}
+
+static void
+ng_shb(struct mb *b)
+{
+	mb_u32(b, 0x0a0d0d0a); mb_u32(b, 28); mb_u32(b, 0x1a2b3c4d);
+	mb_u16(b, 1); mb_u16(b, 0); mb_u32(b, 0xffffffff);
+	mb_u32(b, 0xffffffff); mb_u32(b, 28);
+}
+
+static void
+ng_idb(struct mb *b, uint16_t lt, uint32_t snap, int tsresol)
+{
+	uint32_t len = tsresol >= 0 ? 28 : 20;
+	mb_u32(b, 1); mb_u32(b, len); mb_u16(b, lt); mb_u16(b, 0);
+	mb_u32(b, snap);
+	if (tsresol >= 0) {
+		uint8_t r[4] = { (uint8_t)tsresol, 0, 0, 0 };
+		mb_u16(b, 9); mb_u16(b, 1); mb_put(b, r, 4);
+	}
+	mb_u32(b, len);
+}
+
+static void
+ng_epb(struct mb *b, uint32_t ifid, uint64_t ticks, uint32_t caplen,
+    uint32_t len, uint8_t fill)
+{
+	uint8_t d[2048];
+	uint32_t pad = (4 - caplen % 4) % 4, tot = 32 + caplen + pad;
+	memset(d, fill, sizeof(d));
+	mb_u32(b, 6); mb_u32(b, tot); mb_u32(b, ifid);
+	mb_u32(b, (uint32_t)(ticks >> 32)); mb_u32(b, (uint32_t)ticks);
+	mb_u32(b, caplen); mb_u32(b, len);
+	mb_put(b, d, caplen + pad);
+	mb_u32(b, tot);
+}
+
+static char tmpdir[] = "/tmp/pcapkit-unit.XXXXXX";
+static int tmpn;
+
+static char *
+save(const void *p, size_t n)
+{
+	static char path[4][256];
+	char *s = path[tmpn % 4];
+	FILE *f;
+
+	snprintf(s, 256, "%s/f%d", tmpdir, tmpn++);
+	f = fopen(s, "wb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(p, 1, n, f), n);
+	ck_assert_int_eq(fclose(f), 0);
+	return s;
+}
+
+static char *
+save_gzip(const struct mb *b)
+{
+	z_stream z;
+	uint8_t *o = malloc(b->n * 2 + 1024);
+	char *s;
+
+	memset(&z, 0, sizeof(z));
+	ck_assert_int_eq(deflateInit2(&z, 6, Z_DEFLATED, 31, 8,
+	    Z_DEFAULT_STRATEGY), Z_OK);
+	z.next_in = b->p;
+	z.avail_in = (uInt)b->n;
+	z.next_out = o;
+	z.avail_out = (uInt)(b->n * 2 + 1024);
+	ck_assert_int_eq(deflate(&z, Z_FINISH), Z_STREAM_END);
+	s = save(o, z.total_out);
+	deflateEnd(&z);
+	free(o);
+	return s;
+}
+
+static char *
+save_zstd(const struct mb *b, int keep)
+{
+	size_t cap = ZSTD_compressBound(b->n), n;
+	uint8_t *o = malloc(cap);
+	char *s;
+
+	n = ZSTD_compress(o, cap, b->p, b->n, 3);
+	ck_assert(!ZSTD_isError(n));
+	s = save(o, keep ? n / 2 : n);
+	free(o);
+	return s;
+}
+
+static pm_reader *
+ropen(const char *path)
+{
+	char eb[PM_ERRBUF_SIZE];
+	pm_reader *r = pm_reader_open(path, 4096, NULL, eb);
+	ck_assert_msg(r != NULL, "%s: %s", path, eb);
+	return r;
+}
+
+static void
+setup(void)
+{
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void
+teardown(void)
+{
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	ck_assert_int_eq(system(cmd), 0);
+	strcpy(tmpdir, "/tmp/pcapkit-unit.XXXXXX");
+}
+
+/* ---- readers ------------------------------------------------------------ */
+
+static void
+check_pcap_variant(int big, int nano)
+{
+	struct mb b = { .big = big };
+	struct pm_packet p;
+	pm_reader *r;
+
+	pcap_hdr(&b, nano, 65535, 1);
+	pcap_rec(&b, 1700000000, nano ? 123456789 : 123456, 60, 60, 0xaa);
+	pcap_rec(&b, 1700000001, 5, 100, 1514, 0xbb);
+	r = ropen(save(b.p, b.n));
+	ck_assert_int_eq(pm_reader_format(r), PM_FMT_PCAP);
+	ck_assert_int_eq(pm_reader_nano(r), nano);
+	ck_assert_uint_eq(pm_reader_snaplen(r), 65535);
+	ck_assert_int_eq(pm_reader_next(r, &p), 1);
+	ck_assert_int_eq(p.ts, 1700000000LL * 1000000000 +
+	    (nano ? 123456789 : 123456000));
+	ck_assert_uint_eq(p.caplen, 60);
+	ck_assert_uint_eq(p.linktype, 1);
+	ck_assert_uint_eq(p.data[0], 0xaa);
+	ck_assert_int_eq(pm_reader_next(r, &p), 1);
+	ck_assert_int_eq(p.ts, 1700000001LL * 1000000000 + (nano ? 5 : 5000));
+	ck_assert_uint_eq(p.len, 1514);
+	ck_assert_uint_eq(p.data[99], 0xbb);
+	ck_assert_int_eq(pm_reader_next(r, &p), 0);
+	ck_assert_uint_eq(pm_reader_stats(r)->packets, 2);
+	pm_reader_close(r);
+	free(b.p);
+}
+
+START_TEST(reader_reads_pcap_every_order_and_precision)
+{
+	check_pcap_variant(0, 0);
+	check_pcap_variant(1, 0);
+	check_pcap_variant(0, 1);
+	check_pcap_variant(1, 1);
+}
+END_TEST
+
+START_TEST(reader_keeps_caplen_over_snaplen)
+{
+	struct mb b = { 0 };
+	struct pm_packet p;
+	pm_reader *r;
+
+	pcap_hdr(&b, 0, 96, 1);
+	pcap_rec(&b, 1, 0, 1500, 1500, 0x11);
+	r = ropen(save(b.p, b.n));
+	ck_assert_int_eq(pm_reader_next(r, &p), 1);
+	ck_assert_uint_eq(p.caplen, 1500);
+	ck_assert_uint_eq(p.data[1499], 0x11);
+	pm_reader_close(r);
+	free(b.p);
+}
+END_TEST
+
+static void
+check_pcapng_variant(int big)
+{
+	struct mb b = { .big = big };
+	struct pm_packet p;
+	const uint32_t *lts;
+	pm_reader *r;
+
+	ng_shb(&b);
+	ng_idb(&b, 1, 65535, -1);		/* microseconds (default) */
+	ng_idb(&b, 101, 128, 9);		/* nanoseconds, RAW */
+	ng_idb(&b, 1, 0, 0x80 | 10);		/* 2^-10 seconds */
+	ng_epb(&b, 0, 1700000000123456ull, 60, 60, 0x01);
+	ng_epb(&b, 1, 1700000000123456789ull, 40, 40, 0x02);
+	ng_epb(&b, 2, 1024ull * 5 + 512, 50, 70, 0x03);	/* 5.5 s */
+	r = ropen(save(b.p, b.n));
+	ck_assert_int_eq(pm_reader_format(r), PM_FMT_PCAPNG);
+	ck_assert_uint_eq(pm_reader_linktypes(r, &lts), 2);
+	ck_assert_int_eq(pm_reader_nano(r), 1);
+	ck_assert_int_eq(pm_reader_next(r, &p), 1);
+	ck_assert_int_eq(p.ts, 1700000000123456000LL);
+	ck_assert_uint_eq(p.linktype, 1);
+	ck_assert_uint_eq(p.snaplen, 65535);
+	ck_assert_int_eq(pm_reader_next(r, &p), 1);
+	ck_assert_int_eq(p.ts, 1700000000123456789LL);
+	ck_assert_uint_eq(p.linktype, 101);
+	ck_assert_uint_eq(p.data[39], 0x02);
+	ck_assert_int_eq(pm_reader_next(r, &p), 1);
+	ck_assert_int_eq(p.ts, 5500000000LL);
+	ck_assert_uint_eq(p.caplen, 50);
+	ck_assert_uint_eq(p.len, 70);
+	ck_assert_int_eq(pm_reader_next(r, &p), 0);
+	pm_reader_close(r);
+	free(b.p);
+}
+
+START_TEST(reader_reads_pcapng_interfaces_and_tsresol)
+{
+	check_pcapng_variant(0);
+	check_pcapng_variant(1);
+}
+END_TEST
+
+START_TEST(reader_skips_unknown_pcapng_blocks)
+{
+	struct mb b = { 0 };
+	struct pm_packet p;
+	pm_reader *r;
+
+	ng_shb(&b);
+	mb_u32(&b, 0x00000bad); mb_u32(&b, 16); mb_u32(&b, 1); mb_u32(&b, 16);
+	ng_idb(&b, 1, 0, 9);
+	mb_u32(&b, 5); mb_u32(&b, 12); mb_u32(&b, 12);	/* empty ISB */
+	ng_epb(&b, 0, 7, 10, 10, 0x07);
+	r = ropen(save(b.p, b.n));
+	ck_assert_int_eq(pm_reader_next(r, &p), 1);
+	ck_assert_int_eq(p.ts, 7);
+	ck_assert_int_eq(pm_reader_next(r, &p), 0);
+	pm_reader_close(r);
+	free(b.p);
+}
+END_TEST
+
+static struct mb
+three_packets(void)
+{
+	struct mb b = { 0 };
+	int i;
+
+	pcap_hdr(&b, 1, 65535, 1);
+	for (i = 0; i < 3; i++)
+		pcap_rec(&b, 100, (uint32_t)i, 100, 100, (uint8_t)i);
+	return b;
+}
+
+START_TEST(reader_reads_gzip_and_zstd_by_magic)
+{
+	struct mb b = three_packets();
+	const char *paths[2];
+	struct pm_packet p;
+	int i, n;
+
+	/* Two gzip members back to back are one stream, as for gzip(1). */
+	paths[0] = save_gzip(&b);
+	paths[1] = save_zstd(&b, 0);
+	for (i = 0; i < 2; i++) {
+		pm_reader *r = ropen(paths[i]);
+		ck_assert_int_eq(pm_reader_compression(r),
+		    i == 0 ? PM_COMP_GZIP : PM_COMP_ZSTD);
+		for (n = 0; pm_reader_next(r, &p) == 1; n++)
+			ck_assert_uint_eq(p.data[0], n);
+		ck_assert_int_eq(n, 3);
+		pm_reader_close(r);
+	}
+	free(b.p);
+}
+END_TEST
+
+START_TEST(reader_reads_concatenated_gzip_members)
+{
+	struct mb b = three_packets(), two = { 0 };
+	struct pm_packet p;
+	pm_reader *r;
+	FILE *f;
+	char cat[300], *a;
+	uint8_t buf[4096];
+	size_t n;
+	int k = 0;
+
+	/* Split the capture in two gzip members. */
+	struct mb h1 = { 0 }, h2 = { 0 };
+	mb_put(&h1, b.p, 24 + 116);
+	mb_put(&h2, b.p + 24 + 116, b.n - 24 - 116);
+	a = save_gzip(&h1);
+	f = fopen(a, "rb");
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	mb_put(&two, buf, n);
+	a = save_gzip(&h2);
+	f = fopen(a, "rb");
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	mb_put(&two, buf, n);
+	snprintf(cat, sizeof(cat), "%s", save(two.p, two.n));
+	r = ropen(cat);
+	while (pm_reader_next(r, &p) == 1)
+		k++;
+	ck_assert_int_eq(k, 3);
+	pm_reader_close(r);
+	free(b.p); free(h1.p); free(h2.p); free(two.p);
+}
+END_TEST
+
+START_TEST(reader_reports_truncated_last_record)
+{
+	struct mb b = three_packets();
+	struct pm_packet p;
+	const struct pm_damage *d;
+	pm_reader *r;
+
+	/* Cut the third record 30 bytes into its data. */
+	r = ropen(save(b.p, 24 + 2 * 116 + 16 + 30));
+	ck_assert_int_eq(pm_reader_next(r, &p), 1);
+	ck_assert_int_eq(pm_reader_next(r, &p), 1);
+	ck_assert_int_eq(pm_reader_next(r, &p), PM_ERR_TRUNCATED);
+	d = pm_reader_damage(r);
+	ck_assert_uint_eq(d->offset, 24 + 2 * 116);
+	ck_assert_uint_eq(d->skipped, 46);
+	ck_assert_ptr_nonnull(strstr(pm_reader_geterr(r), "offset 256"));
+	ck_assert_int_eq(pm_reader_next(r, &p), 0);
+	pm_reader_close(r);
+	free(b.p);
+}
+END_TEST
+
+START_TEST(reader_reports_cut_zstd_stream)
+{
+	struct mb b = { 0 };
+	struct pm_packet p;
+	pm_reader *r;
+	int i, rc, n = 0, trunc = 0;
+
+	pcap_hdr(&b, 0, 65535, 1);
+	for (i = 0; i < 2000; i++) {	/* random bytes: little compression */
+		uint8_t d[1000];
+		uint32_t x = (uint32_t)i * 2654435761u;
+		size_t j;
+		for (j = 0; j < sizeof(d); j++) {
+			x = x * 1103515245u + 12345u;
+			d[j] = (uint8_t)(x >> 24);
+		}
+		mb_u32(&b, 100); mb_u32(&b, (uint32_t)i);
+		mb_u32(&b, 1000); mb_u32(&b, 1000);
+		mb_put(&b, d, sizeof(d));
+	}
+	r = ropen(save_zstd(&b, 1));
+	while ((rc = pm_reader_next(r, &p)) != 0) {
+		if (rc == PM_ERR_TRUNCATED)
+			trunc++;
+		else {
+			ck_assert_int_eq(rc, 1);
+			n++;
+		}
+	}
+	ck_assert_int_ge(trunc, 1);
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_lt(n, 2000);
+	pm_reader_close(r);
+	free(b.p);
+}
+END_TEST
+
+START_TEST(reader_resyncs_after_damaged_pcap_record)
+{
+	struct mb b = { 0 };
+	struct pm_packet p;
+	const struct pm_damage *d;
+	pm_reader *r;
+	int i;
+
+	pcap_hdr(&b, 0, 65535, 1);
+	for (i = 0; i < 6; i++) {
+		if (i == 3) {
+			/* garbage header: caplen 0x7fffffff, then 20 bytes */
+			mb_u32(&b, 1); mb_u32(&b, 2); mb_u32(&b, 0x7fffffff);
+			mb_u32(&b, 3); mb_put(&b, "xxxxxxxxxxxxxxxxxxxx", 20);
+		}
+		pcap_rec(&b, 1700000000 + (uint32_t)i, 0, 64, 64, (uint8_t)i);
+	}
+	r = ropen(save(b.p, b.n));
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(pm_reader_next(r, &p), 1);
+		ck_assert_uint_eq(p.data[0], i);
+	}
+	ck_assert_int_eq(pm_reader_next(r, &p), PM_ERR_DAMAGED);
+	d = pm_reader_damage(r);
+	ck_assert_uint_eq(d->offset, 24 + 3 * 80);
+	ck_assert_uint_eq(d->skipped, 36);
+	ck_assert_int_eq(d->resynced, 1);
+	for (i = 3; i < 6; i++) {
+		ck_assert_int_eq(pm_reader_next(r, &p), 1);
+		ck_assert_uint_eq(p.data[0], i);
+	}
+	ck_assert_int_eq(pm_reader_next(r, &p), 0);
+	ck_assert_uint_eq(pm_reader_stats(r)->damaged, 1);
+	pm_reader_close(r);
+	free(b.p);
+}
+END_TEST
+
+START_TEST(reader_resyncs_after_damaged_pcapng_block)
+{
+	struct mb b = { 0 };
+	struct pm_packet p;
+	pm_reader *r;
+	int n = 0, rc, dmg = 0;
+
+	ng_shb(&b);
+	ng_idb(&b, 1, 0, 9);
+	ng_epb(&b, 0, 1, 60, 60, 1);
+	mb_u32(&b, 6); mb_u32(&b, 13);		/* impossible length */
+	mb_put(&b, "junkjunkjunk", 12);
+	ng_epb(&b, 0, 2, 60, 60, 2);
+	ng_epb(&b, 7, 3, 60, 60, 3);		/* undefined interface */
+	ng_epb(&b, 0, 4, 60, 60, 4);
+	r = ropen(save(b.p, b.n));
+	while ((rc = pm_reader_next(r, &p)) != 0) {
+		if (rc == PM_ERR_DAMAGED) {
+			dmg++;
+			continue;
+		}
+		ck_assert_int_eq(rc, 1);
+		n++;
+	}
+	ck_assert_int_eq(n, 3);
+	ck_assert_int_eq(dmg, 2);
+	pm_reader_close(r);
+	free(b.p);
+}
+END_TEST
+
+START_TEST(reader_rejects_non_captures)
+{
+	char eb[PM_ERRBUF_SIZE];
+	int err = 0;
+
+	ck_assert_ptr_null(pm_reader_open(save("hello world, not a pcap", 23),
+	    0, &err, eb));
+	ck_assert_int_eq(err, PM_ERR_FORMAT);
+	ck_assert_ptr_nonnull(strstr(eb, "not a capture"));
+	ck_assert_ptr_null(pm_reader_open(save("", 0), 0, &err, eb));
+	ck_assert_int_eq(err, PM_ERR_FORMAT);
+	ck_assert_ptr_null(pm_reader_open(save("\xfd" "7zXZ\0\0\0\0", 10), 0,
+	    &err, eb));
+	ck_assert_ptr_nonnull(strstr(eb, "xz"));
+	ck_assert_ptr_null(pm_reader_open("/nonexistent/x.pcap", 0, &err, eb));
+	ck_assert_int_eq(err, PM_ERR_IO);
+}
+END_TEST
+
+/* ---- merge -------------------------------------------------------------- */
+
+/* A pcap whose packets have the given microsecond stamps; data[0] = tag. */
+static char *
+stamps(const int *us, int n, uint8_t tag)
+{
+	struct mb b = { 0 };
+	char *s;
+	int i;
+
+	pcap_hdr(&b, 0, 65535, 1);
+	for (i = 0; i < n; i++)
+		pcap_rec(&b, 0, (uint32_t)us[i], 8, 8, tag);
+	s = save(b.p, b.n);
+	free(b.p);
+	return s;
+}
+
+static pm_merge *
+merge_of(char **paths, int n, size_t max_open)
+{
+	struct pm_merge_opts o = { .max_open = max_open };
+	char eb[PM_ERRBUF_SIZE];
+	pm_merge *m = pm_merge_new(&o, eb);
+	int i;
+
+	ck_assert_ptr_nonnull(m);
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(pm_merge_add(m, paths[i], -1), 0);
+	return m;
+}
+
+START_TEST(merge_orders_by_time_and_breaks_ties_by_input)
+{
+	static const int a[] = { 1, 3, 3, 5 }, b[] = { 2, 3, 4, 5 };
+	static const int want_t[] = { 1, 2, 3, 3, 3, 4, 5, 5 };
+	static const int want_tag[] = { 'a', 'b', 'a', 'a', 'b', 'b', 'a', 'b' };
+	char *paths[2], pa[300], pb[300];
+	struct pm_packet p;
+	pm_merge *m;
+	int i;
+
+	snprintf(pa, sizeof(pa), "%s", stamps(a, 4, 'a'));
+	snprintf(pb, sizeof(pb), "%s", stamps(b, 4, 'b'));
+	paths[0] = pa;
+	paths[1] = pb;
+	m = merge_of(paths, 2, 0);
+	for (i = 0; i < 8; i++) {
+		ck_assert_int_eq(pm_merge_next(m, &p), 1);
+		ck_assert_int_eq(p.ts, want_t[i] * 1000);
+		ck_assert_int_eq(p.data[0], want_tag[i]);
+	}
+	ck_assert_int_eq(pm_merge_next(m, &p), 0);
+	pm_merge_free(m);
+}
+END_TEST
+
+START_TEST(merge_keeps_unsorted_input_as_it_is)
+{
+	static const int a[] = { 5, 1, 6 }, b[] = { 2, 3 };
+	static const int want[] = { 2, 3, 5, 1, 6 };
+	char *paths[2], pa[300], pb[300];
+	struct pm_packet p;
+	pm_merge *m;
+	int i;
+
+	snprintf(pa, sizeof(pa), "%s", stamps(a, 3, 'a'));
+	snprintf(pb, sizeof(pb), "%s", stamps(b, 2, 'b'));
+	paths[0] = pa;
+	paths[1] = pb;
+	m = merge_of(paths, 2, 0);
+	for (i = 0; i < 5; i++) {
+		ck_assert_int_eq(pm_merge_next(m, &p), 1);
+		ck_assert_int_eq(p.ts, want[i] * 1000);
+	}
+	ck_assert_int_eq(pm_merge_next(m, &p), 0);
+	ck_assert_uint_eq(pm_merge_input(m, 0)->stats.backwards, 1);
+	ck_assert_int_eq(pm_merge_input(m, 0)->stats.max_backwards, 4000);
+	pm_merge_free(m);
+}
+END_TEST
+
+START_TEST(merge_in_passes_equals_single_pass)
+{
+	enum { N = 23 };
+	static char names[N][300];
+	char *paths[N];
+	struct pm_packet p, q;
+	pm_merge *one, *many;
+	int i, j, rc;
+
+	for (i = 0; i < N; i++) {
+		int us[5];
+		for (j = 0; j < 5; j++)	/* many ties, some disorder */
+			us[j] = (i * 7 + j * 3) % 11 + (j == 2 ? -3 : 0) + 5;
+		snprintf(names[i], sizeof(names[i]), "%s",
+		    stamps(us, 5, (uint8_t)i));
+		paths[i] = names[i];
+	}
+	one = merge_of(paths, N, 0);
+	many = merge_of(paths, N, 4);
+	for (i = 0; ; i++) {
+		rc = pm_merge_next(one, &p);
+		ck_assert_int_eq(pm_merge_next(many, &q), rc);
+		if (rc == 0)
+			break;
+		ck_assert_int_eq(p.ts, q.ts);
+		ck_assert_int_eq(p.data[0], q.data[0]);
+	}
+	ck_assert_int_eq(i, N * 5);
+	ck_assert_uint_gt(pm_merge_passes(many), 2);
+	pm_merge_free(one);
+	pm_merge_free(many);
+}
+END_TEST
+
+START_TEST(merge_keeps_packets_before_damage)
+{
+	struct mb b = three_packets();
+	static const int a[] = { 0, 1, 2, 3 };
+	char *paths[2], pa[300], pb[300];
+	struct pm_packet p;
+	pm_merge *m;
+	int rc, n = 0, dmg = 0;
+
+	snprintf(pa, sizeof(pa), "%s", save(b.p, b.n - 50));
+	snprintf(pb, sizeof(pb), "%s", stamps(a, 4, 'b'));
+	paths[0] = pa;
+	paths[1] = pb;
+	m = merge_of(paths, 2, 0);
+	while ((rc = pm_merge_next(m, &p)) != 0) {
+		if (rc == PM_ERR_TRUNCATED) {
+			ck_assert_uint_eq(pm_merge_failed(m), 0);
+			dmg++;
+			continue;
+		}
+		ck_assert_int_eq(rc, 1);
+		n++;
+	}
+	ck_assert_int_eq(n, 2 + 4);
+	ck_assert_int_eq(dmg, 1);
+	pm_merge_free(m);
+	free(b.p);
+}
+END_TEST
+
+START_TEST(merge_reports_unopenable_input_and_goes_on)
+{
+	static const int a[] = { 1, 2 };
+	char *paths[2], pa[300];
+	struct pm_packet p;
+	pm_merge *m;
+	int n = 0, rc;
+
+	snprintf(pa, sizeof(pa), "%s", stamps(a, 2, 'a'));
+	paths[0] = (char *)"/nonexistent/file.pcap";
+	paths[1] = pa;
+	m = merge_of(paths, 2, 0);
+	ck_assert_int_eq(pm_merge_next(m, &p), PM_ERR_INPUT);
+	ck_assert_uint_eq(pm_merge_failed(m), 0);
+	while ((rc = pm_merge_next(m, &p)) == 1)
+		n++;
+	ck_assert_int_eq(rc, 0);
+	ck_assert_int_eq(n, 2);
+	pm_merge_free(m);
+}
+END_TEST
+
+START_TEST(concatenation_keeps_input_order)
+{
+	static const int a[] = { 5, 6 }, b[] = { 1, 2 };
+	char *paths[2], pa[300], pb[300];
+	struct pm_merge_opts o = { .concatenate = 1 };
+	struct pm_packet p;
+	char eb[PM_ERRBUF_SIZE];
+	pm_merge *m = pm_merge_new(&o, eb);
+	static const int want[] = { 5, 6, 1, 2 };
+	int i;
+
+	snprintf(pa, sizeof(pa), "%s", stamps(a, 2, 'a'));
+	snprintf(pb, sizeof(pb), "%s", stamps(b, 2, 'b'));
+	paths[0] = pa;
+	paths[1] = pb;
+	pm_merge_add(m, paths[0], -1);
+	pm_merge_add(m, paths[1], -1);
+	for (i = 0; i < 4; i++) {
+		ck_assert_int_eq(pm_merge_next(m, &p), 1);
+		ck_assert_int_eq(p.ts, want[i] * 1000);
+	}
+	ck_assert_int_eq(pm_merge_next(m, &p), 0);
+	pm_merge_free(m);
+}
+END_TEST
+
+/* ---- writers, read back by libpcap --------------------------------------- */
+
+static char *
+write_capture(enum pm_format fmt, int nano, uint32_t snaplen, int zstd)
+{
+	struct pm_writer_opts o = { .format = fmt, .nano = nano,
+	    .snaplen = snaplen, .linktype = 1, .appname = "unit",
+	    .compression = zstd ? PM_COMP_ZSTD : PM_COMP_NONE };
+	static char path[300];
+	char eb[PM_ERRBUF_SIZE];
+	uint8_t d[1500];
+	struct pm_packet p = { .linktype = 1, .data = d };
+	pm_writer *w;
+	int fd, i;
+
+	snprintf(path, sizeof(path), "%s/w%d", tmpdir, tmpn++);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	w = pm_writer_open(fd, &o, NULL, eb);
+	ck_assert_ptr_nonnull(w);
+	for (i = 0; i < 10; i++) {
+		memset(d, i, sizeof(d));
+		p.ts = 1700000000123456789LL + i;
+		p.caplen = (uint32_t)(100 + i * 100);
+		p.len = 1500;
+		ck_assert_int_eq(pm_writer_write(w, &p), 0);
+	}
+	ck_assert_int_eq(pm_writer_finish(w), 0);
+	pm_writer_close(w);
+	ck_assert_int_eq(close(fd), 0);
+	return path;
+}
+
+static void
+check_with_libpcap(const char *path, int nano)
+{
+	char eb[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	pcap_t *pc;
+	int i = 0;
+
+	pc = pcap_open_offline_with_tstamp_precision(path,
+	    PCAP_TSTAMP_PRECISION_NANO, eb);
+	ck_assert_msg(pc != NULL, "%s", eb);
+	ck_assert_int_eq(pcap_datalink(pc), 1);
+	while (pcap_next_ex(pc, &h, &d) == 1) {
+		ck_assert_int_eq(h->ts.tv_sec, 1700000000);
+		ck_assert_int_eq(h->ts.tv_usec, nano ? 123456789 + i : 123456000);
+		/* no record is cut, even above the requested snaplen */
+		ck_assert_uint_eq(h->caplen, 100 + i * 100);
+		ck_assert_uint_eq(h->len, 1500);
+		ck_assert_uint_eq(d[h->caplen - 1], i);
+		i++;
+	}
+	ck_assert_int_eq(i, 10);
+	pcap_close(pc);
+}
+
+START_TEST(pcap_writer_is_read_back_by_libpcap)
+{
+	check_with_libpcap(write_capture(PM_FMT_PCAP, 0, 65535, 0), 0);
+	check_with_libpcap(write_capture(PM_FMT_PCAP, 1, 65535, 0), 1);
+	/* caplens above the snaplen: the header is raised to fit them */
+	check_with_libpcap(write_capture(PM_FMT_PCAP, 1, 200, 0), 1);
+}
+END_TEST
+
+START_TEST(pcapng_writer_is_read_back_by_libpcap)
+{
+	check_with_libpcap(write_capture(PM_FMT_PCAPNG, 1, 0, 0), 1);
+	check_with_libpcap(write_capture(PM_FMT_PCAPNG, 0, 0, 0), 0);
+}
+END_TEST
+
+START_TEST(zstd_writer_is_read_back)
+{
+	pm_reader *r = ropen(write_capture(PM_FMT_PCAPNG, 1, 0, 1));
+	struct pm_packet p;
+	int n = 0;
+
+	ck_assert_int_eq(pm_reader_compression(r), PM_COMP_ZSTD);
+	while (pm_reader_next(r, &p) == 1) {
+		ck_assert_int_eq(p.ts, 1700000000123456789LL + n);
+		ck_assert_uint_eq(p.caplen, 100 + n * 100);
+		n++;
+	}
+	ck_assert_int_eq(n, 10);
+	pm_reader_close(r);
+}
+END_TEST
+
+START_TEST(pcap_writer_refuses_a_second_linktype)
+{
+	struct pm_writer_opts o = { .format = PM_FMT_PCAP, .snaplen = 100,
+	    .linktype = 1 };
+	uint8_t d[4] = { 0 };
+	struct pm_packet p = { .linktype = 101, .caplen = 4, .len = 4,
+	    .data = d };
+	char eb[PM_ERRBUF_SIZE];
+	int fd = open("/dev/null", O_WRONLY);
+	pm_writer *w = pm_writer_open(fd, &o, NULL, eb);
+
+	ck_assert_int_eq(pm_writer_write(w, &p), PM_ERR_LINKTYPE);
+	pm_writer_close(w);
+	close(fd);
+}
+END_TEST
+
+START_TEST(writer_reports_a_full_disk)
+{
+	struct pm_writer_opts o = { .format = PM_FMT_PCAP, .snaplen = 100,
+	    .linktype = 1 };
+	uint8_t d[1000] = { 0 };
+	struct pm_packet p = { .linktype = 1, .caplen = 1000, .len = 1000,
+	    .data = d };
+	char eb[PM_ERRBUF_SIZE];
+	int fd = open("/dev/full", O_WRONLY), i, rc = 0;
+	pm_writer *w;
+
+	if (fd < 0)
+		return;
+	w = pm_writer_open(fd, &o, NULL, eb);
+	ck_assert_ptr_nonnull(w);
+	for (i = 0; i < 1000 && rc == 0; i++)
+		rc = pm_writer_write(w, &p);
+	if (rc == 0)
+		rc = pm_writer_finish(w);
+	ck_assert_int_eq(rc, PM_ERR_IO);
+	ck_assert_ptr_nonnull(strstr(pm_writer_geterr(w), "No space"));
+	pm_writer_close(w);
+	close(fd);
+}
+END_TEST
+
+/* ---- dedup -------------------------------------------------------------- */
+
+START_TEST(dedup_drops_the_same_packet_within_the_window)
+{
+	pm_dedup *d = pm_dedup_new(1000);
+	uint8_t a[64], b[64];
+	struct pm_packet p = { .caplen = 64, .len = 64, .linktype = 1 };
+	int i;
+
+	memset(a, 1, sizeof(a));
+	memset(b, 2, sizeof(b));
+	p.data = a; p.ts = 0;
+	ck_assert_int_eq(pm_dedup_check(d, &p), 0);
+	p.ts = 500;
+	ck_assert_int_eq(pm_dedup_check(d, &p), 1);	/* seen 500 ns ago */
+	p.data = b;
+	ck_assert_int_eq(pm_dedup_check(d, &p), 0);	/* other bytes */
+	p.data = a; p.ts = 2000;
+	ck_assert_int_eq(pm_dedup_check(d, &p), 0);	/* window passed */
+	p.len = 65; p.ts = 2001;
+	ck_assert_int_eq(pm_dedup_check(d, &p), 0);	/* other length */
+	/* many packets in one window make the table grow */
+	for (i = 0; i < 5000; i++) {
+		uint8_t x[64];
+		memset(x, 0, sizeof(x));
+		memcpy(x, &i, sizeof(i));
+		p.data = x; p.len = 64; p.ts = 3000;
+		ck_assert_int_eq(pm_dedup_check(d, &p), 0);
+		ck_assert_int_eq(pm_dedup_check(d, &p), 1);
+	}
+	pm_dedup_free(d);
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite *s = suite_create("libmerge");
+	TCase *t = tcase_create("all");
+
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_add_test(t, reader_reads_pcap_every_order_and_precision);
+	tcase_add_test(t, reader_keeps_caplen_over_snaplen);
+	tcase_add_test(t, reader_reads_pcapng_interfaces_and_tsresol);
+	tcase_add_test(t, reader_skips_unknown_pcapng_blocks);
+	tcase_add_test(t, reader_reads_gzip_and_zstd_by_magic);
+	tcase_add_test(t, reader_reads_concatenated_gzip_members);
+	tcase_add_test(t, reader_reports_truncated_last_record);
+	tcase_add_test(t, reader_reports_cut_zstd_stream);
+	tcase_add_test(t, reader_resyncs_after_damaged_pcap_record);
+	tcase_add_test(t, reader_resyncs_after_damaged_pcapng_block);
+	tcase_add_test(t, reader_rejects_non_captures);
+	tcase_add_test(t, merge_orders_by_time_and_breaks_ties_by_input);
+	tcase_add_test(t, merge_keeps_unsorted_input_as_it_is);
+	tcase_add_test(t, merge_in_passes_equals_single_pass);
+	tcase_add_test(t, merge_keeps_packets_before_damage);
+	tcase_add_test(t, merge_reports_unopenable_input_and_goes_on);
+	tcase_add_test(t, concatenation_keeps_input_order);
+	tcase_add_test(t, pcap_writer_is_read_back_by_libpcap);
+	tcase_add_test(t, pcapng_writer_is_read_back_by_libpcap);
+	tcase_add_test(t, zstd_writer_is_read_back);
+	tcase_add_test(t, pcap_writer_refuses_a_second_linktype);
+	tcase_add_test(t, writer_reports_a_full_disk);
+	tcase_add_test(t, dedup_drops_the_same_packet_within_the_window);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *r = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(r, CK_NORMAL);
+	failed = srunner_ntests_failed(r);
+	srunner_free(r);
+	return failed == 0 ? 0 : 1;
+}
