@@ -17,6 +17,8 @@
  *   -I N       pcapng interfaces          -L LT     linktype of interface 1
  *   -b K       every Kth packet 2 intervals back in time
  *   -P         pcapng simple packet blocks   -x  extra blocks to skip
+ *   -M N       N files: FILE is a printf pattern (%05u); file f gets seed
+ *              SEED+f and starts f*D ns later (-D D, default 1000)
  */
 #include <getopt.h>
 #include <stdint.h>
@@ -164,13 +166,16 @@ main(int argc, char **argv)
 	uint32_t lt = 1, lt1 = 0, snap = 262144, size = 0, nif = 1;
 	int ng = 0, nano = 0, keep = 0, spb = 0, extra = 0, c, res = -1;
 	int64_t tsoff = 0;
+	uint64_t f, nfiles = 1, fstep = 1000;
 	const char *path = NULL;
 	static uint8_t b[262144 + 64];
 
-	while ((c = getopt(argc, argv, "b:E:F:i:I:j:kl:L:m:n:NO:o:Pr:s:S:t:x"))
+	while ((c = getopt(argc, argv, "b:D:E:F:i:I:j:kl:L:m:M:n:NO:o:Pr:s:S:t:x"))
 	    != -1) {
 		switch (c) {
 		case 'b': back = strtoull(optarg, NULL, 0); break;
+		case 'D': fstep = strtoull(optarg, NULL, 0); break;
+		case 'M': nfiles = strtoull(optarg, NULL, 0); break;
 		case 'E': big = strcmp(optarg, "big") == 0; break;
 		case 'F': ng = strcmp(optarg, "pcapng") == 0; break;
 		case 'i': ival = strtoull(optarg, NULL, 0); break;
@@ -197,101 +202,109 @@ main(int argc, char **argv)
 	if (path == NULL || nif < 1 || (size != 0 && (size < 60 ||
 	    size > 262144)))
 		usage();
-	out = strcmp(path, "-") == 0 ? stdout : fopen(path, "wb");
-	if (out == NULL) {
-		perror(path);
-		return 1;
-	}
-	rng_state = seed;
-	if (res < 0)
-		res = nano ? 9 : 6;
+	for (f = 0; f < nfiles; f++) {
+		char cur[4096];
 
-	if (!ng) {
-		put32(nano ? 0xa1b23c4du : 0xa1b2c3d4u);
-		put16(2); put16(4); put32(0); put32(0);
-		put32(snap); put32(lt);
-	} else {
-		uint32_t i;
-		put32(0x0a0d0d0au); put32(28); put32(0x1a2b3c4du);
-		put16(1); put16(0); put64(UINT64_MAX); put32(28);
-		for (i = 0; i < nif; i++) {
-			uint32_t blen = 20 + 8 + (tsoff ? 12 : 0) + 4;
-			put32(1); put32(blen);
-			put16((uint16_t)(i == 1 && lt1 ? lt1 : lt)); put16(0);
-			put32(snap);
-			put16(9); put16(1);
-			{ uint8_t r[4] = { (uint8_t)res, 0, 0, 0 }; put(r, 4); }
-			if (tsoff) { put16(14); put16(8); put64((uint64_t)tsoff); }
-			put32(0);
-			put32(blen);
+		if (nfiles > 1)
+			snprintf(cur, sizeof(cur), path, (unsigned)f);
+		else
+			snprintf(cur, sizeof(cur), "%s", path);
+		out = strcmp(cur, "-") == 0 ? stdout : fopen(cur, "wb");
+		if (out == NULL) {
+			perror(cur);
+			return 1;
 		}
-		if (extra) {	/* a custom block, to be skipped */
-			put32(0x00000badu); put32(20); put32(32473);
-			put32(0xdeadbeef); put32(20);
-		}
-	}
+		rng_state = seed + f;
+		if (res < 0)
+			res = nano ? 9 : 6;
 
-	for (k = 0; k < n; k++) {
-		uint32_t len = size ? size : imix(), cap, ifid = 0;
-		uint64_t t = t0 + k * ival + (jitter ? rnd() % jitter : 0);
-		uint32_t plt = lt;
-
-		if (back && k > 0 && k % back == 0)
-			t -= 2 * ival;
-		if (ng && nif > 1) {
-			ifid = (uint32_t)(k % nif);
-			if (ifid == 1 && lt1)
-				plt = lt1;
-		}
-		if (plt != 1 && len < 40)
-			len = 40;
-		frame(b, len, plt);
-		cap = len < snap || keep ? len : snap;
 		if (!ng) {
-			put32((uint32_t)(t / 1000000000));
-			put32((uint32_t)(nano ? t % 1000000000 :
-			    t % 1000000000 / 1000));
-			put32(cap); put32(len);
-			put(b, cap);
-		} else if (spb) {
-			uint32_t pad = (4 - cap % 4) % 4;
-			put32(3); put32(16 + cap + pad);
-			put32(len); put(b, cap);
-			put("\0\0\0", pad); put32(16 + cap + pad);
+			put32(nano ? 0xa1b23c4du : 0xa1b2c3d4u);
+			put16(2); put16(4); put32(0); put32(0);
+			put32(snap); put32(lt);
 		} else {
-			uint32_t pad = (4 - cap % 4) % 4;
-			uint64_t ticks, ts = t - (uint64_t)tsoff * 1000000000;
-			if (res & 0x80)
-				ticks = (uint64_t)(((unsigned __int128)ts <<
-				    (res & 0x7f)) / 1000000000);
-			else if (res <= 9) {
-				uint64_t d = 1;
-				int e;
-				for (e = res; e < 9; e++)
-					d *= 10;
-				ticks = ts / d;
-			} else {
-				ticks = ts;
-				for (int e = 9; e < res; e++)
-					ticks *= 10;
+			uint32_t i;
+			put32(0x0a0d0d0au); put32(28); put32(0x1a2b3c4du);
+			put16(1); put16(0); put64(UINT64_MAX); put32(28);
+			for (i = 0; i < nif; i++) {
+				uint32_t blen = 20 + 8 + (tsoff ? 12 : 0) + 4;
+				put32(1); put32(blen);
+				put16((uint16_t)(i == 1 && lt1 ? lt1 : lt)); put16(0);
+				put32(snap);
+				put16(9); put16(1);
+				{ uint8_t r[4] = { (uint8_t)res, 0, 0, 0 }; put(r, 4); }
+				if (tsoff) { put16(14); put16(8); put64((uint64_t)tsoff); }
+				put32(0);
+				put32(blen);
 			}
-			put32(6); put32(32 + cap + pad);
-			put32(ifid);
-			put32((uint32_t)(ticks >> 32)); put32((uint32_t)ticks);
-			put32(cap); put32(len);
-			put(b, cap);
-			put("\0\0\0", pad);
-			put32(32 + cap + pad);
-			if (extra && k % 100 == 0) {	/* an NRB to skip */
-				put32(4); put32(16); put32(0); put32(16);
+			if (extra) {	/* a custom block, to be skipped */
+				put32(0x00000badu); put32(20); put32(32473);
+				put32(0xdeadbeef); put32(20);
 			}
 		}
+
+		for (k = 0; k < n; k++) {
+			uint32_t len = size ? size : imix(), cap, ifid = 0;
+			uint64_t t = t0 + f * fstep + k * ival + (jitter ? rnd() % jitter : 0);
+			uint32_t plt = lt;
+
+			if (back && k > 0 && k % back == 0)
+				t -= 2 * ival;
+			if (ng && nif > 1) {
+				ifid = (uint32_t)(k % nif);
+				if (ifid == 1 && lt1)
+					plt = lt1;
+			}
+			if (plt != 1 && len < 40)
+				len = 40;
+			frame(b, len, plt);
+			cap = len < snap || keep ? len : snap;
+			if (!ng) {
+				put32((uint32_t)(t / 1000000000));
+				put32((uint32_t)(nano ? t % 1000000000 :
+				    t % 1000000000 / 1000));
+				put32(cap); put32(len);
+				put(b, cap);
+			} else if (spb) {
+				uint32_t pad = (4 - cap % 4) % 4;
+				put32(3); put32(16 + cap + pad);
+				put32(len); put(b, cap);
+				put("\0\0\0", pad); put32(16 + cap + pad);
+			} else {
+				uint32_t pad = (4 - cap % 4) % 4;
+				uint64_t ticks, ts = t - (uint64_t)tsoff * 1000000000;
+				if (res & 0x80)
+					ticks = (uint64_t)(((unsigned __int128)ts <<
+					    (res & 0x7f)) / 1000000000);
+				else if (res <= 9) {
+					uint64_t d = 1;
+					int e;
+					for (e = res; e < 9; e++)
+						d *= 10;
+					ticks = ts / d;
+				} else {
+					ticks = ts;
+					for (int e = 9; e < res; e++)
+						ticks *= 10;
+				}
+				put32(6); put32(32 + cap + pad);
+				put32(ifid);
+				put32((uint32_t)(ticks >> 32)); put32((uint32_t)ticks);
+				put32(cap); put32(len);
+				put(b, cap);
+				put("\0\0\0", pad);
+				put32(32 + cap + pad);
+				if (extra && k % 100 == 0) {	/* an NRB to skip */
+					put32(4); put32(16); put32(0); put32(16);
+				}
+			}
+		}
+		if (out != stdout && fclose(out) != 0) {
+			perror(cur);
+			return 1;
+		}
+		if (out == stdout && fflush(stdout) != 0)
+			return 1;
 	}
-	if (out != stdout && fclose(out) != 0) {
-		perror(path);
-		return 1;
-	}
-	if (out == stdout && fflush(stdout) != 0)
-		return 1;
 	return 0;
 }

@@ -1,0 +1,54 @@
+#!/bin/sh
+# The set-up step of `make check` and `make demo`: make sure the Debian
+# packages pcapkit builds and tests with are there.  As root, install what is
+# missing with apt-get; otherwise say exactly what is missing and how to get
+# it.  Build dependencies are required; the reference tools the tests compare
+# against are optional (their comparisons are skipped, with a message).
+set -u
+
+need="gcc make pkg-config libpcap-dev libzstd-dev zlib1g-dev check"
+want="tshark tcpdump tcpslice hyperfine zstd gzip python3 valgrind"
+
+missing() {
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
+		    grep -q '^install ok installed' || printf '%s ' "$p"
+	done
+}
+
+if ! command -v dpkg-query >/dev/null 2>&1; then
+	echo "setup: not a Debian system; install by hand: $need" >&2
+	exit 0
+fi
+
+m_need=$(missing $need)
+m_want=$(missing $want)
+[ -z "$m_need$m_want" ] && exit 0
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+	export DEBIAN_FRONTEND=noninteractive
+	echo "setup: installing $m_need$m_want" >&2
+	apt_install() {
+		apt-get install -y -q --no-install-recommends "$@" >/dev/null ||
+		    { apt-get update -q >/dev/null &&
+		      apt-get install -y -q --no-install-recommends "$@" >/dev/null; }
+	}
+	# tshark asks whether non-root users may capture: answer no.
+	echo "wireshark-common wireshark-common/install-setuid boolean false" |
+	    debconf-set-selections 2>/dev/null
+	apt_install $m_need $m_want || {
+		# The optional ones may be unavailable; the required may not.
+		[ -n "$m_need" ] && apt_install $m_need
+	}
+	m_need=$(missing $need)
+	m_want=$(missing $want)
+fi
+if [ -n "$m_want" ]; then
+	echo "setup: optional packages missing (their tests are skipped): $m_want" >&2
+fi
+if [ -n "$m_need" ]; then
+	echo "setup: required packages missing: $m_need" >&2
+	echo "setup: run as root: apt-get install $m_need" >&2
+	exit 1
+fi
+exit 0
