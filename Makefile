@@ -77,15 +77,15 @@ check: setup
 
 check-run: tools tests
 	$(BUILD)/tests/unit/test_merge
-	BUILD=$(BUILD) sh tests/e2e/run.sh
+	BUILD=$(BUILD) bash tests/e2e/run.sh
 
 demo: setup
 	@$(MAKE) --no-print-directory tools tests
-	BUILD=$(BUILD) sh tests/demo.sh
+	BUILD=$(BUILD) bash tests/demo.sh
 
 bench: setup
 	@$(MAKE) --no-print-directory tools tests
-	BUILD=$(BUILD) sh tests/bench.sh
+	BUILD=$(BUILD) bash tests/bench.sh
 
 SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 asan:

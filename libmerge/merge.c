@@ -371,9 +371,11 @@ start_pass(pm_merge *m, size_t ntemp, size_t ninput, int final)
 		p->src[i].input = NO_INPUT;
 		p->src[i].tmpfd = m->temps[i];
 	}
-	memmove(m->temps, m->temps + ntemp, (m->ntemps - ntemp) *
-	    sizeof(*m->temps));
-	m->ntemps -= ntemp;
+	if (ntemp > 0) {
+		memmove(m->temps, m->temps + ntemp, (m->ntemps - ntemp) *
+		    sizeof(*m->temps));
+		m->ntemps -= ntemp;
+	}
 	for (i = 0; i < ninput; i++) {
 		p->src[ntemp + i].input = m->next_input + i;
 		p->src[ntemp + i].tmpfd = -1;

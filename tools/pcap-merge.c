@@ -96,7 +96,7 @@ main(int argc, char **argv)
 	    .dedup_window = DEFAULT_DEDUP_WINDOW };
 	struct pk_inputs in = { 0 };
 	struct pk_output out = { .fd = -1 };
-	struct pk_progress prog;
+	struct pk_progress prog = { 0 };
 	struct pm_merge_opts mo = { 0 };
 	struct pm_merge_summary sum;
 	struct pm_packet pkt;
@@ -177,8 +177,8 @@ main(int argc, char **argv)
 	argv += optind;
 
 	for (i = 0; i < (size_t)argc; i++)
-		if ((rc = pk_inputs_add(&in, argv[i])) != 0)
-			return rc;
+		if ((status = pk_inputs_add(&in, argv[i])) != 0)
+			goto out;
 	if (argc == 0) {
 		if (isatty(STDIN_FILENO)) {
 			pk_warn("no input files, and stdin is a terminal");
@@ -188,7 +188,8 @@ main(int argc, char **argv)
 	}
 	if (in.n == 0) {
 		pk_warn("no input files");
-		return 1;
+		status = 1;
+		goto out;
 	}
 	if (o.out == NULL)
 		o.out = "-";
@@ -197,7 +198,8 @@ main(int argc, char **argv)
 	if (strcmp(o.out, "-") == 0 && isatty(STDOUT_FILENO)) {
 		pk_warn("refusing to write a capture to a terminal; use -w "
 		    "FILE or a pipe");
-		return 2;
+		status = 2;
+		goto out;
 	}
 
 	pk_signals_init();
@@ -208,18 +210,21 @@ main(int argc, char **argv)
 	mo.tmpdir = o.tmpdir ? o.tmpdir : getenv("TMPDIR");
 	if ((m = pm_merge_new(&mo, errbuf)) == NULL) {
 		pk_warn("%s", errbuf);
-		return 1;
+		status = 1;
+		goto out;
 	}
 	for (i = 0; i < in.n; i++) {
 		int fd = strcmp(in.paths[i], "-") == 0 ? STDIN_FILENO : -1;
 		if (pm_merge_add(m, fd >= 0 ? "-" : in.paths[i], fd) < 0) {
 			pk_warn("%s", pm_merge_geterr(m));
-			return 1;
+			status = 1;
+			goto out;
 		}
 	}
 	if (o.dedup && (dd = pm_dedup_new(o.dedup_window)) == NULL) {
 		pk_warn("out of memory");
-		return 1;
+		status = 1;
+		goto out;
 	}
 	pk_progress_init(&prog, o.progress || isatty(STDERR_FILENO),
 	    in.total_bytes);
