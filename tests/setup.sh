@@ -7,7 +7,7 @@
 set -u
 
 need="gcc make pkg-config libpcap-dev libzstd-dev zlib1g-dev check"
-want="tshark tcpdump tcpslice hyperfine zstd gzip python3 valgrind"
+want="tshark tcpdump tcpslice hyperfine zstd gzip python3 valgrind bc"
 
 missing() {
 	for p in "$@"; do

@@ -1,0 +1,98 @@
+#!/bin/bash
+# make bench: time pcapkit against the reference tools on the same data, in
+# one run, and print ratios.  Each time is the best of $RUNS runs (default 3)
+# with the inputs already in the page cache.  The corpus is generated once
+# into $BENCH_DIR (default build/bench) and reused.
+#
+# Targets (issue 3):
+#   pcap-merge vs mergecap -F pcap to /dev/null   >= 3x faster
+#   pcap-merge vs cat of the same bytes           <= 2x the time of cat
+#   2048 inputs vs 4 inputs, same total size      >= 0.70 of the throughput
+set -u
+export LC_ALL=C
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+B=$top/${BUILD:-build}
+M=$B/pcap-merge
+G=$B/tests/gencap
+BD=${BENCH_DIR:-$top/build/bench}
+RUNS=${RUNS:-3}
+mkdir -p "$BD"
+cd "$BD" || exit 1
+
+# 16 files x 250,000 packets, IMIX sizes, interleaved timestamps with jitter
+if [ ! -f corpus16.done ]; then
+	echo "bench: generating 16 x 250,000 packets (IMIX) ..." >&2
+	rm -rf corpus16 && mkdir corpus16
+	"$G" -M 16 -n 250000 -m imix -i 16000 -D 1000 -j 900 \
+	    -o corpus16/pcap_%05u.pcap && touch corpus16.done
+fi
+# the same 4,000,000 packets' worth as 4 and as 2,048 inputs
+if [ ! -f k4.done ]; then
+	rm -rf k4 && mkdir k4
+	"$G" -M 4 -n 1000000 -m imix -i 4000 -D 1000 -j 900 \
+	    -o k4/pcap_%05u.pcap && touch k4.done
+fi
+if [ ! -f k2048.done ]; then
+	rm -rf k2048 && mkdir k2048
+	"$G" -M 2048 -n 1953 -m imix -i 2048000 -D 1000 -j 900 \
+	    -o k2048/pcap_%05u.pcap && touch k2048.done
+fi
+
+now() { date +%s.%N; }
+# best NAME CMD: best wall time of RUNS runs of CMD (a shell string).
+# Before each run, untimed: the output file is removed and dirty pages are
+# written back, so that no run pays for the one before it.
+best() {
+	local b= t0 t1 t i
+	for i in $(seq "$RUNS"); do
+		rm -f "$out"
+		sync
+		t0=$(now)
+		sh -c "$2" || { echo "bench: '$2' failed" >&2; }
+		t1=$(now)
+		t=$(echo "$t1 - $t0" | bc -l)
+		if [ -z "$b" ] || [ "$(echo "$t < $b" | bc -l)" = 1 ]; then b=$t; fi
+	done
+	printf '%-44s %8.3f s\n' "$1" "$b" >&2
+	echo "$b"
+}
+ratio() { echo "scale=2; $1 / $2" | bc -l; }
+verdict() { [ "$(echo "$1 $2 $3" | bc -l)" = 1 ] && echo "ok" || echo "MISSED"; }
+
+in16=$(ls corpus16/pcap_*.pcap | tr '\n' ' ')
+cat $in16 >/dev/null; cat k4/pcap_* >/dev/null	# warm the page cache
+find k2048 -type f -exec cat {} + >/dev/null
+out=$BD/out.pcap
+
+echo "== pcap-merge, 16 x 250,000 packets ($(du -sh corpus16 | cut -f1))" >&2
+pm_null=$(best "pcap-merge -w - >/dev/null" "$M -w - $in16 >/dev/null")
+pm_file=$(best "pcap-merge -w FILE" "$M -w $out $in16")
+cat_null=$(best "cat >/dev/null" "cat $in16 >/dev/null")
+cat_file=$(best "cat >FILE" "cat $in16 >$out")
+if command -v mergecap >/dev/null; then
+	mc_null=$(best "mergecap -F pcap -w /dev/null" "mergecap -F pcap -w /dev/null $in16")
+	mc_file=$(best "mergecap -F pcap -w FILE" "mergecap -F pcap -w $out $in16")
+fi
+rm -f "$out"
+
+echo "== 4 vs 2,048 inputs, 4,000,000 packets in all" >&2
+k4=$(best "pcap-merge 4 inputs -w - >/dev/null" "$M -w - k4 >/dev/null")
+k2048=$(best "pcap-merge 2048 inputs -w - >/dev/null" "$M -w - k2048 >/dev/null")
+
+echo
+echo "ratio                                          value   target"
+if [ -n "${mc_null:-}" ]; then
+	r=$(ratio "$mc_null" "$pm_null")
+	printf 'merge speedup vs mergecap, to /dev/null      %5.2fx   >= 3x   %s\n' "$r" "$(verdict "$r" '>=' 3)"
+	r=$(ratio "$mc_file" "$pm_file")
+	printf 'merge speedup vs mergecap, to a file         %5.2fx   >= 3x   %s\n' "$r" "$(verdict "$r" '>=' 3)"
+else
+	echo "merge speedup vs mergecap: skipped, mergecap not installed"
+fi
+r=$(ratio "$pm_null" "$cat_null")
+printf 'merge time / cat time, to /dev/null          %5.2fx   <= 2x   %s\n' "$r" "$(verdict "$r" '<=' 2)"
+r=$(ratio "$pm_file" "$cat_file")
+printf 'merge time / cat time, to a file             %5.2fx   <= 2x   %s\n' "$r" "$(verdict "$r" '<=' 2)"
+r=$(ratio "$k4" "$k2048")
+printf '2048-input / 4-input throughput              %5.2f    >= 0.70 %s\n' "$r" "$(verdict "$r" '>=' 0.70)"
