@@ -172,6 +172,7 @@ int
 pk_output_open(struct pk_output *o, const char *path)
 {
 	const char *slash;
+	struct stat st;
 	size_t dl;
 	mode_t um;
 
@@ -186,6 +187,30 @@ pk_output_open(struct pk_output *o, const char *path)
 		}
 		o->is_stdout = 1;
 		o->fd = STDOUT_FILENO;
+		return 0;
+	}
+	/*
+	 * A device or a FIFO (-w /dev/null, a named pipe) is written in
+	 * place: there is nothing to rename, and renaming over it would
+	 * replace the device with a file.
+	 */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		if (S_ISDIR(st.st_mode)) {
+			pk_warnf(path, "is a directory");
+			return 1;
+		}
+		if ((o->fd = open(path, O_WRONLY | O_CLOEXEC)) < 0) {
+			pk_warnf(path, "%s", strerror(errno));
+			return 1;
+		}
+		if (isatty(o->fd)) {
+			pk_warn("refusing to write a capture to a terminal; "
+			    "use -w FILE or a pipe");
+			close(o->fd);
+			o->fd = -1;
+			return 2;
+		}
+		o->is_stdout = 1;	/* no temporary file, nothing to rename */
 		return 0;
 	}
 	slash = strrchr(path, '/');
@@ -221,9 +246,10 @@ int
 pk_output_commit(struct pk_output *o)
 {
 	if (o->is_stdout) {
-		/* stdout is closed by exit; an error there shows up now. */
-		if (close(STDOUT_FILENO) < 0 && errno != EINTR) {
-			pk_warn("stdout: %s", strerror(errno));
+		/* Close now so that an error shows (NFS, a device). */
+		if (close(o->fd) < 0 && errno != EINTR) {
+			pk_warnf(o->fd == STDOUT_FILENO ? "stdout" : o->path,
+			    "%s", strerror(errno));
 			return -1;
 		}
 		return 0;

@@ -32,7 +32,8 @@ int pk_parse_duration(const char *s, int64_t *ns);
 
 /*
  * An output file that appears only when complete.  "-" is stdout, refused
- * when it is a terminal (binary data).  Otherwise a temporary file in the
+ * when it is a terminal (binary data); an existing device or FIFO is
+ * written in place.  Otherwise a temporary file in the
  * same directory is renamed over the name by pk_output_commit; on
  * pk_output_abort, or on SIGINT, SIGTERM, SIGHUP or SIGPIPE (see
  * pk_signals_init), the temporary file is removed.
@@ -41,7 +42,7 @@ struct pk_output {
 	const char *path;
 	char *tmp;
 	int fd;
-	int is_stdout;
+	int is_stdout;		/* stdout, or a device: written in place */
 };
 /* Returns 0, or prints why and returns the exit status to use (1 or 2). */
 int pk_output_open(struct pk_output *o, const char *path);

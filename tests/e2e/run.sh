@@ -177,11 +177,27 @@ check merge_output_mode_follows_umask same "$(stat -c %a o2/m.pcap)" \
     "$(umask 022; : >o2/ref; stat -c %a o2/ref)"
 rm -f o2/ref
 
+# Devices and FIFOs are written in place, never replaced by a file.
+check merge_to_dev_null_keeps_the_device sh -c "pcap-merge -w /dev/null pcap_0.pcap && [ -c /dev/null ]"
+mkfifo out.fifo
+pktdump -q - <out.fifo >fifo.out &
+pcap-merge -w out.fifo pcap_*.pcap
+wait $!
+check merge_to_a_fifo same "$(cat fifo.out)" "$($D -q m.pcap)"
+
 # SIGPIPE: the reader goes away; no message, no temp file.
 "$G" -n 200000 -m 1500 -o large.pcap
 "$M" -w - large.pcap pcap_0.pcap 2>pipe.err | head -c 100 >/dev/null
 st=${PIPESTATUS[0]}
 check merge_sigpipe_dies_quietly sh -c "[ $st = 141 ] && [ ! -s pipe.err ] && [ -z \"\$(ls -A tmp)\" ]"
+
+# --progress: progress lines on stderr even when it is not a terminal.
+{ head -c 1000000 large.pcap; sleep 0.6; tail -c +1000001 large.pcap; } |
+    pcap-merge --progress -w /dev/null 2>progress.err
+check merge_progress_when_asked sh -c "grep -q 'pcap-merge: .*packets' progress.err"
+{ head -c 1000000 large.pcap; sleep 0.6; tail -c +1000001 large.pcap; } |
+    pcap-merge -w /dev/null 2>progress.err
+check merge_no_progress_when_stderr_is_not_a_tty sh -c "[ ! -s progress.err ]"
 
 # SIGINT in the middle of writing: nothing is left in the output directory.
 mkdir -p o3
