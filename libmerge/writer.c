@@ -253,29 +253,20 @@ pm_writer_write(pm_writer *w, const struct pm_packet *pkt)
 			return pm_seterr(w->errbuf, PM_ERR_LINKTYPE,
 			    "a packet of linktype %u in a pcap of linktype %u",
 			    pkt->linktype, w->o.linktype);
-		need = 16 + (size_t)pkt->caplen;
-		if (need > WBUF_SIZE - w->len && (rc = flush(w)) < 0)
-			return rc;
-		if (need > WBUF_SIZE) {
-			uint8_t h[16];
-			v[0] = (uint32_t)(ts / 1000000000);
-			v[1] = (uint32_t)(ts % 1000000000);
-			if (!w->o.nano)
-				v[1] /= 1000;
-			v[2] = pkt->caplen;
-			v[3] = pkt->len;
-			memcpy(h, v, 16);
-			if ((rc = put(w, h, 16)) < 0)
-				return rc;
-			return put(w, pkt->data, pkt->caplen);
-		}
-		p = w->buf + w->len;
 		v[0] = (uint32_t)(ts / 1000000000);
 		v[1] = (uint32_t)(ts % 1000000000);
 		if (!w->o.nano)
 			v[1] /= 1000;
 		v[2] = pkt->caplen;
 		v[3] = pkt->len;
+		need = 16 + (size_t)pkt->caplen;
+		if (need > WBUF_SIZE - w->len) {
+			if ((rc = put(w, v, 16)) < 0)
+				return rc;
+			return put(w, pkt->data, pkt->caplen);
+		}
+		/* the common case: both parts straight into the buffer */
+		p = w->buf + w->len;
 		memcpy(p, v, 16);
 		memcpy(p + 16, pkt->data, pkt->caplen);
 		w->len += need;

@@ -310,8 +310,8 @@ push_input(struct pk_inputs *in, const char *path)
 	return 0;
 }
 
-static int
-ends_with(const char *s, const char *suffix)
+int
+pk_ends_with(const char *s, const char *suffix)
 {
 	size_t a = strlen(s), b = strlen(suffix);
 
@@ -349,11 +349,11 @@ pk_inputs_add(struct pk_inputs *in, const char *arg)
 		return 1;
 	}
 	while ((errno = 0, de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.' || ends_with(de->d_name, ".part") ||
-		    ends_with(de->d_name, ".json"))
+		if (de->d_name[0] == '.' || pk_ends_with(de->d_name, ".part") ||
+		    pk_ends_with(de->d_name, ".json"))
 			continue;
 		if (asprintf(&p, "%s%s%s", arg,
-		    ends_with(arg, "/") ? "" : "/", de->d_name) < 0) {
+		    pk_ends_with(arg, "/") ? "" : "/", de->d_name) < 0) {
 			rc = 1;
 			break;
 		}

@@ -83,6 +83,7 @@ void pk_progress_update(struct pk_progress *p, uint64_t bytes,
     uint64_t packets);
 void pk_progress_done(struct pk_progress *p);
 
+int pk_ends_with(const char *s, const char *suffix);
 const char *pk_linktype_name(uint32_t lt);
 /* "1.234567890" seconds from nanoseconds. */
 void pk_fmt_seconds(char *buf, size_t n, int64_t ns);

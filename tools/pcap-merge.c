@@ -48,14 +48,6 @@ struct opts {
 	const char *out, *tmpdir;
 };
 
-static int
-ends_with(const char *s, const char *suffix)
-{
-	size_t a = strlen(s), b = strlen(suffix);
-
-	return a >= b && strcmp(s + a - b, suffix) == 0;
-}
-
 /* Name every input whose linktype differs from the first one's. */
 static void
 report_mixed(pm_merge *m)
@@ -193,7 +185,7 @@ main(int argc, char **argv)
 	}
 	if (o.out == NULL)
 		o.out = "-";
-	if (ends_with(o.out, ".zst"))
+	if (pk_ends_with(o.out, ".zst"))
 		o.zstd = 1;
 	if (strcmp(o.out, "-") == 0 && isatty(STDOUT_FILENO)) {
 		pk_warn("refusing to write a capture to a terminal; use -w "
