@@ -17,29 +17,32 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 LDFLAGS ?=
 
-PKGS      = libpcap libzstd zlib
+PKGS      = libpcap libzstd zlib jansson
 # Deferred (=): evaluated when a recipe runs, after the set-up step.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs libzstd zlib 2>/dev/null || echo -lzstd -lz)
 PCAP_LIBS  = $(shell pkg-config --libs libpcap 2>/dev/null || echo -lpcap)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
+JSON_LIBS  = $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
 
 WARN = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
        -Wno-unused-parameter
 ifeq ($(WERROR),1)
 WARN += -Werror
 endif
-ALL_CFLAGS = $(WARN) -D_GNU_SOURCE -Ilibmerge -Itools $(PKG_CFLAGS) $(CFLAGS)
+ALL_CFLAGS = $(WARN) -D_GNU_SOURCE -Ilibmerge -Ilibfilter -Itools $(PKG_CFLAGS) $(CFLAGS)
 
 LIBMERGE_SRC = libmerge/src.c libmerge/reader.c libmerge/writer.c \
                libmerge/merge.c libmerge/dedup.c
 LIBMERGE_OBJ = $(LIBMERGE_SRC:%.c=$(BUILD)/%.o)
+LIBFILTER_SRC = libfilter/dissect.c libfilter/tuple.c libfilter/match.c
+LIBFILTER_OBJ = $(LIBFILTER_SRC:%.c=$(BUILD)/%.o)
 COMMON_OBJ   = $(BUILD)/tools/common.o
 
-TOOLS      = pcap-merge
+TOOLS      = pcap-merge pcap-filter
 TOOL_BINS  = $(TOOLS:%=$(BUILD)/%)
 TEST_BINS  = $(BUILD)/tests/gencap $(BUILD)/tests/pktdump \
-             $(BUILD)/tests/unit/test_merge
+             $(BUILD)/tests/unit/test_merge $(BUILD)/tests/unit/test_filter
 
 .PHONY: all tools tests check check-run demo bench asan install uninstall \
         clean setup
@@ -57,8 +60,15 @@ $(BUILD)/libmerge.a: $(LIBMERGE_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
+$(BUILD)/libfilter.a: $(LIBFILTER_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
 $(BUILD)/pcap-merge: $(BUILD)/tools/pcap-merge.o $(COMMON_OBJ) $(BUILD)/libmerge.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/pcap-filter: $(BUILD)/tools/pcap-filter.o $(COMMON_OBJ) $(BUILD)/libfilter.a $(BUILD)/libmerge.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PCAP_LIBS) $(JSON_LIBS) $(PKG_LIBS) -lm
 
 $(BUILD)/tests/gencap: $(BUILD)/tests/gencap.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
@@ -69,6 +79,9 @@ $(BUILD)/tests/pktdump: $(BUILD)/tests/pktdump.o $(BUILD)/libmerge.a
 $(BUILD)/tests/unit/test_merge: $(BUILD)/tests/unit/test_merge.o $(BUILD)/libmerge.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PCAP_LIBS) $(PKG_LIBS) $(CHECK_LIBS)
 
+$(BUILD)/tests/unit/test_filter: $(BUILD)/tests/unit/test_filter.o $(BUILD)/libfilter.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PCAP_LIBS) $(JSON_LIBS) $(CHECK_LIBS) -lm
+
 setup:
 	@sh tests/setup.sh
 
@@ -77,6 +90,7 @@ check: setup
 
 check-run: tools tests
 	$(BUILD)/tests/unit/test_merge
+	$(BUILD)/tests/unit/test_filter
 	BUILD=$(BUILD) bash tests/e2e/run.sh
 
 demo: setup

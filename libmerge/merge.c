@@ -50,6 +50,7 @@ struct pass {
 	struct hent *heap;
 	size_t hn;
 	int top_stale;		/* the top's packet was handed out */
+	size_t last;		/* source of the packet handed out last */
 	int final;
 	int tmpfd;		/* output of a temp pass */
 	pm_writer *out;
@@ -519,7 +520,8 @@ pass_merge_next(pm_merge *m, struct pass *p, struct pm_packet *pkt)
 	}
 	if (p->hn == 0)
 		return 0;
-	*pkt = p->src[p->heap[0].s].pkt;
+	p->last = p->heap[0].s;
+	*pkt = p->src[p->last].pkt;
 	p->top_stale = 1;
 	return 1;
 }
@@ -544,6 +546,7 @@ pass_concat_next(pm_merge *m, struct pass *p, struct pm_packet *pkt)
 		}
 		rc = read_source(m, s);
 		if (rc == 1) {
+			p->last = p->cur;
 			*pkt = s->pkt;
 			return 1;
 		}
@@ -600,6 +603,14 @@ pm_merge_next(pm_merge *m, struct pm_packet *pkt)
 }
 
 size_t pm_merge_failed(const pm_merge *m) { return m->failed; }
+
+size_t
+pm_merge_last_input(const pm_merge *m)
+{
+	if (m->cur == NULL || !m->cur->final)
+		return (size_t)-1;
+	return m->cur->src[m->cur->last].input;
+}
 const struct pm_damage *pm_merge_damage(const pm_merge *m) { return &m->dmg; }
 const char *pm_merge_geterr(const pm_merge *m) { return m->errbuf; }
 size_t pm_merge_count(const pm_merge *m) { return m->nin; }

@@ -202,6 +202,12 @@ int pm_merge_add(pm_merge *m, const char *path, int fd);
  */
 int pm_merge_next(pm_merge *m, struct pm_packet *pkt);
 size_t pm_merge_failed(const pm_merge *m);
+/*
+ * The input the packet last returned came from, or (size_t)-1 when it came
+ * through a temporary file of an earlier pass (then several inputs' packets
+ * are mixed in one source).
+ */
+size_t pm_merge_last_input(const pm_merge *m);
 const struct pm_damage *pm_merge_damage(const pm_merge *m);
 const char *pm_merge_geterr(const pm_merge *m);
 size_t pm_merge_count(const pm_merge *m);

@@ -487,6 +487,141 @@ pk_progress_done(struct pk_progress *p)
 		fprintf(stderr, "\r%*s\r", 70, "");
 }
 
+/* ---- captures in and out -------------------------------------------------- */
+
+int
+pk_capin_open(struct pk_capin *c, const struct pk_inputs *in,
+    int concatenate, const char *tmpdir)
+{
+	struct pm_merge_opts mo = { 0 };
+	char errbuf[PM_ERRBUF_SIZE];
+	size_t i;
+
+	mo.concatenate = concatenate;
+	mo.max_open = pk_raise_nofile(in->n);
+	if (mo.max_open >= in->n)
+		mo.max_open = 0;
+	mo.tmpdir = tmpdir;
+	c->damaged = 0;
+	if ((c->m = pm_merge_new(&mo, errbuf)) == NULL) {
+		pk_warn("%s", errbuf);
+		return 1;
+	}
+	for (i = 0; i < in->n; i++) {
+		int fd = strcmp(in->paths[i], "-") == 0 ? STDIN_FILENO : -1;
+		if (pm_merge_add(c->m, in->paths[i], fd) < 0) {
+			pk_warn("%s", pm_merge_geterr(c->m));
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int
+pk_capin_next(struct pk_capin *c, struct pm_packet *pkt)
+{
+	const struct pm_input_info *f;
+	int rc;
+
+	for (;;) {
+		rc = pm_merge_next(c->m, pkt);
+		if (rc >= 0)
+			return rc;
+		if (c->prog != NULL)
+			pk_progress_done(c->prog);
+		if (rc != PM_ERR_DAMAGED && rc != PM_ERR_TRUNCATED &&
+		    rc != PM_ERR_INPUT) {
+			pk_warn("%s", pm_merge_geterr(c->m));
+			return -1;
+		}
+		f = pm_merge_input(c->m, pm_merge_failed(c->m));
+		pk_warnf(f->name, "%s", pm_merge_geterr(c->m));
+		/* An input that is not there, or not a capture, is a mistake
+		 * to fix before anything is written; damage is not. */
+		if (rc == PM_ERR_INPUT && !f->opened && !c->ignore_errors)
+			return -1;
+		c->damaged = 1;
+	}
+}
+
+void
+pk_capin_report_order(const struct pk_capin *c)
+{
+	size_t i;
+
+	for (i = 0; i < pm_merge_count(c->m); i++) {
+		const struct pm_input_info *f = pm_merge_input(c->m, i);
+		char s[48];
+
+		if (f->stats.backwards == 0)
+			continue;
+		pk_fmt_seconds(s, sizeof(s), f->stats.max_backwards);
+		pk_warnf(f->name, "%llu packet%s out of time order, up to %s s "
+		    "backwards; merged as they are",
+		    (unsigned long long)f->stats.backwards,
+		    f->stats.backwards == 1 ? "" : "s", s);
+	}
+}
+
+void
+pk_capin_close(struct pk_capin *c)
+{
+	pm_merge_free(c->m);
+	c->m = NULL;
+}
+
+void
+pk_report_mixed(pm_merge *m)
+{
+	const struct pm_input_info *first = NULL, *f;
+	size_t i;
+
+	pk_warn("inputs have different linktypes, which a pcap file cannot "
+	    "hold; use -F pcapng");
+	for (i = 0; i < pm_merge_count(m); i++) {
+		f = pm_merge_input(m, i);
+		if (!f->opened)
+			continue;
+		if (first == NULL)
+			first = f;
+		if (f == first || f->linktype != first->linktype ||
+		    f->mixed_linktypes)
+			pk_warnf(f->name, "linktype %s (%u)%s",
+			    pk_linktype_name(f->linktype), f->linktype,
+			    f->mixed_linktypes ? " and others" : "");
+	}
+}
+
+int
+pk_capout_open(struct pk_output *out, pm_writer **w, const char *path,
+    pm_merge *m, const struct pk_capout_opts *o)
+{
+	struct pm_merge_summary sum;
+	struct pm_writer_opts wo;
+	char errbuf[PM_ERRBUF_SIZE];
+	int rc, err;
+
+	pm_merge_summary(m, &sum);
+	if (o->format == PM_FMT_PCAP && sum.mixed_linktypes) {
+		pk_report_mixed(m);
+		return 1;
+	}
+	if ((rc = pk_output_open(out, path)) != 0)
+		return rc;
+	wo.format = o->format;
+	wo.compression = o->zstd ? PM_COMP_ZSTD : PM_COMP_NONE;
+	wo.nano = o->nano || sum.nano;
+	wo.snaplen = o->snaplen ? o->snaplen :
+	    sum.snaplen ? sum.snaplen : PM_MAX_CAPLEN;
+	wo.linktype = sum.linktype;
+	wo.appname = o->appname;
+	if ((*w = pm_writer_open(out->fd, &wo, &err, errbuf)) == NULL) {
+		pk_warnf(path, "%s", errbuf);
+		return 1;
+	}
+	return 0;
+}
+
 /* ---- names ------------------------------------------------------------- */
 
 const char *

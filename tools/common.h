@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "merge.h"
+
 #define PK_VERSION "0.1.0"
 
 extern const char *pk_progname;
@@ -84,6 +86,42 @@ void pk_progress_update(struct pk_progress *p, uint64_t bytes,
 void pk_progress_done(struct pk_progress *p);
 
 int pk_ends_with(const char *s, const char *suffix);
+/*
+ * Captures in: the inputs merged (or concatenated) by libmerge, with every
+ * damage and unreadable input reported as "prog: FILE: reason".
+ */
+struct pk_capin {
+	pm_merge *m;
+	int ignore_errors;	/* unreadable inputs are skipped, not fatal */
+	int damaged;		/* an input had damage or was skipped */
+	struct pk_progress *prog;
+};
+/* Returns 0, or prints why and returns 1. */
+int pk_capin_open(struct pk_capin *c, const struct pk_inputs *in,
+    int concatenate, const char *tmpdir);
+/* 1: a packet; 0: the end; -1: a fatal error, already reported. */
+int pk_capin_next(struct pk_capin *c, struct pm_packet *pkt);
+/* Say which inputs were out of time order, and by how much. */
+void pk_capin_report_order(const struct pk_capin *c);
+void pk_capin_close(struct pk_capin *c);
+
+/*
+ * Captures out: the output file and a writer whose header follows the
+ * inputs (nanoseconds when any input has them, the largest snaplen, their
+ * linktype).  Mixed linktypes in a pcap are refused, naming the inputs.
+ */
+struct pk_capout_opts {
+	enum pm_format format;
+	int zstd, nano;
+	uint32_t snaplen;	/* 0: from the inputs */
+	const char *appname;
+};
+/* Returns 0, or prints why and returns the exit status to use (1 or 2). */
+int pk_capout_open(struct pk_output *out, pm_writer **w, const char *path,
+    pm_merge *m, const struct pk_capout_opts *o);
+/* Name the inputs whose linktypes differ. */
+void pk_report_mixed(pm_merge *m);
+
 const char *pk_linktype_name(uint32_t lt);
 /* "1.234567890" seconds from nanoseconds. */
 void pk_fmt_seconds(char *buf, size_t n, int64_t ns);

@@ -20,7 +20,10 @@ usage(int status)
 	fprintf(f,
 "usage: pcap-merge [-az] [-F pcap|pcapng] [-s snaplen] [--nano] [--dedup]\n"
 "                  [--dedup-window dur] [--progress] [--ignore-errors]\n"
-"                  [-T tmpdir] [-w outfile|-] [input ...]\n"
+"                  [-T tmpdir] [-w outfile|-] [input ...]\n");
+	if (status != 0)	/* a usage error: the synopsis is enough */
+		exit(status);
+	fprintf(f,
 "\n"
 "  -w FILE           output file, written whole or not at all; - is stdout\n"
 "  -a                concatenate the inputs instead of merging by time\n"
@@ -48,29 +51,6 @@ struct opts {
 	const char *out, *tmpdir;
 };
 
-/* Name every input whose linktype differs from the first one's. */
-static void
-report_mixed(pm_merge *m)
-{
-	const struct pm_input_info *first = NULL, *f;
-	size_t i;
-
-	pk_warn("inputs have different linktypes, which a pcap file cannot "
-	    "hold; use -F pcapng");
-	for (i = 0; i < pm_merge_count(m); i++) {
-		f = pm_merge_input(m, i);
-		if (!f->opened)
-			continue;
-		if (first == NULL)
-			first = f;
-		if (f == first || f->linktype != first->linktype ||
-		    f->mixed_linktypes)
-			pk_warnf(f->name, "linktype %s (%u)%s",
-			    pk_linktype_name(f->linktype), f->linktype,
-			    f->mixed_linktypes ? " and others" : "");
-	}
-}
-
 int
 main(int argc, char **argv)
 {
@@ -89,15 +69,13 @@ main(int argc, char **argv)
 	struct pk_inputs in = { 0 };
 	struct pk_output out = { .fd = -1 };
 	struct pk_progress prog = { 0 };
-	struct pm_merge_opts mo = { 0 };
-	struct pm_merge_summary sum;
+	struct pk_capin cin = { 0 };
+	struct pk_capout_opts co;
 	struct pm_packet pkt;
-	pm_merge *m = NULL;
 	pm_writer *w = NULL;
 	pm_dedup *dd = NULL;
 	uint64_t v, packets = 0, dropped = 0;
-	char errbuf[PM_ERRBUF_SIZE];
-	int c, rc, status = 0, damaged = 0, err;
+	int c, rc, status = 0;
 	size_t i;
 
 	pk_setprogname(argv[0]);
@@ -195,83 +173,29 @@ main(int argc, char **argv)
 	}
 
 	pk_signals_init();
-	mo.concatenate = o.concatenate;
-	mo.max_open = pk_raise_nofile(in.n);
-	if (mo.max_open >= in.n)
-		mo.max_open = 0;
-	mo.tmpdir = o.tmpdir ? o.tmpdir : getenv("TMPDIR");
-	if ((m = pm_merge_new(&mo, errbuf)) == NULL) {
-		pk_warn("%s", errbuf);
-		status = 1;
+	pk_progress_init(&prog, o.progress || isatty(STDERR_FILENO),
+	    in.total_bytes);
+	cin.ignore_errors = o.ignore_errors;
+	cin.prog = &prog;
+	if ((status = pk_capin_open(&cin, &in, o.concatenate,
+	    o.tmpdir ? o.tmpdir : getenv("TMPDIR"))) != 0)
 		goto out;
-	}
-	for (i = 0; i < in.n; i++) {
-		int fd = strcmp(in.paths[i], "-") == 0 ? STDIN_FILENO : -1;
-		if (pm_merge_add(m, fd >= 0 ? "-" : in.paths[i], fd) < 0) {
-			pk_warn("%s", pm_merge_geterr(m));
-			status = 1;
-			goto out;
-		}
-	}
 	if (o.dedup && (dd = pm_dedup_new(o.dedup_window)) == NULL) {
 		pk_warn("out of memory");
 		status = 1;
 		goto out;
 	}
-	pk_progress_init(&prog, o.progress || isatty(STDERR_FILENO),
-	    in.total_bytes);
+	co.format = o.format;
+	co.zstd = o.zstd;
+	co.nano = o.nano;
+	co.snaplen = o.snaplen;
+	co.appname = "pcapkit pcap-merge " PK_VERSION;
 
-	for (;;) {
-		rc = pm_merge_next(m, &pkt);
-		if (rc == PM_ERR_DAMAGED || rc == PM_ERR_TRUNCATED) {
-			pk_progress_done(&prog);
-			pk_warnf(pm_merge_input(m, pm_merge_failed(m))->name,
-			    "%s", pm_merge_geterr(m));
-			damaged = 1;
-			continue;
-		}
-		if (rc == PM_ERR_INPUT) {
-			const struct pm_input_info *f =
-			    pm_merge_input(m, pm_merge_failed(m));
-			pk_progress_done(&prog);
-			pk_warnf(f->name, "%s", pm_merge_geterr(m));
-			if (!f->opened && !o.ignore_errors) {
-				status = 1;
-				goto out;
-			}
-			damaged = 1;
-			continue;
-		}
-		if (rc < 0) {
-			pk_warn("%s", pm_merge_geterr(m));
-			status = 1;
+	while ((rc = pk_capin_next(&cin, &pkt)) >= 0) {
+		/* The header needs every input opened: after the first packet. */
+		if (w == NULL &&
+		    (status = pk_capout_open(&out, &w, o.out, cin.m, &co)) != 0)
 			goto out;
-		}
-		if (w == NULL) {
-			struct pm_writer_opts wo;
-
-			pm_merge_summary(m, &sum);
-			if (o.format == PM_FMT_PCAP && sum.mixed_linktypes) {
-				report_mixed(m);
-				status = 1;
-				goto out;
-			}
-			if ((status = pk_output_open(&out, o.out)) != 0)
-				goto out;
-			wo.format = o.format;
-			wo.compression = o.zstd ? PM_COMP_ZSTD : PM_COMP_NONE;
-			wo.nano = o.nano || sum.nano;
-			wo.snaplen = o.snaplen ? o.snaplen :
-			    sum.snaplen ? sum.snaplen : PM_MAX_CAPLEN;
-			wo.linktype = sum.linktype;
-			wo.appname = "pcapkit pcap-merge " PK_VERSION;
-			if ((w = pm_writer_open(out.fd, &wo, &err,
-			    errbuf)) == NULL) {
-				pk_warnf(o.out, "%s", errbuf);
-				status = 1;
-				goto out;
-			}
-		}
 		if (rc == 0)
 			break;
 		if (o.snaplen && pkt.caplen > o.snaplen)
@@ -289,20 +213,23 @@ main(int argc, char **argv)
 		}
 		if ((rc = pm_writer_write(w, &pkt)) < 0) {
 			pk_progress_done(&prog);
-			if (rc == PM_ERR_LINKTYPE) {
-				report_mixed(m);
-			} else {
+			if (rc == PM_ERR_LINKTYPE)
+				pk_report_mixed(cin.m);
+			else
 				pk_warnf(o.out, "%s", pm_writer_geterr(w));
-			}
 			status = 1;
 			goto out;
 		}
 		packets++;
 		if (prog.on)
-			pk_progress_update(&prog, pm_merge_bytes_in(m),
+			pk_progress_update(&prog, pm_merge_bytes_in(cin.m),
 			    packets);
 	}
 	pk_progress_done(&prog);
+	if (rc < 0) {
+		status = 1;
+		goto out;
+	}
 	if (pm_writer_finish(w) < 0) {
 		pk_warnf(o.out, "%s", pm_writer_geterr(w));
 		status = 1;
@@ -312,22 +239,11 @@ main(int argc, char **argv)
 		status = 1;
 		goto out;
 	}
-	for (i = 0; i < pm_merge_count(m); i++) {
-		const struct pm_input_info *f = pm_merge_input(m, i);
-		char s[48];
-
-		if (f->stats.backwards == 0)
-			continue;
-		pk_fmt_seconds(s, sizeof(s), f->stats.max_backwards);
-		pk_warnf(f->name, "%llu packet%s out of time order, up to %s s "
-		    "backwards; merged as they are",
-		    (unsigned long long)f->stats.backwards,
-		    f->stats.backwards == 1 ? "" : "s", s);
-	}
+	pk_capin_report_order(&cin);
 	if (dd != NULL)
 		pk_warn("%llu duplicate packet%s dropped",
 		    (unsigned long long)dropped, dropped == 1 ? "" : "s");
-	if (damaged && !o.ignore_errors)
+	if (cin.damaged && !o.ignore_errors)
 		status = 1;
 out:
 	pk_progress_done(&prog);
@@ -335,7 +251,7 @@ out:
 		pk_output_abort(&out);	/* a no-op once committed */
 	pm_writer_close(w);
 	pm_dedup_free(dd);
-	pm_merge_free(m);
+	pk_capin_close(&cin);
 	pk_inputs_free(&in);
 	return status;
 }

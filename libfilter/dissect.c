@@ -1,0 +1,390 @@
+/*
+ * dissect.c - find the IP headers of a packet, through link layers, VLAN
+ * tags, MPLS, IPv6 extension headers and tunnels.
+ *
+ * As in tcpdump's ND_TCHECK, every field is bounds-checked before it is
+ * read: a packet cut short (a simple capture keeps 160 bytes) ends the walk
+ * with PF_DISSECT_TRUNCATED and what was found so far.
+ */
+#include <string.h>
+
+#include "filter.h"
+
+#define ETH_IPV4	0x0800
+#define ETH_IPV6	0x86dd
+#define ETH_VLAN	0x8100
+#define ETH_QINQ	0x88a8
+#define ETH_QINQ_OLD	0x9100
+#define ETH_MPLS	0x8847
+#define ETH_MPLS_MC	0x8848
+#define ETH_TEB		0x6558	/* GRE: transparent Ethernet bridging */
+
+#define MAX_TAGS	8
+#define MAX_MPLS	16
+
+struct cur {
+	const uint8_t *p;
+	uint32_t len;		/* bytes left */
+	struct pf_dissection *d;
+};
+
+static inline uint16_t
+be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t
+be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+static int
+skip(struct cur *c, uint32_t n)
+{
+	if (c->len < n) {
+		c->d->status = PF_DISSECT_TRUNCATED;
+		return -1;
+	}
+	c->p += n;
+	c->len -= n;
+	return 0;
+}
+
+static void ip_layer(struct cur *c, int version);
+
+/* After an ethertype: dispatch to IP, MPLS, or give up. */
+static void
+ethertype(struct cur *c, uint16_t type)
+{
+	int i;
+
+	switch (type) {
+	case ETH_IPV4:
+		ip_layer(c, 4);
+		return;
+	case ETH_IPV6:
+		ip_layer(c, 6);
+		return;
+	case ETH_MPLS:
+	case ETH_MPLS_MC:
+		for (i = 0; i < MAX_MPLS; i++) {
+			int bottom;
+			if (c->len < 4) {
+				c->d->status = PF_DISSECT_TRUNCATED;
+				return;
+			}
+			bottom = c->p[2] & 1;
+			skip(c, 4);
+			if (bottom)
+				break;
+		}
+		if (i == MAX_MPLS || c->len < 1) {
+			if (c->len < 1)
+				c->d->status = PF_DISSECT_TRUNCATED;
+			else if (c->d->n == 0)
+				c->d->status = PF_DISSECT_NOT_IP;
+			return;
+		}
+		/* MPLS does not name its payload: the IP version does. */
+		if ((c->p[0] >> 4) == 4)
+			ip_layer(c, 4);
+		else if ((c->p[0] >> 4) == 6)
+			ip_layer(c, 6);
+		else if (c->d->n == 0)
+			c->d->status = PF_DISSECT_NOT_IP;
+		return;
+	default:
+		if (c->d->n == 0)
+			c->d->status = PF_DISSECT_NOT_IP;
+	}
+}
+
+static void
+ethernet(struct cur *c)
+{
+	uint16_t type;
+	int tags = 0;
+
+	if (c->len < 14) {
+		c->d->status = PF_DISSECT_TRUNCATED;
+		return;
+	}
+	type = be16(c->p + 12);
+	skip(c, 14);
+	while ((type == ETH_VLAN || type == ETH_QINQ || type == ETH_QINQ_OLD) &&
+	    tags++ < MAX_TAGS) {
+		if (c->len < 4) {
+			c->d->status = PF_DISSECT_TRUNCATED;
+			return;
+		}
+		type = be16(c->p + 2);
+		skip(c, 4);
+	}
+	if (type < 0x0600) {
+		/* 802.3 length: only LLC/SNAP carries an ethertype. */
+		if (c->len < 8) {
+			c->d->status = PF_DISSECT_TRUNCATED;
+			return;
+		}
+		if (c->p[0] != 0xaa || c->p[1] != 0xaa || c->p[2] != 0x03) {
+			c->d->status = PF_DISSECT_NOT_IP;
+			return;
+		}
+		type = be16(c->p + 6);
+		skip(c, 8);
+	}
+	ethertype(c, type);
+}
+
+/* The transport ports, when the protocol has them and they are present. */
+static void
+ports(struct cur *c, struct pf_ip *ip)
+{
+	if (!pf_proto_has_ports(ip->proto) || ip->frag == PF_FRAG_LATER)
+		return;
+	if (c->len < 4) {
+		c->d->status = PF_DISSECT_TRUNCATED;
+		ip->ports_cut = 1;
+		return;
+	}
+	ip->sport = be16(c->p);
+	ip->dport = be16(c->p + 2);
+	ip->ports_known = 1;
+}
+
+static void
+gre(struct cur *c)
+{
+	uint16_t flags, type;
+	uint32_t hl = 4;
+
+	if (c->len < 4) {
+		c->d->status = PF_DISSECT_TRUNCATED;
+		return;
+	}
+	flags = be16(c->p);
+	type = be16(c->p + 2);
+	if ((flags & 7) != 0)
+		return;		/* version 1 (PPTP) and others: no IP inside */
+	if (flags & 0x8000)
+		hl += 4;	/* checksum + reserved */
+	if (flags & 0x2000)
+		hl += 4;	/* key */
+	if (flags & 0x1000)
+		hl += 4;	/* sequence number */
+	if (skip(c, hl) < 0)
+		return;
+	if (type == ETH_TEB)
+		ethernet(c);
+	else if (type == ETH_IPV4 || type == ETH_IPV6 || type == ETH_MPLS ||
+	    type == ETH_MPLS_MC)
+		ethertype(c, type);
+	/* ERSPAN and other payloads are not dissected. */
+}
+
+static void
+ip_layer(struct cur *c, int version)
+{
+	struct pf_dissection *d = c->d;
+	struct pf_ip *ip;
+	uint32_t hl, plen;
+
+	if (d->n == PF_MAX_LAYERS)
+		return;
+	ip = &d->ip[d->n];
+	memset(ip, 0, sizeof(*ip));
+	ip->version = version;
+
+	if (version == 4) {
+		uint16_t off;
+
+		if (c->len < 20 || (c->p[0] >> 4) != 4) {
+			d->status = c->len < 20 ? PF_DISSECT_TRUNCATED :
+			    (d->n == 0 ? PF_DISSECT_NOT_IP : d->status);
+			return;
+		}
+		hl = (uint32_t)(c->p[0] & 0x0f) * 4;
+		if (hl < 20) {
+			if (d->n == 0)
+				d->status = PF_DISSECT_NOT_IP;
+			return;
+		}
+		if (c->len < hl) {	/* options cut short */
+			d->status = PF_DISSECT_TRUNCATED;
+			return;
+		}
+		memcpy(ip->src, c->p + 12, 4);
+		memcpy(ip->dst, c->p + 16, 4);
+		ip->proto = c->p[9];
+		ip->proto_known = 1;
+		off = be16(c->p + 6);
+		ip->frag_id = be16(c->p + 4);
+		if ((off & 0x1fff) != 0)
+			ip->frag = PF_FRAG_LATER;
+		else if (off & 0x2000)
+			ip->frag = PF_FRAG_FIRST;
+		plen = be16(c->p + 2);
+		d->n++;
+		skip(c, hl);
+		/* Ethernet padding is not payload. */
+		if (plen >= hl && plen - hl < c->len)
+			c->len = plen - hl;
+	} else {
+		uint8_t nh;
+		int n;
+
+		if (c->len < 40 || (c->p[0] >> 4) != 6) {
+			d->status = c->len < 40 ? PF_DISSECT_TRUNCATED :
+			    (d->n == 0 ? PF_DISSECT_NOT_IP : d->status);
+			return;
+		}
+		memcpy(ip->src, c->p + 8, 16);
+		memcpy(ip->dst, c->p + 24, 16);
+		nh = c->p[6];
+		plen = be16(c->p + 4);
+		d->n++;
+		skip(c, 40);
+		if (plen != 0 && plen < c->len)	/* 0: jumbogram */
+			c->len = plen;
+		/* Extension headers up to the upper-layer protocol. */
+		for (n = 0; n < 16; n++) {
+			uint32_t el;
+
+			if (nh == 0 || nh == 43 || nh == 60 || nh == 135 ||
+			    nh == 139 || nh == 140) {
+				if (c->len < 8)
+					goto cut;
+				el = ((uint32_t)c->p[1] + 1) * 8;
+			} else if (nh == 51) {		/* AH */
+				if (c->len < 8)
+					goto cut;
+				el = ((uint32_t)c->p[1] + 2) * 4;
+			} else if (nh == 44) {		/* fragment */
+				uint16_t off;
+
+				if (c->len < 8)
+					goto cut;
+				off = be16(c->p + 2);
+				ip->frag_id = be32(c->p + 4);
+				if ((off & 0xfff8) != 0)
+					ip->frag = PF_FRAG_LATER;
+				else if (off & 1)
+					ip->frag = PF_FRAG_FIRST;
+				el = 8;
+			} else {
+				break;
+			}
+			if (c->len < el)
+				goto cut;
+			nh = c->p[0];
+			skip(c, el);
+			if (ip->frag == PF_FRAG_LATER)
+				break;
+		}
+		ip->proto = nh;
+		ip->proto_known = 1;
+	}
+
+	if (ip->frag == PF_FRAG_LATER)
+		return;		/* no upper-layer header in this packet */
+	switch (ip->proto) {
+	case 4:		/* IP-in-IP, 4in6 */
+		ip_layer(c, 4);
+		break;
+	case 41:	/* 6in4, 6in6 */
+		ip_layer(c, 6);
+		break;
+	case 47:
+		gre(c);
+		break;
+	default:
+		ports(c, ip);
+	}
+	return;
+cut:
+	/* the upper-layer protocol is unknown */
+	ip->proto_known = 0;
+	d->status = PF_DISSECT_TRUNCATED;
+}
+
+int
+pf_linktype_supported(uint32_t lt)
+{
+	switch (lt) {
+	case 0: case 1: case 12: case 14: case 101: case 108: case 113:
+	case 228: case 229: case 276:
+		return 1;
+	}
+	return 0;
+}
+
+void
+pf_dissect(uint32_t linktype, const uint8_t *p, uint32_t caplen,
+    struct pf_dissection *d)
+{
+	struct cur c = { p, caplen, d };
+	uint32_t fam;
+
+	d->status = PF_DISSECT_OK;
+	d->n = 0;
+	switch (linktype) {
+	case 1:		/* EN10MB */
+		ethernet(&c);
+		break;
+	case 12: case 14: case 101:	/* RAW */
+		if (caplen < 1) {
+			d->status = PF_DISSECT_TRUNCATED;
+		} else if ((p[0] >> 4) == 4) {
+			ip_layer(&c, 4);
+		} else if ((p[0] >> 4) == 6) {
+			ip_layer(&c, 6);
+		} else {
+			d->status = PF_DISSECT_NOT_IP;
+		}
+		break;
+	case 228:	/* IPV4 */
+		ip_layer(&c, 4);
+		break;
+	case 229:	/* IPV6 */
+		ip_layer(&c, 6);
+		break;
+	case 113:	/* LINUX_SLL: protocol at 14 */
+		if (caplen < 16) {
+			d->status = PF_DISSECT_TRUNCATED;
+			break;
+		}
+		skip(&c, 16);
+		ethertype(&c, be16(p + 14));
+		break;
+	case 276:	/* LINUX_SLL2: protocol at 0 */
+		if (caplen < 20) {
+			d->status = PF_DISSECT_TRUNCATED;
+			break;
+		}
+		skip(&c, 20);
+		ethertype(&c, be16(p));
+		break;
+	case 0:		/* NULL: a host-order family */
+	case 108:	/* LOOP: a network-order family */
+		if (caplen < 4) {
+			d->status = PF_DISSECT_TRUNCATED;
+			break;
+		}
+		fam = be32(p);
+		if (linktype == 0 && (fam & 0xffff) == 0)
+			fam = __builtin_bswap32(fam);	/* written little-endian */
+		skip(&c, 4);
+		if (fam == 2)
+			ip_layer(&c, 4);
+		else if (fam == 10 || fam == 24 || fam == 28 || fam == 30)
+			ip_layer(&c, 6);
+		else
+			d->status = PF_DISSECT_NOT_IP;
+		break;
+	default:
+		d->status = PF_DISSECT_UNSUPPORTED;
+	}
+}

@@ -1,0 +1,380 @@
+/*
+ * match.c - judge packets against filter_v1 tuples and a BPF expression.
+ *
+ * Three-valued: a field that is present and differs is a no-match; a field
+ * the tuple needs but the packet lost (cut short) makes the packet
+ * undecidable, unless another tuple or layer matches outright.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <pcap/pcap.h>
+
+#include "filter.h"
+#include "filter_int.h"
+
+/* Fragments of a datagram arrive within this much time of the first. */
+#define FRAG_TTL_NS (120LL * 1000000000LL)
+
+struct frag {
+	int used;
+	uint32_t input, id;
+	uint8_t version, proto, verdict;
+	uint8_t src[16], dst[16];
+	int64_t ts;
+};
+
+struct bpf_entry {
+	uint32_t linktype;
+	struct bpf_program prog;
+};
+
+struct pf_filter {
+	struct pf_tuple *t;
+	size_t n;
+	int match_all;		/* an empty tuple, or none */
+	struct pf_filter_opts o;
+	char *bpf;
+	struct bpf_entry *progs;
+	size_t nprogs;
+	struct frag *frags;	/* open addressing, power-of-two size */
+	size_t fcap, fused;
+	char errbuf[PF_ERRBUF_SIZE];
+};
+
+static int
+prefix_has(const struct pf_prefix *p, int version, const uint8_t *a)
+{
+	unsigned full = p->bits / 8, rest = p->bits % 8;
+
+	if (p->family != version)
+		return 0;
+	if (memcmp(p->addr, a, full) != 0)
+		return 0;
+	return rest == 0 ||
+	    ((p->addr[full] ^ a[full]) & (uint8_t)(0xff << (8 - rest))) == 0;
+}
+
+/* PF_MATCH, PF_NOMATCH or PF_UNDECIDABLE for one tuple on one header. */
+static int
+match_ip(const struct pf_tuple *t, const struct pf_ip *ip, int swap)
+{
+	const uint8_t *s = swap ? ip->dst : ip->src;
+	const uint8_t *d = swap ? ip->src : ip->dst;
+	uint16_t sp = swap ? ip->dport : ip->sport;
+	uint16_t dp = swap ? ip->sport : ip->dport;
+	int unknown = 0;
+
+	if ((t->has & PF_HAS_SRC) && !prefix_has(&t->src, ip->version, s))
+		return PF_NOMATCH;
+	if ((t->has & PF_HAS_DST) && !prefix_has(&t->dst, ip->version, d))
+		return PF_NOMATCH;
+	if (t->has & PF_HAS_PROTO) {
+		if (!ip->proto_known)
+			unknown = 1;
+		else if (ip->proto != t->proto)
+			return PF_NOMATCH;
+	}
+	if (t->has & (PF_HAS_SPORT | PF_HAS_DPORT)) {
+		if (ip->proto_known && !pf_proto_has_ports(ip->proto))
+			return PF_NOMATCH;
+		if (!ip->ports_known)
+			unknown = 1;
+		else if (((t->has & PF_HAS_SPORT) && sp != t->sport) ||
+		    ((t->has & PF_HAS_DPORT) && dp != t->dport))
+			return PF_NOMATCH;
+	}
+	return unknown ? PF_UNDECIDABLE : PF_MATCH;
+}
+
+/* Combine alternatives (OR): a match wins, then undecidable. */
+static int
+either(int a, int b)
+{
+	if (a == PF_MATCH || b == PF_MATCH)
+		return PF_MATCH;
+	if (a == PF_UNDECIDABLE || b == PF_UNDECIDABLE)
+		return PF_UNDECIDABLE;
+	return PF_NOMATCH;
+}
+
+static int
+match_tuple(const pf_filter *f, const struct pf_tuple *t,
+    const struct pf_dissection *d)
+{
+	/* deeper headers may exist, unseen, when the walk was cut short */
+	int cut = d->status == PF_DISSECT_TRUNCATED &&
+	    !(d->n > 0 && d->ip[d->n - 1].ports_cut);
+	int v = PF_NOMATCH, i, lo = 0, hi = d->n;
+
+	if (t->has == 0)
+		return PF_MATCH;
+	if (d->n == 0)
+		return d->status == PF_DISSECT_TRUNCATED ? PF_UNDECIDABLE :
+		    PF_NOMATCH;
+	if (f->o.layer == PF_LAYER_OUTER) {
+		hi = 1;
+		cut = 0;
+	} else if (f->o.layer == PF_LAYER_INNER) {
+		if (cut)
+			return PF_UNDECIDABLE;
+		lo = d->n - 1;
+	}
+	for (i = lo; i < hi; i++) {
+		v = either(v, match_ip(t, &d->ip[i], 0));
+		if (f->o.both_directions)
+			v = either(v, match_ip(t, &d->ip[i], 1));
+	}
+	if (v == PF_NOMATCH && cut)
+		v = PF_UNDECIDABLE;
+	return v;
+}
+
+/* ---- fragments --------------------------------------------------------- */
+
+static uint64_t
+frag_hash(uint32_t input, const struct pf_ip *ip)
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ input;
+	int i, n = ip->version == 4 ? 4 : 16;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ ip->src[i] ^ ((uint64_t)ip->dst[i] << 8)) *
+		    0x100000001b3ull;
+	h ^= (uint64_t)ip->frag_id << 16 ^ ip->proto;
+	return (h ^ (h >> 29)) * 0xbf58476d1ce4e5b9ull;
+}
+
+static int
+frag_same(const struct frag *e, uint32_t input, const struct pf_ip *ip)
+{
+	return e->input == input && e->version == ip->version &&
+	    e->id == ip->frag_id && e->proto == ip->proto &&
+	    memcmp(e->src, ip->src, 16) == 0 &&
+	    memcmp(e->dst, ip->dst, 16) == 0;
+}
+
+static struct frag *
+frag_find(pf_filter *f, uint32_t input, const struct pf_ip *ip)
+{
+	size_t i;
+
+	if (f->fcap == 0)
+		return NULL;
+	for (i = frag_hash(input, ip) & (f->fcap - 1); f->frags[i].used;
+	    i = (i + 1) & (f->fcap - 1))
+		if (frag_same(&f->frags[i], input, ip))
+			return &f->frags[i];
+	return NULL;
+}
+
+/* Rebuild the table without entries older than now - TTL, sized for more. */
+static int
+frag_rebuild(pf_filter *f, int64_t now)
+{
+	struct frag *old = f->frags, *e;
+	size_t ocap = f->fcap, live = 0, i, j;
+
+	for (i = 0; i < ocap; i++)
+		if (old[i].used && now - old[i].ts <= FRAG_TTL_NS)
+			live++;
+	f->fcap = 1024;
+	while (f->fcap < live * 4)
+		f->fcap *= 2;
+	if ((f->frags = calloc(f->fcap, sizeof(*f->frags))) == NULL) {
+		f->frags = old;
+		f->fcap = ocap;
+		return PF_ERR_NOMEM;
+	}
+	f->fused = 0;
+	for (i = 0; i < ocap; i++) {
+		struct pf_ip k;
+
+		e = &old[i];
+		if (!e->used || now - e->ts > FRAG_TTL_NS)
+			continue;
+		memset(&k, 0, sizeof(k));
+		k.version = e->version;
+		k.proto = e->proto;
+		k.frag_id = e->id;
+		memcpy(k.src, e->src, 16);
+		memcpy(k.dst, e->dst, 16);
+		for (j = frag_hash(e->input, &k) & (f->fcap - 1);
+		    f->frags[j].used; j = (j + 1) & (f->fcap - 1))
+			;
+		f->frags[j] = *e;
+		f->fused++;
+	}
+	free(old);
+	return 0;
+}
+
+static void
+frag_remember(pf_filter *f, uint32_t input, const struct pf_ip *ip,
+    int verdict, int64_t ts)
+{
+	struct frag *e = frag_find(f, input, ip);
+	size_t i;
+
+	if (e == NULL) {
+		if ((f->fused + 1) * 2 > f->fcap && frag_rebuild(f, ts) < 0)
+			return;		/* no memory: later fragments undecidable */
+		for (i = frag_hash(input, ip) & (f->fcap - 1);
+		    f->frags[i].used; i = (i + 1) & (f->fcap - 1))
+			;
+		e = &f->frags[i];
+		f->fused++;
+	}
+	e->used = 1;
+	e->input = input;
+	e->version = (uint8_t)ip->version;
+	e->proto = ip->proto;
+	e->id = ip->frag_id;
+	memcpy(e->src, ip->src, 16);
+	memcpy(e->dst, ip->dst, 16);
+	e->verdict = (uint8_t)verdict;
+	e->ts = ts;
+}
+
+/* ---- BPF ----------------------------------------------------------------- */
+
+static struct bpf_program *
+bpf_for(pf_filter *f, uint32_t linktype)
+{
+	struct bpf_entry *n;
+	pcap_t *p;
+	size_t i;
+
+	for (i = 0; i < f->nprogs; i++)
+		if (f->progs[i].linktype == linktype)
+			return &f->progs[i].prog;
+	if ((n = realloc(f->progs, (f->nprogs + 1) * sizeof(*n))) == NULL) {
+		pf_seterr(f->errbuf, PF_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	f->progs = n;
+	if ((p = pcap_open_dead((int)linktype, 262144)) == NULL) {
+		pf_seterr(f->errbuf, PF_ERR_NOMEM, "pcap_open_dead failed");
+		return NULL;
+	}
+	if (pcap_compile(p, &f->progs[f->nprogs].prog, f->bpf, 1,
+	    PCAP_NETMASK_UNKNOWN) < 0) {
+		pf_seterr(f->errbuf, PF_ERR_INVAL, "-e '%s' for linktype %u: %s",
+		    f->bpf, linktype, pcap_geterr(p));
+		pcap_close(p);
+		return NULL;
+	}
+	pcap_close(p);
+	f->progs[f->nprogs].linktype = linktype;
+	return &f->progs[f->nprogs++].prog;
+}
+
+/* ---- the filter ---------------------------------------------------------- */
+
+pf_filter *
+pf_filter_new(const struct pf_tuple *tuples, size_t n,
+    const struct pf_filter_opts *o, char *errbuf)
+{
+	pf_filter *f = calloc(1, sizeof(*f));
+	size_t i;
+
+	if (f == NULL || (n > 0 && (f->t = malloc(n * sizeof(*tuples))) ==
+	    NULL)) {
+		free(f);
+		pf_seterr(errbuf, PF_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	if (n > 0)
+		memcpy(f->t, tuples, n * sizeof(*tuples));
+	f->n = n;
+	f->match_all = n == 0;
+	for (i = 0; i < n; i++) {
+		if (tuples[i].has == 0)
+			f->match_all = 1;
+		if (pf_tuple_check(&tuples[i], errbuf) < 0) {
+			pf_filter_free(f);
+			return NULL;
+		}
+	}
+	if (o != NULL)
+		f->o = *o;
+	if (f->o.bpf != NULL) {
+		if ((f->bpf = strdup(f->o.bpf)) == NULL) {
+			pf_filter_free(f);
+			pf_seterr(errbuf, PF_ERR_NOMEM, "out of memory");
+			return NULL;
+		}
+		f->o.bpf = f->bpf;
+		/* Syntax errors now, not at the first packet. */
+		if (bpf_for(f, 1) == NULL) {
+			pf_seterr(errbuf, PF_ERR_INVAL, "%s", f->errbuf);
+			pf_filter_free(f);
+			return NULL;
+		}
+	}
+	return f;
+}
+
+int
+pf_filter_match(pf_filter *f, uint32_t input, uint32_t linktype,
+    const uint8_t *p, uint32_t caplen, uint32_t len, int64_t ts)
+{
+	struct pf_dissection d;
+	struct pf_ip *last;
+	int v = PF_NOMATCH;
+	size_t i;
+
+	if (f->match_all) {
+		v = PF_MATCH;
+	} else {
+		pf_dissect(linktype, p, caplen, &d);
+		if (d.status == PF_DISSECT_UNSUPPORTED)
+			return PF_UNSUPPORTED;
+		last = d.n > 0 ? &d.ip[d.n - 1] : NULL;
+		if (last != NULL && last->frag == PF_FRAG_LATER) {
+			/* decided by the datagram's first fragment */
+			struct frag *e = frag_find(f, input, last);
+			v = e != NULL ? e->verdict : PF_UNDECIDABLE;
+		} else {
+			for (i = 0; i < f->n && v != PF_MATCH; i++)
+				v = either(v, match_tuple(f, &f->t[i], &d));
+			if (last != NULL && last->frag == PF_FRAG_FIRST)
+				frag_remember(f, input, last, v, ts);
+		}
+	}
+	if (v != PF_NOMATCH && f->bpf != NULL) {
+		struct bpf_program *prog = bpf_for(f, linktype);
+		struct pcap_pkthdr h;
+
+		if (prog == NULL)
+			return PF_ERR_INVAL;
+		memset(&h, 0, sizeof(h));
+		h.caplen = caplen;
+		h.len = len;
+		if (!pcap_offline_filter(prog, &h, p))
+			v = PF_NOMATCH;
+	}
+	return v;
+}
+
+const char *
+pf_filter_geterr(const pf_filter *f)
+{
+	return f->errbuf;
+}
+
+void
+pf_filter_free(pf_filter *f)
+{
+	size_t i;
+
+	if (f == NULL)
+		return;
+	for (i = 0; i < f->nprogs; i++)
+		pcap_freecode(&f->progs[i].prog);
+	free(f->progs);
+	free(f->frags);
+	free(f->bpf);
+	free(f->t);
+	free(f);
+}

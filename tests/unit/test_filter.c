@@ -1,0 +1,577 @@
+/*
+ * test_filter.c - unit tests for libfilter (Check).  Every packet is built
+ * here header by header.
+ */
+#include <arpa/inet.h>
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "filter.h"
+
+struct pkt {
+	uint8_t b[2048];
+	uint32_t n;
+};
+
+static void
+put(struct pkt *p, const void *d, size_t n)
+{
+	memcpy(p->b + p->n, d, n);
+	p->n += (uint32_t)n;
+}
+
+static void
+put8(struct pkt *p, uint8_t v)
+{
+	p->b[p->n++] = v;
+}
+
+static void
+put16(struct pkt *p, uint16_t v)
+{
+	put8(p, (uint8_t)(v >> 8));
+	put8(p, (uint8_t)v);
+}
+
+static void
+put32(struct pkt *p, uint32_t v)
+{
+	put16(p, (uint16_t)(v >> 16));
+	put16(p, (uint16_t)v);
+}
+
+static void
+eth(struct pkt *p, uint16_t type)
+{
+	static const uint8_t macs[12] = { 2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2 };
+	put(p, macs, 12);
+	put16(p, type);
+}
+
+static void
+tag(struct pkt *p, uint16_t vid, uint16_t next)
+{
+	put16(p, vid);
+	put16(p, next);
+}
+
+static void
+v4(struct pkt *p, const char *src, const char *dst, uint8_t proto,
+    uint16_t frag, uint16_t id, int optwords)
+{
+	uint8_t a[4];
+	int i;
+
+	put8(p, (uint8_t)(0x45 + optwords));
+	put8(p, 0);
+	put16(p, 1400);		/* more than what follows: no trimming */
+	put16(p, id);
+	put16(p, frag);
+	put8(p, 64);
+	put8(p, proto);
+	put16(p, 0);
+	inet_pton(AF_INET, src, a);
+	put(p, a, 4);
+	inet_pton(AF_INET, dst, a);
+	put(p, a, 4);
+	for (i = 0; i < optwords; i++)
+		put32(p, 0x01010101);	/* NOPs */
+}
+
+static void
+v6(struct pkt *p, const char *src, const char *dst, uint8_t nh)
+{
+	uint8_t a[16];
+
+	put32(p, 0x60000000);
+	put16(p, 1400);
+	put8(p, nh);
+	put8(p, 64);
+	inet_pton(AF_INET6, src, a);
+	put(p, a, 16);
+	inet_pton(AF_INET6, dst, a);
+	put(p, a, 16);
+}
+
+/* An 8-byte IPv6 extension header (hop-by-hop, routing, dest options). */
+static void
+ext(struct pkt *p, uint8_t nh)
+{
+	put8(p, nh);
+	put8(p, 0);
+	put16(p, 0);
+	put32(p, 0);
+}
+
+static void
+ports(struct pkt *p, uint16_t s, uint16_t d)
+{
+	put16(p, s);
+	put16(p, d);
+	put32(p, 0);		/* UDP length/checksum, or TCP seq */
+}
+
+static struct pf_tuple
+tuple(const char *json)
+{
+	struct pf_tuple t;
+	char eb[PF_ERRBUF_SIZE];
+
+	ck_assert_msg(pf_tuple_from_json(json, strlen(json), &t, eb) == 0,
+	    "%s: %s", json, eb);
+	return t;
+}
+
+static int
+verdict_opts(const char *json, const struct pkt *p, uint32_t lt,
+    enum pf_layer layer, int both)
+{
+	struct pf_tuple t = tuple(json);
+	struct pf_filter_opts o = { .layer = layer, .both_directions = both };
+	char eb[PF_ERRBUF_SIZE];
+	pf_filter *f = pf_filter_new(&t, 1, &o, eb);
+	int v;
+
+	ck_assert_ptr_nonnull(f);
+	v = pf_filter_match(f, 0, lt, p->b, p->n, p->n, 0);
+	pf_filter_free(f);
+	return v;
+}
+
+static int
+verdict(const char *json, const struct pkt *p, uint32_t lt)
+{
+	return verdict_opts(json, p, lt, PF_LAYER_ANY, 0);
+}
+
+static const char *UDP_5TUPLE = "{\"source_address\":\"10.0.0.1\","
+    "\"destination_address\":\"192.0.2.9\",\"source_port\":1234,"
+    "\"destination_port\":53,\"protocol\":17}";
+
+/* ---- link layers ----------------------------------------------------------- */
+
+START_TEST(filter_matches_every_supported_linktype)
+{
+	struct pkt ip = { .n = 0 }, p;
+	static const struct { uint32_t lt; const uint8_t *hdr; size_t n; }
+	    links[] = {
+		{ 101, (const uint8_t *)"", 0 },
+		{ 228, (const uint8_t *)"", 0 },
+		{ 113, (const uint8_t *)"\0\0\0\1\0\6\2\0\0\0\0\1\0\0\x08\x00", 16 },
+		{ 276, (const uint8_t *)"\x08\x00\0\0\0\0\0\1\0\1\0\6\2\0\0\0\0\1\0\0", 20 },
+		{ 0, (const uint8_t *)"\2\0\0\0", 4 },		/* little-endian AF_INET */
+		{ 108, (const uint8_t *)"\0\0\0\2", 4 },
+	};
+	size_t i;
+
+	v4(&ip, "10.0.0.1", "192.0.2.9", 17, 0, 1, 0);
+	ports(&ip, 1234, 53);
+	for (i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+		p.n = 0;
+		put(&p, links[i].hdr, links[i].n);
+		put(&p, ip.b, ip.n);
+		ck_assert_msg(verdict(UDP_5TUPLE, &p, links[i].lt) == PF_MATCH,
+		    "linktype %u", links[i].lt);
+		ck_assert_int_eq(verdict("{\"destination_port\":54}", &p,
+		    links[i].lt), PF_NOMATCH);
+	}
+	p.n = 0;
+	eth(&p, 0x0800);
+	put(&p, ip.b, ip.n);
+	ck_assert_int_eq(verdict(UDP_5TUPLE, &p, 1), PF_MATCH);
+	ck_assert_int_eq(verdict(UDP_5TUPLE, &p, 105), PF_UNSUPPORTED);
+	/* IPv6 on the IPV6 linktype and on NULL with a BSD family */
+	p.n = 0;
+	v6(&p, "2001:db8::1", "2001:db8::2", 6);
+	ports(&p, 80, 443);
+	ck_assert_int_eq(verdict("{\"source_address\":\"2001:db8::1\","
+	    "\"destination_port\":443,\"protocol\":6}", &p, 229), PF_MATCH);
+}
+END_TEST
+
+START_TEST(filter_sees_through_vlan_qinq_and_mpls)
+{
+	struct pkt p = { .n = 0 };
+
+	eth(&p, 0x88a8);	/* 802.1ad outer tag, 802.1Q inner tag */
+	tag(&p, 100, 0x8100);
+	tag(&p, 200, 0x0800);
+	v4(&p, "10.0.0.1", "192.0.2.9", 17, 0, 1, 0);
+	ports(&p, 1234, 53);
+	ck_assert_int_eq(verdict(UDP_5TUPLE, &p, 1), PF_MATCH);
+
+	p.n = 0;
+	eth(&p, 0x9100);
+	tag(&p, 1, 0x8100);
+	tag(&p, 2, 0x8100);
+	tag(&p, 3, 0x86dd);
+	v6(&p, "2001:db8::1", "2001:db8::2", 17);
+	ports(&p, 1, 2);
+	ck_assert_int_eq(verdict("{\"destination_port\":2}", &p, 1), PF_MATCH);
+
+	p.n = 0;
+	eth(&p, 0x8847);
+	put32(&p, (16u << 12) | 0x40);		/* label 16 */
+	put32(&p, (17u << 12) | 0x100 | 0x40);	/* label 17, bottom */
+	v4(&p, "10.0.0.1", "192.0.2.9", 17, 0, 1, 0);
+	ports(&p, 1234, 53);
+	ck_assert_int_eq(verdict(UDP_5TUPLE, &p, 1), PF_MATCH);
+
+	p.n = 0;			/* LLC/SNAP */
+	put(&p, "\2\0\0\0\0\1\2\0\0\0\0\2", 12);
+	put16(&p, 100);
+	put(&p, "\xaa\xaa\x03\0\0\0", 6);
+	put16(&p, 0x0800);
+	v4(&p, "10.0.0.1", "192.0.2.9", 17, 0, 1, 0);
+	ports(&p, 1234, 53);
+	ck_assert_int_eq(verdict(UDP_5TUPLE, &p, 1), PF_MATCH);
+
+	p.n = 0;			/* ARP is not IP */
+	eth(&p, 0x0806);
+	put32(&p, 0x00010800);
+	ck_assert_int_eq(verdict(UDP_5TUPLE, &p, 1), PF_NOMATCH);
+}
+END_TEST
+
+START_TEST(filter_skips_ipv4_options_and_ipv6_extension_headers)
+{
+	struct pkt p = { .n = 0 };
+
+	eth(&p, 0x0800);
+	v4(&p, "10.0.0.1", "192.0.2.9", 17, 0, 1, 10);	/* IHL 15 */
+	ports(&p, 1234, 53);
+	ck_assert_int_eq(verdict(UDP_5TUPLE, &p, 1), PF_MATCH);
+
+	p.n = 0;
+	eth(&p, 0x86dd);
+	v6(&p, "2001:db8::1", "2001:db8::2", 0);	/* hop-by-hop */
+	ext(&p, 43);					/* routing */
+	ext(&p, 60);					/* destination options */
+	ext(&p, 51);					/* then AH */
+	put8(&p, 6);		/* AH: next header TCP, (1 + 2) * 4 bytes */
+	put8(&p, 1);
+	put16(&p, 0);
+	put32(&p, 0x1000);	/* SPI */
+	put32(&p, 1);		/* sequence */
+	ports(&p, 5000, 443);
+	put32(&p, 0);
+	ck_assert_int_eq(verdict("{\"destination_port\":443,\"protocol\":6}",
+	    &p, 1), PF_MATCH);
+	ck_assert_int_eq(verdict("{\"protocol\":17}", &p, 1), PF_NOMATCH);
+}
+END_TEST
+
+/* IPv4 / GRE (checksum, key, sequence) / IPv4 / UDP, with a VLAN tag */
+static void
+gre_packet(struct pkt *p)
+{
+	p->n = 0;
+	eth(p, 0x8100);
+	tag(p, 42, 0x0800);
+	v4(p, "198.51.100.1", "198.51.100.2", 47, 0, 7, 0);
+	put16(p, 0xb000);		/* C, K, S */
+	put16(p, 0x0800);
+	put32(p, 0);			/* checksum, reserved */
+	put32(p, 0xdeadbeef);		/* key */
+	put32(p, 1);			/* sequence */
+	v4(p, "10.0.0.1", "192.0.2.9", 17, 0, 1, 0);
+	ports(p, 1234, 53);
+}
+
+START_TEST(filter_matches_tuple_inside_gre)
+{
+	struct pkt p;
+	static const char *outer =
+	    "{\"source_address\":\"198.51.100.1\",\"protocol\":47}";
+
+	gre_packet(&p);
+	ck_assert_int_eq(verdict(UDP_5TUPLE, &p, 1), PF_MATCH);
+	ck_assert_int_eq(verdict_opts(UDP_5TUPLE, &p, 1, PF_LAYER_INNER, 0),
+	    PF_MATCH);
+	ck_assert_int_eq(verdict_opts(UDP_5TUPLE, &p, 1, PF_LAYER_OUTER, 0),
+	    PF_NOMATCH);
+	ck_assert_int_eq(verdict_opts(outer, &p, 1, PF_LAYER_OUTER, 0),
+	    PF_MATCH);
+	ck_assert_int_eq(verdict_opts(outer, &p, 1, PF_LAYER_INNER, 0),
+	    PF_NOMATCH);
+	/* any: one header must match the whole tuple, not a mix */
+	ck_assert_int_eq(verdict("{\"source_address\":\"198.51.100.1\","
+	    "\"destination_port\":53}", &p, 1), PF_NOMATCH);
+}
+END_TEST
+
+START_TEST(filter_matches_ipip_6in4_4in6_and_gre_ethernet)
+{
+	struct pkt p = { .n = 0 };
+
+	v4(&p, "198.51.100.1", "198.51.100.2", 4, 0, 1, 0);	/* IPIP */
+	v4(&p, "10.0.0.1", "192.0.2.9", 17, 0, 1, 0);
+	ports(&p, 1234, 53);
+	ck_assert_int_eq(verdict_opts(UDP_5TUPLE, &p, 101, PF_LAYER_INNER,
+	    0), PF_MATCH);
+
+	p.n = 0;						/* 6in4 */
+	v4(&p, "198.51.100.1", "198.51.100.2", 41, 0, 1, 0);
+	v6(&p, "2001:db8::1", "2001:db8::2", 17);
+	ports(&p, 7, 9);
+	ck_assert_int_eq(verdict_opts("{\"destination_address\":"
+	    "\"2001:db8::2\",\"destination_port\":9}", &p, 101,
+	    PF_LAYER_INNER, 0), PF_MATCH);
+
+	p.n = 0;						/* 4in6 */
+	v6(&p, "2001:db8::1", "2001:db8::2", 4);
+	v4(&p, "10.0.0.1", "192.0.2.9", 17, 0, 1, 0);
+	ports(&p, 1234, 53);
+	ck_assert_int_eq(verdict(UDP_5TUPLE, &p, 229), PF_MATCH);
+
+	p.n = 0;				/* GRE carrying Ethernet */
+	v4(&p, "198.51.100.1", "198.51.100.2", 47, 0, 1, 0);
+	put16(&p, 0x2000);
+	put16(&p, 0x6558);
+	put32(&p, 5);
+	eth(&p, 0x0800);
+	v4(&p, "10.0.0.1", "192.0.2.9", 17, 0, 1, 0);
+	ports(&p, 1234, 53);
+	ck_assert_int_eq(verdict(UDP_5TUPLE, &p, 101), PF_MATCH);
+}
+END_TEST
+
+START_TEST(filter_is_undecidable_when_cut_at_every_header_byte)
+{
+	struct pkt p, cut;
+	struct pf_tuple t = tuple(UDP_5TUPLE);
+	struct pf_filter_opts o = { .layer = PF_LAYER_ANY };
+	char eb[PF_ERRBUF_SIZE];
+	pf_filter *f = pf_filter_new(&t, 1, &o, eb);
+	uint32_t n, full;
+
+	gre_packet(&p);
+	full = p.n;
+	for (n = 0; n <= full; n++) {
+		memcpy(cut.b, p.b, n);	/* exactly n bytes: ASan sees overreads */
+		cut.n = n;
+		int v = pf_filter_match(f, 0, 1, cut.b, n, full, 0);
+		if (n < full - 4)	/* the inner ports are not all there */
+			ck_assert_msg(v == PF_UNDECIDABLE, "cut at %u: %d", n, v);
+		else
+			ck_assert_msg(v == PF_MATCH, "cut at %u: %d", n, v);
+	}
+	pf_filter_free(f);
+	/* a tuple on addresses only is decided once the outer IP is there */
+	gre_packet(&p);
+	cut.n = 18 + 20;
+	memcpy(cut.b, p.b, cut.n);
+	ck_assert_int_eq(verdict_opts("{\"source_address\":\"198.51.100.1\"}",
+	    &cut, 1, PF_LAYER_OUTER, 0), PF_MATCH);
+	ck_assert_int_eq(verdict_opts("{\"source_address\":\"198.51.100.7\"}",
+	    &cut, 1, PF_LAYER_OUTER, 0), PF_NOMATCH);
+}
+END_TEST
+
+START_TEST(filter_follows_fragments_of_a_matching_datagram)
+{
+	struct pf_tuple t = tuple(UDP_5TUPLE);
+	char eb[PF_ERRBUF_SIZE];
+	pf_filter *f = pf_filter_new(&t, 1, NULL, eb);
+	struct pkt first = { .n = 0 }, later = { .n = 0 }, other = { .n = 0 };
+	struct pkt f6 = { .n = 0 }, l6 = { .n = 0 };
+
+	v4(&first, "10.0.0.1", "192.0.2.9", 17, 0x2000, 77, 0);	/* MF */
+	ports(&first, 1234, 53);
+	v4(&later, "10.0.0.1", "192.0.2.9", 17, 185, 77, 0);	/* offset */
+	put32(&later, 0xffffffff);
+	v4(&other, "10.0.0.1", "192.0.2.9", 17, 185, 78, 0);	/* unseen */
+
+	ck_assert_int_eq(pf_filter_match(f, 0, 101, later.b, later.n,
+	    later.n, 0), PF_UNDECIDABLE);
+	ck_assert_int_eq(pf_filter_match(f, 0, 101, first.b, first.n,
+	    first.n, 1), PF_MATCH);
+	ck_assert_int_eq(pf_filter_match(f, 0, 101, later.b, later.n,
+	    later.n, 2), PF_MATCH);
+	ck_assert_int_eq(pf_filter_match(f, 0, 101, other.b, other.n,
+	    other.n, 3), PF_UNDECIDABLE);
+	/* another input: its own datagrams */
+	ck_assert_int_eq(pf_filter_match(f, 1, 101, later.b, later.n,
+	    later.n, 4), PF_UNDECIDABLE);
+
+	/* IPv6: the fragment header */
+	v6(&f6, "2001:db8::1", "2001:db8::2", 44);
+	put8(&f6, 17); put8(&f6, 0); put16(&f6, 1); put32(&f6, 99);
+	ports(&f6, 1, 2);
+	v6(&l6, "2001:db8::1", "2001:db8::2", 44);
+	put8(&l6, 17); put8(&l6, 0); put16(&l6, 185 << 3); put32(&l6, 99);
+	put32(&l6, 0);
+	pf_filter_free(f);
+	t = tuple("{\"destination_port\":2}");
+	f = pf_filter_new(&t, 1, NULL, eb);
+	ck_assert_int_eq(pf_filter_match(f, 0, 229, f6.b, f6.n, f6.n, 0),
+	    PF_MATCH);
+	ck_assert_int_eq(pf_filter_match(f, 0, 229, l6.b, l6.n, l6.n, 0),
+	    PF_MATCH);
+	pf_filter_free(f);
+}
+END_TEST
+
+START_TEST(filter_matches_both_directions_when_asked)
+{
+	struct pkt p = { .n = 0 };
+	static const char *rev = "{\"source_address\":\"192.0.2.9\","
+	    "\"source_port\":53,\"destination_port\":1234}";
+
+	v4(&p, "10.0.0.1", "192.0.2.9", 17, 0, 1, 0);
+	ports(&p, 1234, 53);
+	ck_assert_int_eq(verdict_opts(rev, &p, 101, PF_LAYER_ANY, 0),
+	    PF_NOMATCH);
+	ck_assert_int_eq(verdict_opts(rev, &p, 101, PF_LAYER_ANY, 1),
+	    PF_MATCH);
+}
+END_TEST
+
+START_TEST(filter_cidr_edges)
+{
+	struct pkt p = { .n = 0 }, q = { .n = 0 };
+
+	v4(&p, "10.255.255.255", "11.0.0.0", 17, 0, 1, 0);
+	ports(&p, 1, 2);
+	ck_assert_int_eq(verdict("{\"source_address\":\"10.0.0.0/8\"}", &p,
+	    101), PF_MATCH);
+	ck_assert_int_eq(verdict("{\"destination_address\":\"10.0.0.0/8\"}",
+	    &p, 101), PF_NOMATCH);
+	ck_assert_int_eq(verdict("{\"source_address\":\"0.0.0.0/0\"}", &p,
+	    101), PF_MATCH);
+	ck_assert_int_eq(verdict("{\"source_address\":\"10.255.255.254/31\"}",
+	    &p, 101), PF_MATCH);
+	ck_assert_int_eq(verdict("{\"source_address\":\"10.255.255.254/32\"}",
+	    &p, 101), PF_NOMATCH);
+	ck_assert_int_eq(verdict("{\"source_address\":\"10.255.255.0/25\"}",
+	    &p, 101), PF_NOMATCH);
+	ck_assert_int_eq(verdict("{\"source_address\":\"::/0\"}", &p, 101),
+	    PF_NOMATCH);	/* an IPv6 prefix never matches IPv4 */
+	v6(&q, "2001:db8::1", "2001:db8::ffff", 17);
+	ports(&q, 1, 2);
+	ck_assert_int_eq(verdict("{\"destination_address\":"
+	    "\"2001:db8::fffe/127\"}", &q, 229), PF_MATCH);
+	ck_assert_int_eq(verdict("{\"destination_address\":"
+	    "\"2001:db8::fffc/127\"}", &q, 229), PF_NOMATCH);
+	ck_assert_int_eq(verdict("{\"source_address\":\"2001:db8::/32\"}",
+	    &q, 229), PF_MATCH);
+}
+END_TEST
+
+static void
+json_error(const char *json, const char *want)
+{
+	struct pf_tuple t;
+	char eb[PF_ERRBUF_SIZE];
+
+	ck_assert_int_eq(pf_tuple_from_json(json, strlen(json), &t, eb),
+	    PF_ERR_INVAL);
+	ck_assert_msg(strstr(eb, want) != NULL, "%s: got '%s', want '%s'",
+	    json, eb, want);
+}
+
+START_TEST(filter_json_errors_name_the_key)
+{
+	struct pf_tuple t;
+	char eb[PF_ERRBUF_SIZE];
+	int found;
+	static const char cap[] = "{\"success\":true,\"result\":{\"id\":"
+	    "\"abc\",\"filter_v1\":{\"protocol\":6}}}";
+	static const char bare[] = "{\"id\":\"abc\",\"type\":\"simple\"}";
+
+	json_error("{\"source_port\":\"80\"}", "source_port: expected a number");
+	json_error("{\"source_address\":17}", "source_address: expected a string");
+	json_error("{\"destination_port\":70000}", "destination_port");
+	json_error("{\"protocol\":256}", "protocol");
+	json_error("{\"protocol\":6.5}", "protocol");
+	json_error("{\"source_port\":-1}", "source_port");
+	json_error("{\"sauce_address\":\"1.2.3.4\"}", "unknown key 'sauce_address'");
+	json_error("{\"source_address\":\"1.2.3.400\"}", "source_address");
+	json_error("{\"source_address\":\"10.0.0.1/33\"}", "prefix length");
+	json_error("{\"source_address\":\"10.0.0.1/8\"}", "bits set");
+	json_error("{\"protocol\":1,\"destination_port\":3}", "no ports");
+	json_error("[1,2]", "expected an object");
+	json_error("{\"protocol\":6", "JSON");
+	json_error("{\"protocol\":6,\"protocol\":17}", "JSON");
+
+	t = tuple("{}");
+	ck_assert_uint_eq(t.has, 0);
+	t = tuple("{\"protocol\":6.0,\"source_port\":null}");
+	ck_assert_uint_eq(t.has, PF_HAS_PROTO);
+	ck_assert_int_eq(pf_tuple_from_capture(cap, strlen(cap), &t, &found,
+	    eb), 0);
+	ck_assert_int_eq(found, 1);
+	ck_assert_uint_eq(t.proto, 6);
+	ck_assert_int_eq(pf_tuple_from_capture(bare, strlen(bare), &t, &found,
+	    eb), 0);
+	ck_assert_int_eq(found, 0);
+	ck_assert_int_eq(pf_tuple_from_capture("{\"x\":1}", 7, &t, &found,
+	    eb), PF_ERR_INVAL);
+	ck_assert_int_eq(pf_tuple_set(&t, "protocol", "GRE", eb), 0);
+	ck_assert_uint_eq(t.proto, 47);
+	ck_assert_int_eq(pf_tuple_set(&t, "protocol", "nope", eb),
+	    PF_ERR_INVAL);
+	ck_assert_int_eq(pf_tuple_set(&t, "source_port", "80x", eb),
+	    PF_ERR_INVAL);
+}
+END_TEST
+
+START_TEST(filter_ands_bpf_with_the_tuples)
+{
+	struct pkt p = { .n = 0 };
+	struct pf_tuple t = tuple("{\"destination_port\":53}");
+	struct pf_filter_opts o = { .bpf = "udp" };
+	char eb[PF_ERRBUF_SIZE];
+	pf_filter *f;
+
+	eth(&p, 0x0800);
+	v4(&p, "10.0.0.1", "192.0.2.9", 17, 0, 1, 0);
+	ports(&p, 1234, 53);
+	f = pf_filter_new(&t, 1, &o, eb);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(pf_filter_match(f, 0, 1, p.b, p.n, p.n, 0), PF_MATCH);
+	pf_filter_free(f);
+	o.bpf = "tcp";
+	f = pf_filter_new(&t, 1, &o, eb);
+	ck_assert_int_eq(pf_filter_match(f, 0, 1, p.b, p.n, p.n, 0),
+	    PF_NOMATCH);
+	pf_filter_free(f);
+	o.bpf = "udp and (";
+	ck_assert_ptr_null(pf_filter_new(&t, 1, &o, eb));
+	ck_assert_ptr_nonnull(strstr(eb, "udp and ("));
+	/* no tuple at all: everything, then the expression */
+	o.bpf = "udp";
+	f = pf_filter_new(NULL, 0, &o, eb);
+	ck_assert_int_eq(pf_filter_match(f, 0, 1, p.b, p.n, p.n, 0), PF_MATCH);
+	pf_filter_free(f);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("libfilter");
+	TCase *t = tcase_create("all");
+	SRunner *r;
+	int failed;
+
+	tcase_add_test(t, filter_matches_every_supported_linktype);
+	tcase_add_test(t, filter_sees_through_vlan_qinq_and_mpls);
+	tcase_add_test(t, filter_skips_ipv4_options_and_ipv6_extension_headers);
+	tcase_add_test(t, filter_matches_tuple_inside_gre);
+	tcase_add_test(t, filter_matches_ipip_6in4_4in6_and_gre_ethernet);
+	tcase_add_test(t, filter_is_undecidable_when_cut_at_every_header_byte);
+	tcase_add_test(t, filter_follows_fragments_of_a_matching_datagram);
+	tcase_add_test(t, filter_matches_both_directions_when_asked);
+	tcase_add_test(t, filter_cidr_edges);
+	tcase_add_test(t, filter_json_errors_name_the_key);
+	tcase_add_test(t, filter_ands_bpf_with_the_tuples);
+	suite_add_tcase(s, t);
+	r = srunner_create(s);
+	srunner_run_all(r, CK_NORMAL);
+	failed = srunner_ntests_failed(r);
+	srunner_free(r);
+	return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,408 @@
+/*
+ * pcap-filter - refilter captures by filter_v1 tuples and BPF.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "merge.h"
+#include "filter.h"
+#include "common.h"
+
+#define MAX_TUPLES 64
+
+static void
+usage(int status)
+{
+	FILE *f = status == 0 ? stdout : stderr;
+
+	fprintf(f,
+"usage: pcap-filter [--src addr] [--dst addr] [--sport port] [--dport port]\n"
+"                   [--proto proto] [-f json] [--from-capture file]\n"
+"                   [-e bpf] [-cvz] [--layer outer|inner|any]\n"
+"                   [--both-directions] [-F pcap|pcapng] [--stats] [--json]\n"
+"                   [--ignore-errors] [-T tmpdir] [-w outfile|-] [input ...]\n");
+	if (status != 0)	/* a usage error: the synopsis is enough */
+		exit(status);
+	fprintf(f,
+"\n"
+"  --src, --dst ADDR    address or prefix (10.0.0.0/8, 2001:db8::/32)\n"
+"  --sport, --dport N   port, 0-65535\n"
+"  --proto P            protocol number or name (tcp, udp, icmp, gre, ...)\n"
+"  -f JSON              a filter_v1 object; several -f are ORed\n"
+"  --from-capture FILE  the filter_v1 of a capture object (API JSON)\n"
+"  -e EXPR              a tcpdump (BPF) expression, ANDed with the tuples\n"
+"  -v                   select the packets that do not match\n"
+"  -c                   print only the number of packets selected\n"
+"  --layer L            which IP header must match: outer, inner, any (default)\n"
+"  --both-directions    also match with source and destination swapped\n"
+"  -w FILE, -F, -z      output as in pcap-merge (default: stdout)\n"
+"  --stats [--json]     counts on stdout (stderr when stdout has the capture)\n"
+"  -h, --help           this text;  -V, --version  the version\n"
+"\n"
+"Exit status: 0 a packet was selected, 1 none was, 2 usage error,\n"
+"3 runtime error (including a damaged input unless --ignore-errors).\n");
+	exit(status);
+}
+
+struct counts {
+	uint64_t read, matched, undecidable, unsupported;
+};
+
+static void
+print_stats(FILE *f, const struct counts *n, int json)
+{
+	if (json)
+		fprintf(f, "{\"packets_read\": %llu, \"matched\": %llu, "
+		    "\"undecidable\": %llu, \"unsupported_linktype\": %llu}\n",
+		    (unsigned long long)n->read,
+		    (unsigned long long)n->matched,
+		    (unsigned long long)n->undecidable,
+		    (unsigned long long)n->unsupported);
+	else
+		fprintf(f, "%s: %llu packets read, %llu matched, %llu "
+		    "undecidable, %llu unsupported linktype\n", pk_progname,
+		    (unsigned long long)n->read,
+		    (unsigned long long)n->matched,
+		    (unsigned long long)n->undecidable,
+		    (unsigned long long)n->unsupported);
+}
+
+/* Read all of a small file (a capture object). */
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	char *b = NULL, *n;
+	size_t cap = 0, r;
+
+	*len = 0;
+	if (f == NULL)
+		return NULL;
+	do {
+		if (*len + 4096 > cap) {
+			cap = cap ? cap * 2 : 8192;
+			if (cap > (64u << 20) || (n = realloc(b, cap)) == NULL) {
+				errno = EFBIG;
+				free(b);
+				b = NULL;
+				break;
+			}
+			b = n;
+		}
+		r = fread(b + *len, 1, cap - *len, f);
+		*len += r;
+	} while (r > 0);
+	if (b != NULL && ferror(f)) {
+		free(b);
+		b = NULL;
+	}
+	if (f != stdin)
+		fclose(f);
+	return b;
+}
+
+int
+main(int argc, char **argv)
+{
+	enum { O_SRC = 256, O_DST, O_SPORT, O_DPORT, O_PROTO, O_FROM, O_LAYER,
+	    O_BOTH, O_STATS, O_JSON, O_IGN };
+	static const struct option longopts[] = {
+		{ "src", required_argument, NULL, O_SRC },
+		{ "dst", required_argument, NULL, O_DST },
+		{ "sport", required_argument, NULL, O_SPORT },
+		{ "dport", required_argument, NULL, O_DPORT },
+		{ "proto", required_argument, NULL, O_PROTO },
+		{ "from-capture", required_argument, NULL, O_FROM },
+		{ "layer", required_argument, NULL, O_LAYER },
+		{ "both-directions", no_argument, NULL, O_BOTH },
+		{ "stats", no_argument, NULL, O_STATS },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "ignore-errors", no_argument, NULL, O_IGN },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	static const char *const fields[] = { "source_address",
+	    "destination_address", "source_port", "destination_port",
+	    "protocol" };
+	struct pf_tuple tuples[MAX_TUPLES], flags;
+	struct pf_filter_opts fo = { .layer = PF_LAYER_ANY };
+	struct pk_capout_opts co = { .format = PM_FMT_PCAP,
+	    .appname = "pcapkit pcap-filter " PK_VERSION };
+	struct pk_inputs in = { 0 };
+	struct pk_output out = { .fd = -1 };
+	struct pk_capin cin = { 0 };
+	struct counts n = { 0 };
+	struct pm_packet pkt;
+	pf_filter *f = NULL;
+	pm_writer *w = NULL;
+	char errbuf[PF_ERRBUF_SIZE], *text;
+	const char *outpath = NULL, *tmpdir = NULL;
+	unsigned char *warned = NULL;
+	int c, rc, status = 0, invert = 0, count = 0, stats = 0, json = 0;
+	int have_flags = 0;
+	size_t nt = 0, i, len;
+
+	pk_setprogname(argv[0]);
+	memset(&flags, 0, sizeof(flags));
+	while ((c = getopt_long(argc, argv, "ce:f:F:hT:vVw:z", longopts,
+	    NULL)) != -1) {
+		switch (c) {
+		case O_SRC: case O_DST: case O_SPORT: case O_DPORT:
+		case O_PROTO:
+			if (pf_tuple_set(&flags, fields[c - O_SRC], optarg,
+			    errbuf) < 0) {
+				pk_warn("%s", errbuf);
+				usage(2);
+			}
+			have_flags = 1;
+			break;
+		case 'f':
+		case O_FROM:
+			if (nt == MAX_TUPLES) {
+				pk_warn("at most %d tuples", MAX_TUPLES);
+				usage(2);
+			}
+			if (c == 'f') {
+				if (pf_tuple_from_json(optarg, strlen(optarg),
+				    &tuples[nt], errbuf) < 0) {
+					pk_warn("-f: %s", errbuf);
+					usage(2);
+				}
+			} else {
+				int found;
+				if ((text = slurp(optarg, &len)) == NULL) {
+					pk_warnf(optarg, "%s", strerror(errno));
+					return 2;
+				}
+				rc = pf_tuple_from_capture(text, len,
+				    &tuples[nt], &found, errbuf);
+				free(text);
+				if (rc < 0) {
+					pk_warnf(optarg, "%s", errbuf);
+					return 2;
+				}
+			}
+			nt++;
+			break;
+		case 'e':
+			fo.bpf = optarg;
+			break;
+		case 'v':
+			invert = 1;
+			break;
+		case 'c':
+			count = 1;
+			break;
+		case O_LAYER:
+			if (strcmp(optarg, "any") == 0)
+				fo.layer = PF_LAYER_ANY;
+			else if (strcmp(optarg, "outer") == 0)
+				fo.layer = PF_LAYER_OUTER;
+			else if (strcmp(optarg, "inner") == 0)
+				fo.layer = PF_LAYER_INNER;
+			else {
+				pk_warn("--layer: '%s' is not outer, inner or "
+				    "any", optarg);
+				usage(2);
+			}
+			break;
+		case O_BOTH:
+			fo.both_directions = 1;
+			break;
+		case 'F':
+			if (strcmp(optarg, "pcap") == 0)
+				co.format = PM_FMT_PCAP;
+			else if (strcmp(optarg, "pcapng") == 0)
+				co.format = PM_FMT_PCAPNG;
+			else {
+				pk_warn("-F: unknown format '%s' (pcap or "
+				    "pcapng)", optarg);
+				usage(2);
+			}
+			break;
+		case 'z':
+			co.zstd = 1;
+			break;
+		case 'w':
+			outpath = optarg;
+			break;
+		case 'T':
+			tmpdir = optarg;
+			break;
+		case O_STATS:
+			stats = 1;
+			break;
+		case O_JSON:
+			json = 1;
+			break;
+		case O_IGN:
+			cin.ignore_errors = 1;
+			break;
+		case 'h':
+			usage(0);
+			break;
+		case 'V':
+			printf("pcap-filter (pcapkit) %s\n", PK_VERSION);
+			return 0;
+		default:
+			usage(2);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (have_flags) {
+		if (pf_tuple_check(&flags, errbuf) < 0) {
+			pk_warn("%s", errbuf);
+			usage(2);
+		}
+		if (nt == MAX_TUPLES) {
+			pk_warn("at most %d tuples", MAX_TUPLES);
+			usage(2);
+		}
+		tuples[nt++] = flags;
+	}
+	if ((f = pf_filter_new(tuples, nt, &fo, errbuf)) == NULL) {
+		pk_warn("%s", errbuf);
+		return 2;
+	}
+	if (count && outpath != NULL) {
+		pk_warn("-c counts packets and writes none: drop -w");
+		pf_filter_free(f);
+		usage(2);
+	}
+
+	for (i = 0; i < (size_t)argc; i++)
+		if ((status = pk_inputs_add(&in, argv[i])) != 0) {
+			status = status == 2 ? 2 : 3;
+			goto out;
+		}
+	if (argc == 0) {
+		if (isatty(STDIN_FILENO)) {
+			pk_warn("no input files, and stdin is a terminal");
+			pf_filter_free(f);
+			usage(2);
+		}
+		pk_inputs_add(&in, "-");
+	}
+	if (in.n == 0) {
+		pk_warn("no input files");
+		status = 3;
+		goto out;
+	}
+	if (!count && outpath == NULL)
+		outpath = "-";
+	if (outpath != NULL && pk_ends_with(outpath, ".zst"))
+		co.zstd = 1;
+	if (outpath != NULL && strcmp(outpath, "-") == 0 &&
+	    isatty(STDOUT_FILENO)) {
+		pk_warn("refusing to write a capture to a terminal; use -w "
+		    "FILE, a pipe, or -c");
+		status = 2;
+		goto out;
+	}
+
+	pk_signals_init();
+	if (pk_capin_open(&cin, &in, 0, tmpdir ? tmpdir : getenv("TMPDIR"))) {
+		status = 3;
+		goto out;
+	}
+	if ((warned = calloc(in.n + 1, 1)) == NULL) {
+		pk_warn("out of memory");
+		status = 3;
+		goto out;
+	}
+	while ((rc = pk_capin_next(&cin, &pkt)) >= 0) {
+		size_t input;
+		int v, sel, orc;
+
+		if (outpath != NULL && w == NULL &&
+		    (orc = pk_capout_open(&out, &w, outpath, cin.m, &co)) != 0) {
+			status = orc == 2 ? 2 : 3;
+			goto out;
+		}
+		if (rc == 0)
+			break;
+		n.read++;
+		input = pm_merge_last_input(cin.m);
+		v = pf_filter_match(f, (uint32_t)input, pkt.linktype, pkt.data,
+		    pkt.caplen, pkt.len, pkt.ts);
+		if (v < 0) {
+			pk_warn("%s", pf_filter_geterr(f));
+			status = 3;
+			goto out;
+		}
+		if (v == PF_UNDECIDABLE) {
+			n.undecidable++;
+			continue;
+		}
+		if (v == PF_UNSUPPORTED) {
+			size_t k = input < in.n ? input : in.n;
+			n.unsupported++;
+			if (!warned[k]) {
+				warned[k] = 1;
+				pk_warnf(k < in.n ? pm_merge_input(cin.m,
+				    k)->name : "(input)", "linktype %s (%u) is "
+				    "not dissected; its packets never match",
+				    pk_linktype_name(pkt.linktype),
+				    pkt.linktype);
+			}
+			continue;
+		}
+		sel = (v == PF_MATCH) != invert;
+		if (!sel)
+			continue;
+		n.matched++;
+		if (w != NULL && (rc = pm_writer_write(w, &pkt)) < 0) {
+			if (rc == PM_ERR_LINKTYPE)
+				pk_report_mixed(cin.m);
+			else
+				pk_warnf(outpath, "%s", pm_writer_geterr(w));
+			status = 3;
+			goto out;
+		}
+	}
+	if (rc < 0) {
+		status = 3;
+		goto out;
+	}
+	if (w != NULL) {
+		if (pm_writer_finish(w) < 0) {
+			pk_warnf(outpath, "%s", pm_writer_geterr(w));
+			status = 3;
+			goto out;
+		}
+		if (pk_output_commit(&out) < 0) {
+			status = 3;
+			goto out;
+		}
+	}
+	if (count)
+		printf("%llu\n", (unsigned long long)n.matched);
+	if (stats)
+		print_stats(outpath != NULL && strcmp(outpath, "-") == 0 ?
+		    stderr : stdout, &n, json);
+	else
+		print_stats(stderr, &n, 0);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		pk_warn("stdout: %s", strerror(errno));
+		status = 3;
+	} else if (cin.damaged && !cin.ignore_errors) {
+		status = 3;
+	} else {
+		status = n.matched > 0 ? 0 : 1;
+	}
+out:
+	if (status >= 2)
+		pk_output_abort(&out);
+	free(warned);
+	pm_writer_close(w);
+	pk_capin_close(&cin);
+	pf_filter_free(f);
+	pk_inputs_free(&in);
+	return status;
+}
