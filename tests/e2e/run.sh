@@ -216,6 +216,64 @@ kill %1 2>/dev/null
 set +m
 check merge_sigint_leaves_nothing sh -c "[ -n '$had_temp' ] && [ $st = 130 ] && [ -z \"\$(ls -A o3)\" ]"
 
+# ---- pcap-filter ----------------------------------------------------------------
+golden filter_help "pcap-filter -h"
+golden filter_bad_port "pcap-filter --dport 65536 m.pcap"
+golden filter_port_with_portless_protocol "pcap-filter --proto icmp --dport 3 m.pcap"
+golden filter_json_unknown_key "pcap-filter -f '{\"source_adress\":\"10.0.0.1\"}' m.pcap"
+golden filter_json_wrong_type "pcap-filter -f '{\"protocol\":\"tcp\"}' m.pcap"
+golden filter_bad_bpf "pcap-filter -e 'udp and (' m.pcap"
+golden filter_count "pcap-filter -c --proto tcp --dport 80 pcap_*.pcap"
+golden filter_no_match_exits_1 "pcap-filter -c --src 203.0.113.1 m.pcap"
+golden filter_stats_json "pcap-filter --stats --json -w /dev/null --dst 192.0.2.0/30 m.pcap"
+golden filter_refuses_terminal_output "script -qec 'pcap-filter --proto udp m.pcap; echo pcap-filter exit \$?' /dev/null | tr -d '\r'"
+cat >capture.json <<'JSON'
+{"success": true, "errors": [], "messages": [], "result": {
+  "id": "4f9d1c5e8a0b4d2e9c7f6a5b3e2d1c0f", "type": "full",
+  "status": "success", "system": "magic-transit", "time_limit": 300,
+  "filter_v1": {"source_address": "10.0.2.1", "protocol": 17}}}
+JSON
+golden filter_from_capture "pcap-filter --from-capture capture.json -w - m.pcap | pktdump -q -"
+golden filter_damaged_input "pcap-filter -c --proto udp pcap_0.pcap trunc.pcap"
+"$G" -n 20 -l 105 -o wifi.pcap
+golden filter_unsupported_linktype "pcap-filter -F pcapng -c --proto udp pcap_0.pcap wifi.pcap"
+"$G" -n 200 -S 4 -s 36 -o short.pcap
+golden filter_cut_packets_are_undecidable "pcap-filter -c --dport 53 short.pcap; pcap-filter -c --src 10.0.0.0/23 short.pcap"
+
+# The same packets as tcpdump with the equivalent expression, on the merged
+# capture and on pcapng input.
+if have tcpdump; then
+	tcmp() {	# NAME FILE BPF -- PCAP-FILTER-ARGS...
+		local name=$1 file=$2 bpf=$3 want got
+		shift 4
+		want=$(tcpdump --time-stamp-precision=nano -r "$file" -w - "$bpf" 2>/dev/null | $D -q -)
+		got=$(pcap-filter "$@" -w - "$file" 2>/dev/null | $D -q -)
+		check "$name" same "$got" "$want"
+	}
+	tcmp filter_src_equals_tcpdump m.pcap "src host 10.0.1.1" -- --src 10.0.1.1
+	tcmp filter_dst_net_equals_tcpdump m.pcap "dst net 192.0.2.0/29" -- --dst 192.0.2.0/29
+	tcmp filter_proto_equals_tcpdump m.pcap "ip proto 6" -- --proto tcp
+	tcmp filter_dport_equals_tcpdump m.pcap "dst port 53" -- --dport 53
+	tcmp filter_5tuple_equals_tcpdump m.pcap \
+	    "src host 10.0.0.1 and dst host 192.0.2.5 and udp and src port 12290 and dst port 53" -- \
+	    -f '{"source_address":"10.0.0.1","destination_address":"192.0.2.5","source_port":12290,"destination_port":53,"protocol":17}'
+	tcmp filter_or_equals_tcpdump m.pcap "(src host 10.0.3.1 and tcp) or dst port 80" -- \
+	    -f '{"source_address":"10.0.3.1","protocol":6}' -f '{"destination_port":80}'
+	tcmp filter_both_directions_equals_tcpdump m.pcap \
+	    "(src net 10.0.0.0/24 and dst port 80) or (dst net 10.0.0.0/24 and src port 80)" -- \
+	    --src 10.0.0.0/24 --dport 80 --both-directions
+	tcmp filter_invert_equals_tcpdump m.pcap "not udp" -- -v --proto udp
+	tcmp filter_bpf_and_tuple_equals_tcpdump m.pcap "src host 10.0.2.1 and greater 500" -- \
+	    --src 10.0.2.1 -e 'greater 500'
+	tcmp filter_pcapng_equals_tcpdump ng.pcapng "udp and dst port 80" -- --proto udp --dport 80
+	tcmp filter_raw_linktype_equals_tcpdump raw.pcap "udp and src port 12291" -- --proto 17 --sport 12291
+	check filter_merges_several_inputs same \
+	    "$(pcap-filter --proto udp -w - pcap_*.pcap 2>/dev/null | $D -q -)" \
+	    "$(pcap-filter --proto udp -w - m.pcap 2>/dev/null | $D -q -)"
+else
+	skip filter_equals_tcpdump "tcpdump not installed"
+fi
+
 # ---- scale -------------------------------------------------------------------
 mkdir many
 "$G" -M 10000 -n 3 -i 10000000 -o many/pcap_%05u.pcap
