@@ -8,6 +8,8 @@
 #   pcap-merge vs mergecap -F pcap to /dev/null   >= 3x faster
 #   pcap-merge vs cat of the same bytes           <= 2x the time of cat
 #   2048 inputs vs 4 inputs, same total size      >= 0.70 of the throughput
+# (issue 4)
+#   pcap-filter 5-tuple vs tcpdump -r -w BPF       >= 1.5x faster
 set -u
 export LC_ALL=C
 
@@ -80,6 +82,16 @@ echo "== 4 vs 2,048 inputs, 4,000,000 packets in all" >&2
 k4=$(best "pcap-merge 4 inputs -w - >/dev/null" "$M -w - k4 >/dev/null")
 k2048=$(best "pcap-merge 2048 inputs -w - >/dev/null" "$M -w - k2048 >/dev/null")
 
+echo "== pcap-filter, a 5-tuple over the merged 4,000,000 packets" >&2
+"$M" -w merged.pcap $in16
+tuple='{"source_address":"10.0.1.1","destination_address":"192.0.2.5","source_port":12290,"destination_port":53,"protocol":17}'
+bpf='src host 10.0.1.1 and dst host 192.0.2.5 and udp and src port 12290 and dst port 53'
+pf=$(best "pcap-filter -f TUPLE -w FILE" "$B/pcap-filter -f '$tuple' -w $out merged.pcap 2>/dev/null")
+if command -v tcpdump >/dev/null; then
+	td=$(best "tcpdump -r merged.pcap -w FILE BPF" "tcpdump -r merged.pcap -w $out '$bpf' 2>/dev/null")
+fi
+rm -f "$out" merged.pcap
+
 echo
 echo "ratio                                          value   target"
 if [ -n "${mc_null:-}" ]; then
@@ -96,3 +108,9 @@ r=$(ratio "$pm_file" "$cat_file")
 printf 'merge time / cat time, to a file             %5.2fx   <= 2x   %s\n' "$r" "$(verdict "$r" '<=' 2)"
 r=$(ratio "$k4" "$k2048")
 printf '2048-input / 4-input throughput              %5.2f    >= 0.70 %s\n' "$r" "$(verdict "$r" '>=' 0.70)"
+if [ -n "${td:-}" ]; then
+	r=$(ratio "$td" "$pf")
+	printf 'filter speedup vs tcpdump, 5-tuple           %5.2fx   >= 1.5x %s\n' "$r" "$(verdict "$r" '>=' 1.5)"
+else
+	echo "filter speedup vs tcpdump: skipped, tcpdump not installed"
+fi

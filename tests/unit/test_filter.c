@@ -338,27 +338,70 @@ START_TEST(filter_matches_ipip_6in4_4in6_and_gre_ethernet)
 }
 END_TEST
 
-START_TEST(filter_is_undecidable_when_cut_at_every_header_byte)
+/*
+ * Cut p after every byte: while the ports of the 5-tuple are not all
+ * there the verdict is undecidable, never a match or a no-match, and the
+ * whole packet matches.  Each cut is copied to a buffer of exactly its
+ * length, so that ASan reports any read past it.
+ */
+static void
+check_every_cut(const struct pkt *p, uint32_t lt, const char *what)
 {
-	struct pkt p, cut;
 	struct pf_tuple t = tuple(UDP_5TUPLE);
-	struct pf_filter_opts o = { .layer = PF_LAYER_ANY };
 	char eb[PF_ERRBUF_SIZE];
-	pf_filter *f = pf_filter_new(&t, 1, &o, eb);
-	uint32_t n, full;
+	pf_filter *f = pf_filter_new(&t, 1, NULL, eb);
+	uint32_t n;
 
-	gre_packet(&p);
-	full = p.n;
-	for (n = 0; n <= full; n++) {
-		memcpy(cut.b, p.b, n);	/* exactly n bytes: ASan sees overreads */
-		cut.n = n;
-		int v = pf_filter_match(f, 0, 1, cut.b, n, full, 0);
-		if (n < full - 4)	/* the inner ports are not all there */
-			ck_assert_msg(v == PF_UNDECIDABLE, "cut at %u: %d", n, v);
+	for (n = 0; n <= p->n; n++) {
+		uint8_t *cut = malloc(n ? n : 1);
+		int v;
+
+		memcpy(cut, p->b, n);
+		v = pf_filter_match(f, 0, lt, cut, n, p->n, 0);
+		free(cut);
+		if (n < p->n - 4)	/* the last 4 bytes are not ports */
+			ck_assert_msg(v == PF_UNDECIDABLE, "%s cut at %u: %d",
+			    what, n, v);
 		else
-			ck_assert_msg(v == PF_MATCH, "cut at %u: %d", n, v);
+			ck_assert_msg(v == PF_MATCH, "%s cut at %u: %d", what,
+			    n, v);
 	}
 	pf_filter_free(f);
+}
+
+START_TEST(filter_is_undecidable_when_cut_at_every_header_byte)
+{
+	struct pkt p = { .n = 0 }, cut;
+
+	gre_packet(&p);
+	check_every_cut(&p, 1, "vlan/ipv4/gre/ipv4/udp");
+
+	p.n = 0;
+	eth(&p, 0x88a8);
+	tag(&p, 1, 0x8100);
+	tag(&p, 2, 0x8847);
+	put32(&p, (16u << 12) | 0x100 | 0x40);
+	v4(&p, "10.0.0.1", "192.0.2.9", 17, 0, 1, 3);
+	ports(&p, 1234, 53);
+	check_every_cut(&p, 1, "qinq/mpls/ipv4+options/udp");
+
+	p.n = 0;
+	v6(&p, "2001:db8::1", "2001:db8::2", 0);
+	ext(&p, 43);
+	ext(&p, 51);
+	put8(&p, 4); put8(&p, 1); put16(&p, 0); put32(&p, 1); put32(&p, 2);
+	v4(&p, "10.0.0.1", "192.0.2.9", 17, 0, 1, 0);
+	ports(&p, 1234, 53);
+	check_every_cut(&p, 229, "ipv6+hbh+routing+ah/ipv4/udp");
+
+	p.n = 0;
+	put(&p, "\0\0\0\1\0\6\2\0\0\0\0\1\0\0\x86\xdd", 16);
+	v6(&p, "2001:db8::1", "2001:db8::2", 41);
+	v6(&p, "2001:db8::3", "2001:db8::4", 4);
+	v4(&p, "10.0.0.1", "192.0.2.9", 17, 0, 1, 0);
+	ports(&p, 1234, 53);
+	check_every_cut(&p, 113, "sll/ipv6/ipv6/ipv4/udp");
+
 	/* a tuple on addresses only is decided once the outer IP is there */
 	gre_packet(&p);
 	cut.n = 18 + 20;
