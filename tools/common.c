@@ -128,6 +128,20 @@ pk_parse_duration(const char *s, int64_t *ns)
 	return -1;
 }
 
+int
+pk_parse_format(const char *s, enum pm_format *f)
+{
+	if (strcmp(s, "pcap") == 0)
+		*f = PM_FMT_PCAP;
+	else if (strcmp(s, "pcapng") == 0)
+		*f = PM_FMT_PCAPNG;
+	else {
+		pk_warn("-F: unknown format '%s' (pcap or pcapng)", s);
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- atomic output and signals ------------------------------------------ */
 
 /*

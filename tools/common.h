@@ -31,6 +31,8 @@ void pk_warnf(const char *file, const char *fmt, ...)
 int pk_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *v);
 int pk_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *v);
 int pk_parse_duration(const char *s, int64_t *ns);
+/* -F pcap|pcapng; prints why and returns -1 on anything else. */
+int pk_parse_format(const char *s, enum pm_format *f);
 
 /*
  * An output file that appears only when complete.  "-" is stdout, refused

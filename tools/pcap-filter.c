@@ -215,15 +215,8 @@ main(int argc, char **argv)
 			fo.both_directions = 1;
 			break;
 		case 'F':
-			if (strcmp(optarg, "pcap") == 0)
-				co.format = PM_FMT_PCAP;
-			else if (strcmp(optarg, "pcapng") == 0)
-				co.format = PM_FMT_PCAPNG;
-			else {
-				pk_warn("-F: unknown format '%s' (pcap or "
-				    "pcapng)", optarg);
+			if (pk_parse_format(optarg, &co.format) < 0)
 				usage(2);
-			}
 			break;
 		case 'z':
 			co.zstd = 1;

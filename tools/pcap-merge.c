@@ -86,15 +86,8 @@ main(int argc, char **argv)
 			o.concatenate = 1;
 			break;
 		case 'F':
-			if (strcmp(optarg, "pcap") == 0)
-				o.format = PM_FMT_PCAP;
-			else if (strcmp(optarg, "pcapng") == 0)
-				o.format = PM_FMT_PCAPNG;
-			else {
-				pk_warn("-F: unknown format '%s' (pcap or "
-				    "pcapng)", optarg);
+			if (pk_parse_format(optarg, &o.format) < 0)
 				usage(2);
-			}
 			break;
 		case 's':
 			if (pk_parse_u64(optarg, 1, PM_MAX_CAPLEN, &v) < 0) {
