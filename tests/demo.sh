@@ -4,7 +4,7 @@
 # A full capture is simulated as the files four edge machines would put in
 # the bucket (pcap_<id>.pcap each, interleaved in time, one of them cut short
 # as an interrupted upload would be).  Only what is built so far runs:
-# pcap-fetch, pcap-filter and pcap-summary are still to come (issues 4-6).
+# pcap-fetch and pcap-summary are still to come (issues 5 and 6).
 set -u
 export LC_ALL=C TZ=UTC0
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,6 +25,12 @@ head -c -100 "bucket/pcap_${id}_m3.pcap" >"bucket/pcap_${id}_m3.tmp" &&
     mv "bucket/pcap_${id}_m3.tmp" "bucket/pcap_${id}_m3.pcap"
 ls -l bucket
 
+cat >bucket/capture.json <<JSON
+{"success": true, "errors": [], "messages": [], "result": {
+  "id": "$id", "type": "full", "status": "success", "system": "magic-transit",
+  "time_limit": 20, "filter_v1": {"destination_address": "192.0.2.0/29", "protocol": 17}}}
+JSON
+
 step "pcap-fetch get $id -o capture/   (not built yet: copying the bucket)"
 cp -r bucket capture
 
@@ -38,9 +44,16 @@ pcap-merge --ignore-errors -F pcapng -w merged.pcapng.zst capture/ 2>/dev/null
 echo "exit status $?"
 ls -l merged.pcapng.zst
 
+step "pcap-filter --from-capture capture/capture.json -w filtered.pcap merged.pcap"
+pcap-filter --from-capture capture/capture.json -w filtered.pcap merged.pcap
+echo "exit status $? (0: packets selected)"
+
+step "pcap-filter -c --layer inner --both-directions --src 10.0.2.1 --dport 53 --proto udp merged.pcap"
+pcap-filter -c --layer inner --both-directions --src 10.0.2.1 --dport 53 --proto udp merged.pcap
+
 if command -v tcpdump >/dev/null; then
-	step "tcpdump -nr merged.pcap | head -5"
-	tcpdump -nr merged.pcap 2>/dev/null | head -5
+	step "tcpdump -nr filtered.pcap | head -5"
+	tcpdump -nr filtered.pcap 2>/dev/null | head -5
 fi
 if command -v capinfos >/dev/null; then
 	step "capinfos -c -u -a -e merged.pcap   (pcap-summary is not built yet)"
