@@ -492,13 +492,15 @@ pk_progress_update(struct pk_progress *p, uint64_t bytes, uint64_t packets)
 	else
 		fprintf(stderr, "\r%s: %sB read, %spackets, %sB/s   ",
 		    pk_progname, b, k, r);
+	p->shown = 1;
 }
 
 void
 pk_progress_done(struct pk_progress *p)
 {
-	if (p->on && p->last != p->start)
+	if (p->shown)
 		fprintf(stderr, "\r%*s\r", 70, "");
+	p->shown = 0;
 }
 
 /* ---- captures in and out -------------------------------------------------- */

@@ -75,12 +75,14 @@ void pk_inputs_free(struct pk_inputs *in);
  */
 size_t pk_raise_nofile(size_t want);
 
-/* Progress on stderr, at most four times a second. */
+/* Progress on stderr, at most four times a second; done() erases it, and
+ * may be called any number of times (before each warning, say). */
 struct pk_progress {
 	int on;
 	uint64_t total;
 	double start, last;
 	unsigned tick;
+	int shown;		/* a progress line is on the screen */
 };
 void pk_progress_init(struct pk_progress *p, int on, uint64_t total);
 void pk_progress_update(struct pk_progress *p, uint64_t bytes,
