@@ -38,8 +38,9 @@ LIBMERGE_OBJ = $(LIBMERGE_SRC:%.c=$(BUILD)/%.o)
 LIBFILTER_SRC = libfilter/dissect.c libfilter/tuple.c libfilter/match.c
 LIBFILTER_OBJ = $(LIBFILTER_SRC:%.c=$(BUILD)/%.o)
 COMMON_OBJ   = $(BUILD)/tools/common.o
+FILTEROPT_OBJ = $(BUILD)/tools/filteropt.o
 
-TOOLS      = pcap-merge pcap-filter
+TOOLS      = pcap-merge pcap-filter pcap-summary
 TOOL_BINS  = $(TOOLS:%=$(BUILD)/%)
 TEST_BINS  = $(BUILD)/tests/gencap $(BUILD)/tests/pktdump \
              $(BUILD)/tests/unit/test_merge $(BUILD)/tests/unit/test_filter
@@ -67,7 +68,10 @@ $(BUILD)/libfilter.a: $(LIBFILTER_OBJ)
 $(BUILD)/pcap-merge: $(BUILD)/tools/pcap-merge.o $(COMMON_OBJ) $(BUILD)/libmerge.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/pcap-filter: $(BUILD)/tools/pcap-filter.o $(COMMON_OBJ) $(BUILD)/libfilter.a $(BUILD)/libmerge.a
+$(BUILD)/pcap-filter: $(BUILD)/tools/pcap-filter.o $(COMMON_OBJ) $(FILTEROPT_OBJ) $(BUILD)/libfilter.a $(BUILD)/libmerge.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PCAP_LIBS) $(JSON_LIBS) $(PKG_LIBS) -lm
+
+$(BUILD)/pcap-summary: $(BUILD)/tools/pcap-summary.o $(COMMON_OBJ) $(FILTEROPT_OBJ) $(BUILD)/libfilter.a $(BUILD)/libmerge.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PCAP_LIBS) $(JSON_LIBS) $(PKG_LIBS) -lm
 
 $(BUILD)/tests/gencap: $(BUILD)/tests/gencap.o

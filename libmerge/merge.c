@@ -182,9 +182,13 @@ note_reader(struct minput *in, pm_reader *r)
 	in->info.compression = pm_reader_compression(r);
 	in->info.nano = pm_reader_nano(r);
 	in->info.snaplen = pm_reader_snaplen(r);
-	if (nlt > 0)
+	if (nlt > 0) {
 		in->info.linktype = lt[0];
+		memcpy(in->info.linktypes, lt, (nlt < PM_INFO_LINKTYPES ? nlt :
+		    PM_INFO_LINKTYPES) * sizeof(*lt));
+	}
 	in->info.mixed_linktypes = nlt > 1;
+	in->info.nlinktypes = nlt;
 	in->info.stats = *pm_reader_stats(r);
 }
 

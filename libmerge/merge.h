@@ -67,6 +67,13 @@ struct pm_reader_stats {
 	uint64_t damaged;	/* damage reports */
 	uint64_t skipped_bytes;
 	uint64_t bytes_in;	/* bytes consumed from the file (compressed) */
+	/* The rest is valid once packets (or damaged) is above 0. */
+	int64_t ts_min, ts_max;	/* earliest and latest timestamp */
+	int64_t max_gap;	/* largest forward step between neighbours */
+	uint32_t max_caplen;
+	uint64_t cut_short;	/* packets with caplen < len */
+	uint64_t first_damage;	/* offset of the first damage */
+	int truncated;		/* the file ends inside a record */
 };
 
 /* ---- Reading ---------------------------------------------------------- */
@@ -177,6 +184,10 @@ struct pm_input_info {
 	uint32_t snaplen;
 	uint32_t linktype;		/* the first one */
 	int mixed_linktypes;		/* a pcapng with several */
+	/* Every linktype declared, the first PM_INFO_LINKTYPES of them. */
+#define PM_INFO_LINKTYPES 8
+	uint32_t linktypes[PM_INFO_LINKTYPES];
+	size_t nlinktypes;		/* how many were declared in all */
 	int opened;
 	int done;			/* read to the end */
 	struct pm_reader_stats stats;

@@ -83,6 +83,16 @@ add_linktype(pm_reader *r, uint32_t lt)
 
 /* ---- damage ------------------------------------------------------------ */
 
+static void
+count_damage(pm_reader *r, int at_eof)
+{
+	if (r->st.damaged++ == 0)
+		r->st.first_damage = r->dmg.offset;
+	r->st.skipped_bytes += r->dmg.skipped;
+	if (at_eof)
+		r->st.truncated = 1;
+}
+
 /* The stream ends inside a record of which avail bytes are present. */
 static int
 truncated(pm_reader *r, long avail, const char *what, uint64_t want)
@@ -93,8 +103,7 @@ truncated(pm_reader *r, long avail, const char *what, uint64_t want)
 	r->dmg.offset = off;
 	r->dmg.skipped = (uint64_t)avail;
 	r->dmg.resynced = 0;
-	r->st.damaged++;
-	r->st.skipped_bytes += (uint64_t)avail;
+	count_damage(r, 1);
 	return pm_seterr(r->errbuf, PM_ERR_TRUNCATED,
 	    "truncated %s at offset %llu: %llu bytes expected, %ld present; "
 	    "%ld bytes skipped", what, (unsigned long long)off,
@@ -225,8 +234,7 @@ damaged(pm_reader *r, const char *fmt, uint32_t v)
 	r->dmg.offset = off;
 	r->dmg.skipped = pm_src_offset(&r->s) - off;
 	r->dmg.resynced = rc == 1;
-	r->st.damaged++;
-	r->st.skipped_bytes += r->dmg.skipped;
+	count_damage(r, 0);
 	return pm_seterr(r->errbuf, PM_ERR_DAMAGED,
 	    "damaged record at offset %llu (%s); %llu bytes skipped%s",
 	    (unsigned long long)off, what,
@@ -246,8 +254,7 @@ bad_block(pm_reader *r, uint32_t blen, const char *fmt, uint32_t v)
 	r->dmg.offset = off;
 	r->dmg.skipped = blen;
 	r->dmg.resynced = 1;
-	r->st.damaged++;
-	r->st.skipped_bytes += blen;
+	count_damage(r, 0);
 	return pm_seterr(r->errbuf, PM_ERR_DAMAGED,
 	    "damaged block at offset %llu (%s); %u bytes skipped",
 	    (unsigned long long)off, what, blen);
@@ -261,7 +268,7 @@ at_end(pm_reader *r)
 		r->dmg.offset = pm_src_offset(&r->s);
 		r->dmg.skipped = 0;
 		r->dmg.resynced = 0;
-		r->st.damaged++;
+		count_damage(r, 1);
 		return pm_seterr(r->errbuf, PM_ERR_TRUNCATED,
 		    "%s stream cut short after %llu compressed bytes "
 		    "(%llu bytes decompressed); the rest is lost",
@@ -285,11 +292,24 @@ account(pm_reader *r, struct pm_packet *pkt)
 	r->st.packets++;
 	r->st.caplen_bytes += pkt->caplen;
 	r->st.wire_bytes += pkt->len;
-	if (r->have_last && pkt->ts < r->last_ts) {
+	if (pkt->caplen < pkt->len)
+		r->st.cut_short++;
+	if (pkt->caplen > r->st.max_caplen)
+		r->st.max_caplen = pkt->caplen;
+	if (!r->have_last) {
+		r->st.ts_min = r->st.ts_max = pkt->ts;
+	} else if (pkt->ts < r->last_ts) {
 		int64_t d = r->last_ts - pkt->ts;
 		r->st.backwards++;
 		if (d > r->st.max_backwards)
 			r->st.max_backwards = d;
+		if (pkt->ts < r->st.ts_min)
+			r->st.ts_min = pkt->ts;
+	} else {
+		if (pkt->ts - r->last_ts > r->st.max_gap)
+			r->st.max_gap = pkt->ts - r->last_ts;
+		if (pkt->ts > r->st.ts_max)
+			r->st.ts_max = pkt->ts;
 	}
 	r->last_ts = pkt->ts;
 	r->have_last = 1;

@@ -668,3 +668,136 @@ pk_fmt_seconds(char *buf, size_t n, int64_t ns)
 	    (unsigned long long)(a / 1000000000),
 	    (unsigned long long)(a % 1000000000));
 }
+
+/* ---- small files -------------------------------------------------------- */
+
+char *
+pk_slurp(const char *path, size_t *len)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	char *b = NULL, *n;
+	size_t cap = 0, r;
+	int e;
+
+	*len = 0;
+	if (f == NULL)
+		return NULL;
+	do {
+		if (*len + 4096 > cap) {
+			cap = cap ? cap * 2 : 8192;
+			if (cap > (64u << 20)) {
+				free(b);
+				b = NULL;
+				errno = EFBIG;
+				break;
+			}
+			if ((n = realloc(b, cap)) == NULL) {
+				free(b);
+				b = NULL;
+				errno = ENOMEM;
+				break;
+			}
+			b = n;
+		}
+		r = fread(b + *len, 1, cap - *len - 1, f);
+		*len += r;
+	} while (r > 0);
+	e = errno;
+	if (b != NULL && ferror(f)) {
+		free(b);
+		b = NULL;
+	}
+	if (f != stdin)
+		fclose(f);
+	if (b != NULL)
+		b[*len] = '\0';
+	errno = e;
+	return b;
+}
+
+/* ---- times --------------------------------------------------------------- */
+
+void
+pk_fmt_time(char *buf, size_t n, int64_t ns)
+{
+	int64_t sec = ns / 1000000000, frac = ns % 1000000000;
+	time_t t;
+	struct tm tm;
+
+	if (frac < 0) {		/* floor, so that frac is 0..999999999 */
+		frac += 1000000000;
+		sec--;
+	}
+	t = (time_t)sec;
+	if (gmtime_r(&t, &tm) == NULL) {
+		snprintf(buf, n, "?");
+		return;
+	}
+	snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, (long long)frac);
+}
+
+static int
+digits(const char **s, int n, int *v)
+{
+	int i;
+
+	*v = 0;
+	for (i = 0; i < n; i++, (*s)++) {
+		if (**s < '0' || **s > '9')
+			return -1;
+		*v = *v * 10 + (**s - '0');
+	}
+	return 0;
+}
+
+int
+pk_parse_time(const char *s, int64_t *ns)
+{
+	struct tm tm = { 0 };
+	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
+	int64_t frac = 0, scale = 100000000;
+	time_t t;
+
+	if (digits(&s, 4, &y) || *s++ != '-' || digits(&s, 2, &mo) ||
+	    *s++ != '-' || digits(&s, 2, &d) ||
+	    (*s != 'T' && *s != 't' && *s != ' ') || (s++, 0) ||
+	    digits(&s, 2, &h) || *s++ != ':' || digits(&s, 2, &mi) ||
+	    *s++ != ':' || digits(&s, 2, &sec))
+		return -1;
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+	    sec > 60)
+		return -1;
+	if (*s == '.') {
+		s++;
+		if (*s < '0' || *s > '9')
+			return -1;
+		for (; *s >= '0' && *s <= '9'; s++) {
+			frac += (*s - '0') * scale;	/* digits past ns dropped */
+			scale /= 10;
+		}
+	}
+	if (*s == 'Z' || *s == 'z') {
+		s++;
+	} else if (*s == '+' || *s == '-') {
+		sign = *s++ == '+' ? 1 : -1;
+		if (digits(&s, 2, &oh) || *s++ != ':' || digits(&s, 2, &om) ||
+		    oh > 23 || om > 59)
+			return -1;
+	} else {
+		return -1;
+	}
+	if (*s != '\0')
+		return -1;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	t = timegm(&tm);
+	t -= sign * (oh * 3600 + om * 60);
+	*ns = (int64_t)t * 1000000000 + frac;
+	return 0;
+}

@@ -126,7 +126,17 @@ int pk_capout_open(struct pk_output *out, pm_writer **w, const char *path,
 /* Name the inputs whose linktypes differ. */
 void pk_report_mixed(pm_merge *m);
 
+/*
+ * All of a small file (at most 64 MiB; "-" is stdin), NUL-terminated.
+ * NULL with errno set on failure.
+ */
+char *pk_slurp(const char *path, size_t *len);
+
 const char *pk_linktype_name(uint32_t lt);
+/* "2026-11-23T10:00:00.123456789Z" from nanoseconds since the epoch. */
+void pk_fmt_time(char *buf, size_t n, int64_t ns);
+/* An RFC 3339 time ("2022-06-01T20:50:00.123456Z", "...+02:00"); 0 or -1. */
+int pk_parse_time(const char *s, int64_t *ns);
 /* "1.234567890" seconds from nanoseconds. */
 void pk_fmt_seconds(char *buf, size_t n, int64_t ns);
 

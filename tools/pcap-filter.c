@@ -11,8 +11,7 @@
 #include "merge.h"
 #include "filter.h"
 #include "common.h"
-
-#define MAX_TUPLES 64
+#include "filteropt.h"
 
 static void
 usage(int status)
@@ -71,54 +70,12 @@ print_stats(FILE *f, const struct counts *n, int json)
 		    (unsigned long long)n->unsupported);
 }
 
-/* Read all of a small file (a capture object). */
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	char *b = NULL, *n;
-	size_t cap = 0, r;
-
-	*len = 0;
-	if (f == NULL)
-		return NULL;
-	do {
-		if (*len + 4096 > cap) {
-			cap = cap ? cap * 2 : 8192;
-			if (cap > (64u << 20) || (n = realloc(b, cap)) == NULL) {
-				errno = EFBIG;
-				free(b);
-				b = NULL;
-				break;
-			}
-			b = n;
-		}
-		r = fread(b + *len, 1, cap - *len, f);
-		*len += r;
-	} while (r > 0);
-	if (b != NULL && ferror(f)) {
-		free(b);
-		b = NULL;
-	}
-	if (f != stdin)
-		fclose(f);
-	return b;
-}
-
 int
 main(int argc, char **argv)
 {
-	enum { O_SRC = 256, O_DST, O_SPORT, O_DPORT, O_PROTO, O_FROM, O_LAYER,
-	    O_BOTH, O_STATS, O_JSON, O_IGN };
+	enum { O_STATS = 256, O_JSON, O_IGN };
 	static const struct option longopts[] = {
-		{ "src", required_argument, NULL, O_SRC },
-		{ "dst", required_argument, NULL, O_DST },
-		{ "sport", required_argument, NULL, O_SPORT },
-		{ "dport", required_argument, NULL, O_DPORT },
-		{ "proto", required_argument, NULL, O_PROTO },
-		{ "from-capture", required_argument, NULL, O_FROM },
-		{ "layer", required_argument, NULL, O_LAYER },
-		{ "both-directions", no_argument, NULL, O_BOTH },
+		PK_FILTER_LONGOPTS,
 		{ "stats", no_argument, NULL, O_STATS },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "ignore-errors", no_argument, NULL, O_IGN },
@@ -126,11 +83,7 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	static const char *const fields[] = { "source_address",
-	    "destination_address", "source_port", "destination_port",
-	    "protocol" };
-	struct pf_tuple tuples[MAX_TUPLES], flags;
-	struct pf_filter_opts fo = { .layer = PF_LAYER_ANY };
+	static struct pk_filteropt fopt;
 	struct pk_capout_opts co = { .format = PM_FMT_PCAP,
 	    .appname = "pcapkit pcap-filter " PK_VERSION };
 	struct pk_inputs in = { 0 };
@@ -140,79 +93,24 @@ main(int argc, char **argv)
 	struct pm_packet pkt;
 	pf_filter *f = NULL;
 	pm_writer *w = NULL;
-	char errbuf[PF_ERRBUF_SIZE], *text;
+	char errbuf[PF_ERRBUF_SIZE];
 	const char *outpath = NULL, *tmpdir = NULL;
 	unsigned char *warned = NULL;
 	int c, rc, status = 0, invert = 0, count = 0, stats = 0, json = 0;
-	int have_flags = 0;
-	size_t nt = 0, i, len;
+	size_t i;
 
 	pk_setprogname(argv[0]);
-	memset(&flags, 0, sizeof(flags));
 	while ((c = getopt_long(argc, argv, "ce:f:F:hT:vVw:z", longopts,
 	    NULL)) != -1) {
 		switch (c) {
-		case O_SRC: case O_DST: case O_SPORT: case O_DPORT:
-		case O_PROTO:
-			if (pf_tuple_set(&flags, fields[c - O_SRC], optarg,
-			    errbuf) < 0) {
-				pk_warn("%s", errbuf);
-				usage(2);
-			}
-			have_flags = 1;
-			break;
-		case 'f':
-		case O_FROM:
-			if (nt == MAX_TUPLES) {
-				pk_warn("at most %d tuples", MAX_TUPLES);
-				usage(2);
-			}
-			if (c == 'f') {
-				if (pf_tuple_from_json(optarg, strlen(optarg),
-				    &tuples[nt], errbuf) < 0) {
-					pk_warn("-f: %s", errbuf);
-					usage(2);
-				}
-			} else {
-				int found;
-				if ((text = slurp(optarg, &len)) == NULL) {
-					pk_warnf(optarg, "%s", strerror(errno));
-					return 2;
-				}
-				rc = pf_tuple_from_capture(text, len,
-				    &tuples[nt], &found, errbuf);
-				free(text);
-				if (rc < 0) {
-					pk_warnf(optarg, "%s", errbuf);
-					return 2;
-				}
-			}
-			nt++;
-			break;
 		case 'e':
-			fo.bpf = optarg;
+			fopt.fo.bpf = optarg;
 			break;
 		case 'v':
 			invert = 1;
 			break;
 		case 'c':
 			count = 1;
-			break;
-		case O_LAYER:
-			if (strcmp(optarg, "any") == 0)
-				fo.layer = PF_LAYER_ANY;
-			else if (strcmp(optarg, "outer") == 0)
-				fo.layer = PF_LAYER_OUTER;
-			else if (strcmp(optarg, "inner") == 0)
-				fo.layer = PF_LAYER_INNER;
-			else {
-				pk_warn("--layer: '%s' is not outer, inner or "
-				    "any", optarg);
-				usage(2);
-			}
-			break;
-		case O_BOTH:
-			fo.both_directions = 1;
 			break;
 		case 'F':
 			if (pk_parse_format(optarg, &co.format) < 0)
@@ -243,23 +141,16 @@ main(int argc, char **argv)
 			printf("pcap-filter (pcapkit) %s\n", PK_VERSION);
 			return 0;
 		default:
+			if ((rc = pk_filteropt(&fopt, c, optarg)) == 1)
+				break;
 			usage(2);
 		}
 	}
 	argc -= optind;
 	argv += optind;
-	if (have_flags) {
-		if (pf_tuple_check(&flags, errbuf) < 0) {
-			pk_warn("%s", errbuf);
-			usage(2);
-		}
-		if (nt == MAX_TUPLES) {
-			pk_warn("at most %d tuples", MAX_TUPLES);
-			usage(2);
-		}
-		tuples[nt++] = flags;
-	}
-	if ((f = pf_filter_new(tuples, nt, &fo, errbuf)) == NULL) {
+	if (pk_filteropt_finish(&fopt) != 0)
+		usage(2);
+	if ((f = pf_filter_new(fopt.tuples, fopt.n, &fopt.fo, errbuf)) == NULL) {
 		pk_warn("%s", errbuf);
 		return 2;
 	}

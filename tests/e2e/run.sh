@@ -274,6 +274,88 @@ else
 	skip filter_equals_tcpdump "tcpdump not installed"
 fi
 
+# ---- pcap-summary ---------------------------------------------------------------
+golden summary_help "pcap-summary -h"
+golden summary_bad_flows "pcap-summary --flows 0 m.pcap"
+golden summary_bad_tolerance "pcap-summary --tolerance 5x m.pcap"
+golden summary_per_file "pcap-summary --per-file --flows 4 pcap_0.pcap ng.pcapng raw.pcap"
+golden summary_damage "pcap-summary --per-file pcap_0.pcap trunc.pcap dmg.pcap; echo exit \$?; pcap-summary --ignore-errors trunc.pcap >/dev/null; echo ignored exit \$?"
+golden summary_json "pcap-summary --json --per-file --flows 2 --proto udp pcap_1.pcap trunc.pcap"
+golden summary_tuple_counts "pcap-summary --src 10.0.1.1 --proto tcp pcap_*.pcap | sed -n '/^  Filter/p'"
+golden summary_empty_and_stdin ": >empty.pcap; cat pcap_3.pcap | pcap-summary - empty.pcap | head -6"
+check summary_json_parses sh -c 'pcap-summary --json --per-file --flows 5 -f "{\"protocol\":6}" pcap_*.pcap ng.pcapng trunc.pcap 2>/dev/null | python3 -c "import json,sys; d=json.load(sys.stdin); assert d[\"total\"][\"packets\"] > 0 and len(d[\"files\"]) == 6"'
+check summary_tuple_matches_pcap_filter same \
+    "$(pcap-summary --json --dport 53 --proto udp m.pcap | python3 -c 'import json,sys; print(json.load(sys.stdin)["filter"]["matched"])')" \
+    "$(pcap-filter -c --dport 53 --proto udp m.pcap 2>/dev/null)"
+check summary_totals_equal_merged_file same \
+    "$(pcap-summary --json pcap_*.pcap | python3 -c 'import json,sys; t=json.load(sys.stdin)["total"]; del t["format"]; print(t)')" \
+    "$(pcap-summary --json m.pcap | python3 -c 'import json,sys; t=json.load(sys.stdin)["total"]; del t["format"]; print(t)')"
+
+# Packets, data size (capinfos sums the wire lengths), first and last time,
+# as capinfos says.  (capinfos prints n/a for the times of ng.pcapng, whose
+# extra blocks it does not follow; the counts are still compared.)
+"$G" -n 300 -S 12 -F pcapng -N -r 6 -t 1700000000000000500 -i 7000 -o ng6.pcapng
+if have capinfos; then
+	for f in pcap_0.pcap ng.pcapng ng6.pcapng raw.pcap m.pcap short.pcap; do
+		want=$(capinfos -T -r -M -c -d -a -e -S "$f" | awk -F'\t' '{
+		    printf "%s %s %s %s\n", $2, $3,
+		    $4 == "n/a" ? $4 : sprintf("%.6f", $4),
+		    $5 == "n/a" ? $5 : sprintf("%.6f", $5) }')
+		got=$(pcap-summary --json "$f" | python3 -c 'import json,sys
+t = json.load(sys.stdin)["total"]
+na = len(sys.argv) > 1
+print("%d %d %s %s" % (t["packets"], t["bytes_wire"],
+    "n/a" if na else "%.6f" % (t["first"]["epoch_ns"] / 1e9),
+    "n/a" if na else "%.6f" % (t["last"]["epoch_ns"] / 1e9)))' $( [ $f = ng.pcapng ] && echo na))
+		check "summary_equals_capinfos_$f" same "$got" "$want"
+	done
+else
+	skip summary_equals_capinfos "capinfos not installed"
+fi
+
+# --expect: a full capture of four machines, and what goes wrong with one.
+id=0c1d2e3f405162738495a6b7c8d9eafb
+mkdir full
+for i in 0 1 2 3; do
+	"$G" -n 400 -S $((i + 20)) -t $((1700000000000000000 + i * 1000)) -i 2000000 -o full/in$i.pcap
+	pcap-filter --proto udp -w full/pcap_${id}_m$i.pcap full/in$i.pcap 2>/dev/null
+	rm full/in$i.pcap
+done
+n=$(pcap-summary --json full | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"]["packets"])')
+capjson() {	# STATUS PACKETS [EXTRA JSON MEMBERS]
+	printf '{"success":true,"errors":[],"messages":[],"result":{"id":"%s","type":"full","status":"%s","system":"magic-transit","submitted":"2023-11-14T22:13:19.5Z","time_limit":60,"byte_limit":100000000,"packets_captured":%s,"colo_name":"ord02","destination_conf":"s3://bucket/pcaps?region=us-east-1","filter_v1":{"protocol":17}%s}}\n' "$id" "$1" "$2" "${3:-}"
+}
+capjson success "$n" >full/capture.json
+golden summary_expect_complete "pcap-summary --expect full/capture.json full | sed -n '/^Expect/,\$p'"
+check summary_expect_json_parses sh -c "pcap-summary --json --expect full/capture.json full | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"expect\"][\"result\"] == \"ok\", d[\"expect\"]'"
+mkdir missing; cp full/pcap_${id}_m[012].pcap full/capture.json missing/
+golden summary_expect_missing_file "pcap-summary --expect missing/capture.json missing >out.txt; echo exit \$?; sed -n '/^Expect/,\$p' out.txt"
+mkdir offfilter; cp full/* offfilter/
+"$G" -n 5 -S 77 -t 1700000000100000000 -o offfilter/pcap_${id}_m9.pcap
+capjson success $((n + 5)) >offfilter/capture.json
+golden summary_expect_packet_outside_filter "pcap-summary --expect offfilter/capture.json offfilter >out.txt; echo exit \$?; sed -n '/^Expect/,\$p' out.txt"
+mkdir late; cp full/* late/
+"$G" -n 2 -S 3 -t 1700000100000000000 -o udp2.pcap
+pcap-filter --proto udp -w late/pcap_${id}_late.pcap udp2.pcap 2>/dev/null
+capjson success "$(pcap-summary --json late | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"]["packets"])')" >late/capture.json
+golden summary_expect_packet_outside_time "pcap-summary --expect late/capture.json late >out.txt; echo exit \$?; sed -n '/^Expect/,\$p' out.txt"
+mkdir cut; cp full/* cut/; head -c -100 full/pcap_${id}_m2.pcap >cut/pcap_${id}_m2.pcap
+golden summary_expect_truncated_file "pcap-summary --expect cut/capture.json cut >out.txt; echo exit \$?; sed -n '/^Expect/,\$p' out.txt"
+capjson failed 0 ',"error_message":"No packets matched the filter in the time limit given."' >failed.json
+golden summary_expect_failed_status "pcap-summary --expect failed.json full >out.txt; echo exit \$?; sed -n '/^Expect/,\$p' out.txt"
+capjson running "$n" >running.json
+golden summary_expect_running_status "pcap-summary --expect running.json full | grep status"
+golden summary_expect_wrong_names "pcap-summary --expect full/capture.json pcap_0.pcap | grep -E 'file_names|result'"
+# A simple capture: one file, 160 bytes of each packet.
+"$G" -n 100 -S 31 -m imix -s 160 -t 1699999900000000000 -o simple.pcap
+"$G" -n 100 -S 31 -m 200 -t 1699999900000000000 -o simple200.pcap
+printf '{"id":"%s","type":"simple","status":"success","system":"magic-transit","offset_time":"2023-11-14T22:13:20Z","time_limit":300,"filter_v1":{}}\n' "$id" >simple.json
+golden summary_expect_simple "pcap-summary --expect simple.json simple.pcap | sed -n '/^Expect/,\$p'"
+golden summary_expect_simple_over_160 "pcap-summary --expect simple.json simple200.pcap >out.txt; echo exit \$?; sed -n '/^Expect/,\$p' out.txt"
+printf '{"id":"%s","status":"success","time_limit":300,"submitted":"2023-11-14T22:10:00Z"}\n' "$id" >notype.json
+golden summary_expect_warn "pcap-summary --expect notype.json full >/dev/null; echo exit \$?; pcap-summary --fail-on-warn --expect notype.json full >out.txt; echo exit \$?; grep -E '^  (warn|result)' out.txt"
+golden summary_expect_bad_json "echo '{\"status\":' >bad.json; pcap-summary --expect bad.json full; echo exit \$?; pcap-summary --expect nosuch.json full; echo exit \$?"
+
 # ---- scale -------------------------------------------------------------------
 mkdir many
 "$G" -M 10000 -n 3 -i 10000000 -o many/pcap_%05u.pcap
@@ -288,6 +370,10 @@ check merge_10000_inputs_all_packets same "${one%% hash*}" "packets 30000"
 (ulimit -n 256; exec "$M" -w many2.pcap many) 2>many.err
 check merge_10000_inputs_under_ulimit_256 same "$($D -q many2.pcap)" "$one"
 check merge_passes_leave_no_temp_files clean_dir tmp
+check summary_10000_inputs_under_ulimit_256 same \
+    "$(ulimit -n 256; pcap-summary --json --per-file many | md5sum)" \
+    "$(pcap-summary --json --per-file many | md5sum)"
+check summary_10000_inputs_per_file sh -c "pcap-summary --json --per-file many | python3 -c 'import json,sys; d=json.load(sys.stdin); f=d[\"files\"]; assert len(f) == 10000 and all(x[\"packets\"] == 3 for x in f) and d[\"total\"][\"packets\"] == 30000'"
 
 echo
 echo "e2e: $pass passed, $fail failed, $skipped skipped"

@@ -1,0 +1,1505 @@
+/*
+ * pcap-summary - packet and byte counts of captures, and checks that a
+ * capture is complete and matches the capture object that asked for it.
+ *
+ * The inputs are merged in time order (one pass over each file), so that
+ * the whole-input figures (largest gap, first and last packet) are those
+ * of the merged capture; per-file figures come from libmerge's reader
+ * counters, which stay exact even when a big merge goes through temporary
+ * files.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "merge.h"
+#include "filter.h"
+#include "common.h"
+#include "filteropt.h"
+
+#define SIMPLE_SNAPLEN 160		/* simple captures keep 160 bytes */
+#define DEFAULT_TOLERANCE 5000000000LL	/* 5 s around the time window */
+#define MAX_OFFENDERS 3
+#define SCHEMA_VERSION 1
+
+static void
+usage(int status)
+{
+	FILE *f = status == 0 ? stdout : stderr;
+
+	fprintf(f,
+"usage: pcap-summary [--json] [--per-file] [--flows N] [--src addr]\n"
+"                    [--dst addr] [--sport port] [--dport port]\n"
+"                    [--proto proto] [-f json] [--from-capture file]\n"
+"                    [--layer outer|inner|any] [--both-directions]\n"
+"                    [--expect capture.json] [--tolerance dur]\n"
+"                    [--fail-on-warn] [--ignore-errors] [--progress]\n"
+"                    [-T tmpdir] [input ...]\n");
+	if (status != 0)
+		exit(status);
+	fprintf(f,
+"\n"
+"  --per-file           the counts of each file as well as the total\n"
+"  --flows N            the N largest 5-tuples by wire bytes\n"
+"  --json               one JSON document (schema in pcap-summary(1))\n"
+"  TUPLE OPTIONS        as in pcap-filter: count what matches, and not\n"
+"  --expect FILE        check the inputs against a capture object (API JSON)\n"
+"  --tolerance DUR      slack around the capture's time window (default 5s)\n"
+"  --fail-on-warn       a warning fails the checks too\n"
+"  --ignore-errors      damaged or unreadable inputs do not fail the run\n"
+"  --progress           show progress on stderr even when it is not a tty\n"
+"  -T DIR               directory for temporary files of big merges\n"
+"  -h, --help           this text;  -V, --version  the version\n"
+"\n"
+"Exit status: 0 success (every check ok), 1 a check failed or an input is\n"
+"damaged, 2 usage error, 3 runtime error.\n");
+	exit(status);
+}
+
+/* ---- counting ------------------------------------------------------------ */
+
+/* Counts over the merged stream (per file: pm_reader_stats). */
+struct total {
+	uint64_t packets, caplen_bytes, wire_bytes, cut_short;
+	uint32_t max_caplen;
+	int64_t ts_min, ts_max, last_ts, max_gap;
+};
+
+enum { P_IPV4, P_IPV6, P_TCP, P_UDP, P_ICMP, P_ICMP6, P_GRE, P_OTHER,
+    P_NOTIP, P_TUNNEL, P_N };
+static const char *const proto_key[P_N] = { "ipv4", "ipv6", "tcp", "udp",
+    "icmp", "icmpv6", "gre", "other", "not_ip", "tunnelled" };
+static const char *const proto_label[P_N] = { "IPv4", "IPv6", "  TCP",
+    "  UDP", "  ICMP", "  ICMPv6", "  GRE", "  other", "not IP",
+    "tunnelled" };
+
+struct pcount {
+	uint64_t packets, bytes;
+};
+
+/* A 5-tuple of the innermost IP header. */
+struct flowkey {
+	uint8_t version, proto, ports;	/* ports: 1 when known */
+	uint8_t pad;
+	uint16_t sport, dport;
+	uint8_t src[16], dst[16];
+};
+
+struct flow {
+	struct flowkey k;
+	uint64_t packets, bytes;
+	int used;
+};
+
+/* Open addressing, linear probing; grows at 50 % load.  Exact: one entry
+ * per distinct 5-tuple (about 64 bytes each). */
+struct flowtab {
+	struct flow *t;
+	size_t cap, n;
+};
+
+static uint64_t
+flow_hash(const struct flowkey *k)
+{
+	const uint8_t *p = (const uint8_t *)k;
+	uint64_t h = 1469598103934665603ull;
+	size_t i;
+
+	for (i = 0; i < sizeof(*k); i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return h ^ (h >> 29);
+}
+
+static int
+flow_add(struct flowtab *ft, const struct flowkey *k, uint32_t len)
+{
+	size_t i, mask;
+	struct flow *f;
+
+	if (2 * (ft->n + 1) > ft->cap) {
+		struct flowtab n = { 0 };
+		size_t j;
+
+		n.cap = ft->cap ? ft->cap * 2 : 1024;
+		if ((n.t = calloc(n.cap, sizeof(*n.t))) == NULL)
+			return -1;
+		for (j = 0; j < ft->cap; j++) {
+			if (!ft->t[j].used)
+				continue;
+			i = flow_hash(&ft->t[j].k) & (n.cap - 1);
+			while (n.t[i].used)
+				i = (i + 1) & (n.cap - 1);
+			n.t[i] = ft->t[j];
+		}
+		n.n = ft->n;
+		free(ft->t);
+		*ft = n;
+	}
+	mask = ft->cap - 1;
+	for (i = flow_hash(k) & mask;; i = (i + 1) & mask) {
+		f = &ft->t[i];
+		if (!f->used) {
+			f->used = 1;
+			f->k = *k;
+			ft->n++;
+			break;
+		}
+		if (memcmp(&f->k, k, sizeof(*k)) == 0)
+			break;
+	}
+	f->packets++;
+	f->bytes += len;
+	return 0;
+}
+
+static int
+flow_cmp(const void *a, const void *b)
+{
+	const struct flow *x = a, *y = b;
+
+	if (x->bytes != y->bytes)
+		return x->bytes < y->bytes ? 1 : -1;
+	if (x->packets != y->packets)
+		return x->packets < y->packets ? 1 : -1;
+	return memcmp(&x->k, &y->k, sizeof(x->k));	/* stable output */
+}
+
+static void
+fmt_endpoint(char *buf, size_t n, int version, const uint8_t *a, int ports,
+    uint16_t port)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	inet_ntop(version == 6 ? AF_INET6 : AF_INET, a, ip, sizeof(ip));
+	if (!ports)
+		snprintf(buf, n, "%s", ip);
+	else if (version == 6)
+		snprintf(buf, n, "[%s]:%u", ip, port);
+	else
+		snprintf(buf, n, "%s:%u", ip, port);
+}
+
+static void
+fmt_proto(char *buf, size_t n, uint8_t proto)
+{
+	const char *name = pf_proto_name(proto);
+
+	if (name != NULL)
+		snprintf(buf, n, "%s", name);
+	else
+		snprintf(buf, n, "%u", proto);
+}
+
+/* "tcp 10.0.0.1:1234 > 10.0.0.2:80", or why there is no 5-tuple. */
+static void
+describe_packet(char *buf, size_t n, const struct pm_packet *pkt)
+{
+	struct pf_dissection d;
+	const struct pf_ip *ip;
+	char s[64], t[64], p[16];
+
+	pf_dissect(pkt->linktype, pkt->data, pkt->caplen, &d);
+	if (d.n == 0) {
+		snprintf(buf, n, "%s", d.status == PF_DISSECT_UNSUPPORTED ?
+		    "linktype not dissected" : d.status == PF_DISSECT_NOT_IP ?
+		    "not IP" : "cut short before the IP header");
+		return;
+	}
+	ip = &d.ip[d.n - 1];
+	fmt_endpoint(s, sizeof(s), ip->version, ip->src, ip->ports_known,
+	    ip->sport);
+	fmt_endpoint(t, sizeof(t), ip->version, ip->dst, ip->ports_known,
+	    ip->dport);
+	fmt_proto(p, sizeof(p), ip->proto);
+	snprintf(buf, n, "%s %s > %s", p, s, t);
+}
+
+/* ---- the capture object (--expect) ---------------------------------------- */
+
+enum { CK_OK, CK_WARN, CK_FAIL };
+static const char *const ck_word[] = { "ok", "warn", "FAIL" };
+
+struct offender {
+	char file[256];
+	uint64_t index;		/* 1-based packet number in the file; 0: unknown */
+	int64_t ts;
+	char what[200];
+};
+
+struct check {
+	const char *name;
+	int result;
+	char text[512];
+	struct offender off[MAX_OFFENDERS];
+	size_t noff;
+	json_t *measured, *expected;	/* owned */
+};
+
+struct expect {
+	json_t *root;			/* the capture object */
+	const char *id, *type, *status, *error_message;
+	int simple, full;
+	int has_time_limit, has_packet_limit, has_byte_limit, has_captured;
+	double time_limit;
+	uint64_t packet_limit, byte_limit, packets_captured;
+	int have_start;
+	int64_t start;
+	const char *start_field;
+	int64_t lo, hi;			/* the window, tolerance included */
+	int has_filter;
+	struct pf_tuple tuple;
+	pf_filter *filter;
+	/* per-packet findings */
+	uint64_t outside_filter, undecidable, outside_time, over_snap;
+	struct check ck_filter, ck_time, ck_snap;
+};
+
+static int
+offender_add(struct check *c, const char *file, uint64_t index,
+    const struct pm_packet *pkt, const char *why)
+{
+	struct offender *o;
+
+	if (c->noff == MAX_OFFENDERS)
+		return 0;
+	o = &c->off[c->noff++];
+	snprintf(o->file, sizeof(o->file), "%s", file);
+	o->index = index;
+	o->ts = pkt->ts;
+	describe_packet(o->what, sizeof(o->what), pkt);
+	if (why != NULL) {
+		size_t l = strlen(o->what);
+		snprintf(o->what + l, sizeof(o->what) - l, " (%s)", why);
+	}
+	return 0;
+}
+
+static int
+json_nonneg(json_t *v, uint64_t *out)
+{
+	double d;
+
+	if (json_is_integer(v)) {
+		if (json_integer_value(v) < 0)
+			return -1;
+		*out = (uint64_t)json_integer_value(v);
+		return 0;
+	}
+	if (json_is_real(v)) {
+		d = json_real_value(v);
+		if (d < 0 || d > 1.8e19 || d != (double)(uint64_t)d)
+			return -1;
+		*out = (uint64_t)d;
+		return 0;
+	}
+	return -1;
+}
+
+/* Returns 0, or prints why and returns 2. */
+static int
+expect_load(struct expect *e, const char *path, int64_t tolerance)
+{
+	char errbuf[PF_ERRBUF_SIZE], *text;
+	json_error_t jerr;
+	json_t *o, *v;
+	size_t len;
+	int found;
+	int64_t t;
+
+	if ((text = pk_slurp(path, &len)) == NULL) {
+		pk_warnf(path, "%s", strerror(errno));
+		return 2;
+	}
+	if ((e->root = json_loadb(text, len, 0, &jerr)) == NULL) {
+		pk_warnf(path, "line %d: %s", jerr.line, jerr.text);
+		free(text);
+		return 2;
+	}
+	if (pf_tuple_from_capture(text, len, &e->tuple, &found, errbuf) < 0) {
+		pk_warnf(path, "%s", errbuf);
+		free(text);
+		return 2;
+	}
+	free(text);
+	e->has_filter = found && e->tuple.has != 0;
+	o = e->root;
+	if (json_is_object(o) && json_is_object(json_object_get(o, "result")))
+		o = json_object_get(o, "result");
+	if (!json_is_object(o)) {
+		pk_warnf(path, "not a capture object");
+		return 2;
+	}
+	e->id = json_string_value(json_object_get(o, "id"));
+	e->type = json_string_value(json_object_get(o, "type"));
+	e->status = json_string_value(json_object_get(o, "status"));
+	e->error_message = json_string_value(json_object_get(o,
+	    "error_message"));
+	if (e->type == NULL && json_object_get(o, "destination_conf") != NULL)
+		e->type = "full";
+	e->simple = e->type != NULL && strcmp(e->type, "simple") == 0;
+	e->full = e->type != NULL && strcmp(e->type, "full") == 0;
+	if ((v = json_object_get(o, "time_limit")) != NULL) {
+		if (!json_is_number(v) || json_number_value(v) <= 0) {
+			pk_warnf(path, "time_limit: not a positive number");
+			return 2;
+		}
+		e->time_limit = json_number_value(v);
+		e->has_time_limit = 1;
+	}
+#define LIMIT(key, has, val) \
+	if ((v = json_object_get(o, key)) != NULL && !json_is_null(v)) { \
+		if (json_nonneg(v, &e->val) < 0) { \
+			pk_warnf(path, "%s: not a count", key); \
+			return 2; \
+		} \
+		e->has = 1; \
+	}
+	LIMIT("packet_limit", has_packet_limit, packet_limit)
+	LIMIT("byte_limit", has_byte_limit, byte_limit)
+	LIMIT("packets_captured", has_captured, packets_captured)
+#undef LIMIT
+	/*
+	 * The window.  The API reference says offset_time is the time "from
+	 * which to query backwards for packets" (default: the time of the
+	 * request), so a capture with offset_time, and a simple capture
+	 * without one, cover [start - time_limit, start]; a full capture
+	 * records live from its submission: [submitted, + time_limit].  With
+	 * no type, either may hold: [submitted - time_limit, + time_limit].
+	 */
+	if ((v = json_object_get(o, "offset_time")) != NULL &&
+	    json_is_string(v)) {
+		e->start_field = "offset_time";
+	} else if ((v = json_object_get(o, "submitted")) != NULL &&
+	    json_is_string(v)) {
+		e->start_field = "submitted";
+	}
+	if (e->start_field != NULL) {
+		if (pk_parse_time(json_string_value(v), &t) < 0) {
+			pk_warnf(path, "%s: '%s' is not an RFC 3339 time",
+			    e->start_field, json_string_value(v));
+			return 2;
+		}
+		e->start = t;
+		e->have_start = 1;
+	}
+	if (e->have_start && e->has_time_limit) {
+		int64_t tl = (int64_t)(e->time_limit * 1e9);
+		int offset = strcmp(e->start_field, "offset_time") == 0;
+		int back = offset || !e->full, fwd = !offset && !e->simple;
+
+		e->lo = (back ? e->start - tl : e->start) - tolerance;
+		e->hi = (fwd ? e->start + tl : e->start) + tolerance;
+	}
+	return 0;
+}
+
+static void
+check_set(struct check *c, const char *name, int result, json_t *measured,
+    json_t *expected, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
+static void
+check_set(struct check *c, const char *name, int result, json_t *measured,
+    json_t *expected, const char *fmt, ...)
+{
+	va_list ap;
+
+	c->name = name;
+	c->result = result;
+	c->measured = measured;
+	c->expected = expected;
+	va_start(ap, fmt);
+	vsnprintf(c->text, sizeof(c->text), fmt, ap);
+	va_end(ap);
+}
+
+/* ---- the run --------------------------------------------------------------- */
+
+struct run {
+	struct pk_inputs in;
+	struct pk_capin cin;
+	struct total tot;
+	struct pcount proto[P_N];
+	struct flowtab flows;
+	size_t nflows;			/* --flows N; 0: none */
+	pf_filter *filter;		/* tuple options */
+	uint64_t f_match, f_nomatch, f_undecidable, f_unsupported;
+	uint64_t *index;		/* packets seen per input */
+	struct expect *e;
+	int per_file, json;
+};
+
+static void
+count_protocols(struct run *r, const struct pm_packet *pkt)
+{
+	struct pf_dissection d;
+	const struct pf_ip *ip;
+	int t;
+
+	pf_dissect(pkt->linktype, pkt->data, pkt->caplen, &d);
+	if (d.n == 0) {
+		r->proto[P_NOTIP].packets++;
+		r->proto[P_NOTIP].bytes += pkt->len;
+		return;
+	}
+	ip = &d.ip[d.n - 1];
+	t = ip->version == 4 ? P_IPV4 : P_IPV6;
+	r->proto[t].packets++;
+	r->proto[t].bytes += pkt->len;
+	if (d.n > 1) {
+		r->proto[P_TUNNEL].packets++;
+		r->proto[P_TUNNEL].bytes += pkt->len;
+	}
+	if (!ip->proto_known)
+		t = P_OTHER;
+	else switch (ip->proto) {
+	case 6: t = P_TCP; break;
+	case 17: t = P_UDP; break;
+	case 1: t = P_ICMP; break;
+	case 58: t = P_ICMP6; break;
+	case 47: t = P_GRE; break;
+	default: t = P_OTHER; break;
+	}
+	r->proto[t].packets++;
+	r->proto[t].bytes += pkt->len;
+	if (r->nflows > 0) {
+		struct flowkey k;
+
+		memset(&k, 0, sizeof(k));
+		k.version = (uint8_t)ip->version;
+		k.proto = ip->proto_known ? ip->proto : 255;
+		k.ports = ip->ports_known != 0;
+		if (k.ports) {
+			k.sport = ip->sport;
+			k.dport = ip->dport;
+		}
+		memcpy(k.src, ip->src, ip->version == 4 ? 4 : 16);
+		memcpy(k.dst, ip->dst, ip->version == 4 ? 4 : 16);
+		if (flow_add(&r->flows, &k, pkt->len) < 0) {
+			pk_warn("out of memory for --flows; counting stopped");
+			r->nflows = 0;
+		}
+	}
+}
+
+static int
+per_packet(struct run *r, const struct pm_packet *pkt)
+{
+	struct total *t = &r->tot;
+	size_t input = pm_merge_last_input(r->cin.m);
+	uint64_t idx = 0;
+	const char *file = "(merged)";
+	int v;
+
+	if (input < r->in.n) {
+		idx = ++r->index[input];
+		file = pm_merge_input(r->cin.m, input)->name;
+	}
+	if (t->packets == 0) {
+		t->ts_min = t->ts_max = pkt->ts;
+	} else {
+		if (pkt->ts > t->last_ts && pkt->ts - t->last_ts > t->max_gap)
+			t->max_gap = pkt->ts - t->last_ts;
+		if (pkt->ts < t->ts_min)
+			t->ts_min = pkt->ts;
+		if (pkt->ts > t->ts_max)
+			t->ts_max = pkt->ts;
+	}
+	t->last_ts = pkt->ts;
+	t->packets++;
+	t->caplen_bytes += pkt->caplen;
+	t->wire_bytes += pkt->len;
+	if (pkt->caplen < pkt->len)
+		t->cut_short++;
+	if (pkt->caplen > t->max_caplen)
+		t->max_caplen = pkt->caplen;
+	count_protocols(r, pkt);
+
+	if (r->filter != NULL) {
+		v = pf_filter_match(r->filter, (uint32_t)input, pkt->linktype,
+		    pkt->data, pkt->caplen, pkt->len, pkt->ts);
+		if (v < 0) {
+			pk_warn("%s", pf_filter_geterr(r->filter));
+			return -1;
+		}
+		if (v == PF_MATCH)
+			r->f_match++;
+		else if (v == PF_NOMATCH)
+			r->f_nomatch++;
+		else if (v == PF_UNDECIDABLE)
+			r->f_undecidable++;
+		else
+			r->f_unsupported++;
+	}
+	if (r->e != NULL) {
+		struct expect *e = r->e;
+
+		if (e->filter != NULL) {
+			v = pf_filter_match(e->filter, (uint32_t)input,
+			    pkt->linktype, pkt->data, pkt->caplen, pkt->len,
+			    pkt->ts);
+			if (v < 0) {
+				pk_warn("%s", pf_filter_geterr(e->filter));
+				return -1;
+			}
+			if (v == PF_NOMATCH) {
+				e->outside_filter++;
+				offender_add(&e->ck_filter, file, idx, pkt,
+				    NULL);
+			} else if (v != PF_MATCH) {
+				e->undecidable++;
+			}
+		}
+		if (e->hi > e->lo && (pkt->ts < e->lo || pkt->ts > e->hi)) {
+			e->outside_time++;
+			offender_add(&e->ck_time, file, idx, pkt, NULL);
+		}
+		if (e->simple && pkt->caplen > SIMPLE_SNAPLEN) {
+			char why[48];
+			e->over_snap++;
+			snprintf(why, sizeof(why), "caplen %u", pkt->caplen);
+			offender_add(&e->ck_snap, file, idx, pkt, why);
+		}
+	}
+	return 0;
+}
+
+/* ---- the checks ----------------------------------------------------------- */
+
+static const char *
+base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+
+	return s != NULL ? s + 1 : p;
+}
+
+static json_t *
+json_window(const struct expect *e)
+{
+	char a[48], b[48];
+
+	pk_fmt_time(a, sizeof(a), e->lo);
+	pk_fmt_time(b, sizeof(b), e->hi);
+	return json_pack("{s:s, s:s, s:I, s:I}", "from", a, "to", b,
+	    "from_epoch_ns", (json_int_t)e->lo, "to_epoch_ns", (json_int_t)e->hi);
+}
+
+static void
+fmt_window(char *buf, size_t n, const struct expect *e)
+{
+	char a[48], b[48];
+
+	pk_fmt_time(a, sizeof(a), e->lo);
+	pk_fmt_time(b, sizeof(b), e->hi);
+	snprintf(buf, n, "[%s, %s]", a, b);
+}
+
+/* Fill checks[]; returns how many. */
+static size_t
+run_checks(struct run *r, struct check *ck)
+{
+	struct expect *e = r->e;
+	pm_merge *m = r->cin.m;
+	size_t n = 0, i, nin = pm_merge_count(m), bad = 0;
+	const struct pm_input_info *first = NULL;
+	char buf[512], w[128];
+	size_t used = 0;
+
+	/* status */
+	if (e->status == NULL)
+		check_set(&ck[n++], "status", CK_WARN, json_null(),
+		    json_string("complete"), "no status in the capture object");
+	else if (strcmp(e->status, "complete") == 0 ||
+	    strcmp(e->status, "success") == 0)
+		check_set(&ck[n++], "status", CK_OK, json_string(e->status),
+		    json_string("complete"), "%s", e->status);
+	else if (strcmp(e->status, "failed") == 0)
+		check_set(&ck[n++], "status", CK_FAIL, json_string(e->status),
+		    json_string("complete"), "failed: %s", e->error_message ?
+		    e->error_message : "(no error_message)");
+	else if (strcmp(e->status, "unknown") == 0)
+		check_set(&ck[n++], "status", CK_WARN, json_string(e->status),
+		    json_string("complete"), "unknown");
+	else
+		check_set(&ck[n++], "status", CK_FAIL, json_string(e->status),
+		    json_string("complete"), "%s: the capture is not finished",
+		    e->status);
+
+	/* files: opened, not empty, not damaged */
+	buf[0] = '\0';
+	for (i = 0; i < nin; i++) {
+		const struct pm_input_info *f = pm_merge_input(m, i);
+		const struct pm_reader_stats *s = &f->stats;
+		char why[160];
+
+		if (!f->opened)
+			snprintf(why, sizeof(why), "unreadable");
+		else if (s->damaged > 0)
+			snprintf(why, sizeof(why), "%s at offset %llu, %llu "
+			    "bytes skipped", s->truncated && s->damaged == 1 ?
+			    "truncated" : "damaged",
+			    (unsigned long long)s->first_damage,
+			    (unsigned long long)s->skipped_bytes);
+		else if (s->packets == 0)
+			snprintf(why, sizeof(why), "no packets");
+		else
+			continue;
+		if (bad++ < 3)
+			used += (size_t)snprintf(buf + used, used < sizeof(buf)
+			    ? sizeof(buf) - used : 0, "%s%s: %s", bad > 1 ?
+			    "; " : "", f->name, why);
+		if (used >= sizeof(buf))
+			used = sizeof(buf) - 1;
+	}
+	if (bad == 0)
+		check_set(&ck[n++], "files", CK_OK, json_integer(0),
+		    json_integer(0), "%zu file%s read whole, none empty", nin,
+		    nin == 1 ? "" : "s");
+	else
+		check_set(&ck[n++], "files", CK_FAIL,
+		    json_integer((json_int_t)bad), json_integer(0),
+		    "%zu of %zu file%s bad: %s%s", bad, nin, nin == 1 ? "" : "s",
+		    buf, bad > 3 ? "; ..." : "");
+
+	/* file names of a full capture */
+	if (e->full) {
+		char prefix[80];
+		const char *badname = NULL;
+
+		if (e->id == NULL) {
+			check_set(&ck[n++], "file_names", CK_WARN, json_null(),
+			    json_null(), "no id in the capture object");
+		} else {
+			snprintf(prefix, sizeof(prefix), "pcap_%s", e->id);
+			for (i = 0, bad = 0; i < nin; i++) {
+				const char *b = base_name(pm_merge_input(m,
+				    i)->name);
+				if (strncmp(b, prefix, strlen(prefix)) != 0 &&
+				    bad++ == 0)
+					badname = pm_merge_input(m, i)->name;
+			}
+			snprintf(w, sizeof(w), "%s*", prefix);
+			if (bad == 0)
+				check_set(&ck[n++], "file_names", CK_OK,
+				    json_integer(0),
+				    json_string(w), "every file is %s", w);
+			else
+				check_set(&ck[n++], "file_names", CK_FAIL,
+				    json_integer((json_int_t)bad),
+				    json_string(w), "%zu file%s not named %s, "
+				    "first %s", bad, bad == 1 ? "" : "s", w,
+				    badname);
+		}
+	}
+
+	/* one linktype and one format */
+	for (i = 0, bad = 0; i < nin; i++) {
+		const struct pm_input_info *f = pm_merge_input(m, i);
+		if (!f->opened)
+			continue;
+		if (first == NULL)
+			first = f;
+		if (f->format != first->format ||
+		    f->linktype != first->linktype || f->mixed_linktypes) {
+			if (bad++ == 0)
+				snprintf(buf, sizeof(buf), "%s is %s/%s (%u), "
+				    "%s is %s/%s (%u)%s", first->name,
+				    first->format == PM_FMT_PCAPNG ? "pcapng" :
+				    "pcap", pk_linktype_name(first->linktype),
+				    first->linktype, f->name,
+				    f->format == PM_FMT_PCAPNG ? "pcapng" :
+				    "pcap", pk_linktype_name(f->linktype),
+				    f->linktype, f->mixed_linktypes ?
+				    " and others" : "");
+		}
+	}
+	if (bad == 0)
+		check_set(&ck[n++], "consistent", CK_OK, json_integer(0),
+		    json_integer(0), "one format and linktype%s%s",
+		    first ? ": " : "", first ? pk_linktype_name(first->linktype)
+		    : "");
+	else
+		check_set(&ck[n++], "consistent", CK_FAIL,
+		    json_integer((json_int_t)bad), json_integer(0), "formats or linktypes differ: %s", buf);
+
+	/* filter_v1 */
+	if (!e->has_filter)
+		check_set(&ck[n++], "filter", CK_OK, json_integer(0),
+		    json_integer(0), "no filter_v1: every packet belongs");
+	else {
+		struct check *c = &e->ck_filter;
+		if (e->outside_filter > 0)
+			check_set(c, "filter", CK_FAIL,
+			    json_integer((json_int_t)e->outside_filter),
+			    json_integer(0), "%llu of %llu packets do not "
+			    "match filter_v1", (unsigned long long)
+			    e->outside_filter, (unsigned long long)
+			    r->tot.packets);
+		else if (e->undecidable > 0)
+			check_set(c, "filter", CK_WARN, json_integer(0),
+			    json_integer(0), "no packet outside filter_v1, "
+			    "but %llu could not be judged (headers cut or "
+			    "linktype not dissected)",
+			    (unsigned long long)e->undecidable);
+		else
+			check_set(c, "filter", CK_OK, json_integer(0),
+			    json_integer(0), "all %llu packets match "
+			    "filter_v1", (unsigned long long)r->tot.packets);
+		ck[n++] = *c;
+		memset(c, 0, sizeof(*c));
+	}
+
+	/* limits */
+	if (e->has_packet_limit)
+		check_set(&ck[n++], "packet_limit", r->tot.packets <=
+		    e->packet_limit ? CK_OK : CK_FAIL,
+		    json_integer((json_int_t)r->tot.packets),
+		    json_integer((json_int_t)e->packet_limit),
+		    "%llu packets, at most %llu", (unsigned long long)
+		    r->tot.packets, (unsigned long long)e->packet_limit);
+	if (e->has_byte_limit)
+		check_set(&ck[n++], "byte_limit", r->tot.caplen_bytes <=
+		    e->byte_limit ? CK_OK : CK_FAIL,
+		    json_integer((json_int_t)r->tot.caplen_bytes),
+		    json_integer((json_int_t)e->byte_limit),
+		    "%llu bytes captured, at most %llu", (unsigned long long)
+		    r->tot.caplen_bytes, (unsigned long long)e->byte_limit);
+	if (e->has_captured)
+		check_set(&ck[n++], "packets_captured", r->tot.packets ==
+		    e->packets_captured ? CK_OK : CK_FAIL,
+		    json_integer((json_int_t)r->tot.packets),
+		    json_integer((json_int_t)e->packets_captured),
+		    "%llu packets, expected exactly %llu%s",
+		    (unsigned long long)r->tot.packets,
+		    (unsigned long long)e->packets_captured,
+		    r->tot.packets < e->packets_captured ?
+		    " (a file missing or cut?)" : "");
+
+	/* time window */
+	if (e->hi > e->lo) {
+		struct check *c = &e->ck_time;
+		fmt_window(buf, sizeof(buf), e);
+		if (e->outside_time > 0)
+			check_set(c, "time_window", CK_FAIL,
+			    json_integer((json_int_t)e->outside_time),
+			    json_window(e), "%llu packets outside %s "
+			    "(%s and time_limit %g s, with tolerance)",
+			    (unsigned long long)e->outside_time, buf,
+			    e->start_field, e->time_limit);
+		else
+			check_set(c, "time_window", CK_OK, json_integer(0),
+			    json_window(e), "all packets within %s", buf);
+		ck[n++] = *c;
+		memset(c, 0, sizeof(*c));
+	} else {
+		check_set(&ck[n++], "time_window", CK_WARN, json_null(),
+		    json_null(), "cannot check: the capture object has no %s",
+		    e->has_time_limit ? "offset_time or submitted" :
+		    "time_limit");
+	}
+
+	/* simple: 160 bytes */
+	if (e->simple) {
+		struct check *c = &e->ck_snap;
+		if (e->over_snap > 0)
+			check_set(c, "snaplen", CK_FAIL,
+			    json_integer((json_int_t)r->tot.max_caplen),
+			    json_integer(SIMPLE_SNAPLEN), "%llu packets "
+			    "longer than %d bytes, the largest %u",
+			    (unsigned long long)e->over_snap, SIMPLE_SNAPLEN,
+			    r->tot.max_caplen);
+		else
+			check_set(c, "snaplen", CK_OK,
+			    json_integer((json_int_t)r->tot.max_caplen),
+			    json_integer(SIMPLE_SNAPLEN), "largest caplen %u, "
+			    "at most %d", r->tot.max_caplen, SIMPLE_SNAPLEN);
+		ck[n++] = *c;
+		memset(c, 0, sizeof(*c));
+	}
+	if (e->type == NULL)
+		check_set(&ck[n++], "type", CK_WARN, json_null(), json_null(),
+		    "the capture object has no type; simple/full checks "
+		    "skipped");
+	return n;
+}
+
+/* ---- output ---------------------------------------------------------------- */
+
+struct view {				/* one block of figures */
+	const char *format, *precision, *compression;
+	uint32_t linktypes[PM_INFO_LINKTYPES * 4];
+	size_t nlinktypes;
+	uint32_t snaplen;
+	uint64_t packets, caplen_bytes, wire_bytes, cut_short;
+	uint32_t max_caplen;
+	int64_t ts_min, ts_max, max_gap;
+	uint64_t backwards;
+	int64_t max_backwards;
+	uint64_t damaged, skipped;
+	int has_damage_offset;
+	uint64_t first_damage;
+	int truncated;
+	int unreadable;
+};
+
+static const char *
+fmt_name(enum pm_format f)
+{
+	return f == PM_FMT_PCAPNG ? "pcapng" : "pcap";
+}
+
+static const char *
+comp_name(enum pm_compression c)
+{
+	return c == PM_COMP_GZIP ? "gzip" : c == PM_COMP_ZSTD ? "zstd" : "none";
+}
+
+static void
+view_add_linktype(struct view *v, uint32_t lt)
+{
+	size_t i;
+
+	for (i = 0; i < v->nlinktypes; i++)
+		if (v->linktypes[i] == lt)
+			return;
+	if (v->nlinktypes < sizeof(v->linktypes) / sizeof(v->linktypes[0]))
+		v->linktypes[v->nlinktypes++] = lt;
+}
+
+static void
+view_file(struct view *v, const struct pm_input_info *f)
+{
+	const struct pm_reader_stats *s = &f->stats;
+	size_t i;
+
+	memset(v, 0, sizeof(*v));
+	v->unreadable = !f->opened;
+	v->format = f->opened ? fmt_name(f->format) : "unreadable";
+	v->precision = f->nano ? "nanoseconds" : "microseconds";
+	v->compression = comp_name(f->compression);
+	for (i = 0; i < f->nlinktypes && i < PM_INFO_LINKTYPES; i++)
+		view_add_linktype(v, f->linktypes[i]);
+	v->snaplen = f->snaplen;
+	v->packets = s->packets;
+	v->caplen_bytes = s->caplen_bytes;
+	v->wire_bytes = s->wire_bytes;
+	v->cut_short = s->cut_short;
+	v->max_caplen = s->max_caplen;
+	v->ts_min = s->ts_min;
+	v->ts_max = s->ts_max;
+	v->max_gap = s->max_gap;
+	v->backwards = s->backwards;
+	v->max_backwards = s->max_backwards;
+	v->damaged = s->damaged;
+	v->skipped = s->skipped_bytes;
+	v->has_damage_offset = s->damaged > 0;
+	v->first_damage = s->first_damage;
+	v->truncated = s->truncated;
+}
+
+static void
+view_total(struct view *v, const struct run *r)
+{
+	pm_merge *m = r->cin.m;
+	size_t i, j, nin = pm_merge_count(m);
+	int fmt = 0, nano = -1, comp = -1;
+
+	memset(v, 0, sizeof(*v));
+	for (i = 0; i < nin; i++) {
+		const struct pm_input_info *f = pm_merge_input(m, i);
+		if (!f->opened) {
+			v->unreadable++;
+			continue;
+		}
+		fmt |= f->format;
+		nano = nano < 0 || nano == f->nano ? f->nano : 2;
+		comp = comp < 0 || comp == (int)f->compression ?
+		    (int)f->compression : 3;
+		for (j = 0; j < f->nlinktypes && j < PM_INFO_LINKTYPES; j++)
+			view_add_linktype(v, f->linktypes[j]);
+		if (f->snaplen > v->snaplen)
+			v->snaplen = f->snaplen;
+		v->backwards += f->stats.backwards;
+		if (f->stats.max_backwards > v->max_backwards)
+			v->max_backwards = f->stats.max_backwards;
+		v->damaged += f->stats.damaged;
+		v->skipped += f->stats.skipped_bytes;
+		v->truncated |= f->stats.truncated;
+	}
+	v->format = fmt == 0 ? "none" : fmt == PM_FMT_PCAP ? "pcap" :
+	    fmt == PM_FMT_PCAPNG ? "pcapng" : "mixed";
+	v->precision = nano == 2 ? "mixed" : nano == 1 ? "nanoseconds" :
+	    "microseconds";
+	v->compression = comp == 3 ? "mixed" : comp_name(comp < 0 ? 0 : comp);
+	v->packets = r->tot.packets;
+	v->caplen_bytes = r->tot.caplen_bytes;
+	v->wire_bytes = r->tot.wire_bytes;
+	v->cut_short = r->tot.cut_short;
+	v->max_caplen = r->tot.max_caplen;
+	v->ts_min = r->tot.ts_min;
+	v->ts_max = r->tot.ts_max;
+	v->max_gap = r->tot.max_gap;
+}
+
+static double
+rate(uint64_t n, int64_t ns)
+{
+	return ns > 0 ? (double)n * 1e9 / (double)ns : 0;
+}
+
+static void
+print_view(const struct view *v)
+{
+	char a[64], b[64];
+	int64_t dur = v->packets ? v->ts_max - v->ts_min : 0;
+	size_t i;
+
+#define ROW(label) printf("  %-20s", label)
+	ROW("Format");
+	printf("%s, %s, compression %s\n", v->format, v->precision,
+	    v->compression);
+	ROW("Linktype");
+	for (i = 0; i < v->nlinktypes; i++)
+		printf("%s%s (%u)", i ? ", " : "",
+		    pk_linktype_name(v->linktypes[i]), v->linktypes[i]);
+	printf("%s\n", v->nlinktypes ? "" : "-");
+	ROW("Snaplen");
+	printf("%u\n", v->snaplen);
+	ROW("Packets");
+	printf("%llu\n", (unsigned long long)v->packets);
+	ROW("Bytes captured");
+	printf("%llu\n", (unsigned long long)v->caplen_bytes);
+	ROW("Bytes on the wire");
+	printf("%llu\n", (unsigned long long)v->wire_bytes);
+	if (v->packets) {
+		pk_fmt_time(a, sizeof(a), v->ts_min);
+		pk_fmt_seconds(b, sizeof(b), v->ts_min);
+		ROW("First packet");
+		printf("%s  %s\n", a, b);
+		pk_fmt_time(a, sizeof(a), v->ts_max);
+		pk_fmt_seconds(b, sizeof(b), v->ts_max);
+		ROW("Last packet");
+		printf("%s  %s\n", a, b);
+	} else {
+		ROW("First packet");
+		printf("-\n");
+		ROW("Last packet");
+		printf("-\n");
+	}
+	pk_fmt_seconds(a, sizeof(a), dur);
+	ROW("Duration");
+	printf("%s s\n", a);
+	ROW("Average rate");
+	if (dur > 0)
+		printf("%.2f packets/s, %.0f bits/s\n", rate(v->packets, dur),
+		    rate(v->wire_bytes * 8, dur));
+	else
+		printf("-\n");
+	ROW("Cut short");
+	printf("%llu (largest caplen %u)\n", (unsigned long long)v->cut_short,
+	    v->max_caplen);
+	pk_fmt_seconds(a, sizeof(a), v->max_backwards);
+	ROW("Out of order");
+	printf("%llu (largest step back %s s)\n",
+	    (unsigned long long)v->backwards, a);
+	pk_fmt_seconds(a, sizeof(a), v->max_gap);
+	ROW("Largest gap");
+	printf("%s s\n", a);
+	ROW("Damage");
+	if (v->damaged == 0)
+		printf("none\n");
+	else if (v->has_damage_offset)
+		printf("%llu report%s, %llu bytes skipped, first at offset "
+		    "%llu%s\n", (unsigned long long)v->damaged,
+		    v->damaged == 1 ? "" : "s", (unsigned long long)v->skipped,
+		    (unsigned long long)v->first_damage, v->truncated ?
+		    ", truncated" : "");
+	else
+		printf("%llu report%s, %llu bytes skipped%s\n",
+		    (unsigned long long)v->damaged, v->damaged == 1 ? "" : "s",
+		    (unsigned long long)v->skipped, v->truncated ?
+		    ", truncated" : "");
+#undef ROW
+}
+
+static json_t *
+json_time(int64_t ns)
+{
+	char a[64];
+
+	pk_fmt_time(a, sizeof(a), ns);
+	return json_pack("{s:s, s:I}", "time", a, "epoch_ns", (json_int_t)ns);
+}
+
+static json_t *
+json_view(const struct view *v)
+{
+	int64_t dur = v->packets ? v->ts_max - v->ts_min : 0;
+	json_t *o, *lts = json_array();
+	size_t i;
+
+	for (i = 0; i < v->nlinktypes; i++)
+		json_array_append_new(lts, json_pack("{s:I, s:s}", "value",
+		    (json_int_t)v->linktypes[i], "name",
+		    pk_linktype_name(v->linktypes[i])));
+	o = json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:I}",
+	    "format", v->format, "precision", v->precision,
+	    "compression", v->compression, "linktypes", lts,
+	    "snaplen", (json_int_t)v->snaplen,
+	    "packets", (json_int_t)v->packets,
+	    "bytes_captured", (json_int_t)v->caplen_bytes,
+	    "bytes_wire", (json_int_t)v->wire_bytes);
+	json_object_set_new(o, "first", v->packets ? json_time(v->ts_min) :
+	    json_null());
+	json_object_set_new(o, "last", v->packets ? json_time(v->ts_max) :
+	    json_null());
+	json_object_set_new(o, "duration_ns", json_integer(dur));
+	json_object_set_new(o, "packets_per_second", dur > 0 ?
+	    json_real(rate(v->packets, dur)) : json_null());
+	json_object_set_new(o, "bits_per_second", dur > 0 ?
+	    json_real(rate(v->wire_bytes * 8, dur)) : json_null());
+	json_object_set_new(o, "cut_short", json_integer((json_int_t)
+	    v->cut_short));
+	json_object_set_new(o, "max_caplen", json_integer(v->max_caplen));
+	json_object_set_new(o, "out_of_order", json_integer((json_int_t)
+	    v->backwards));
+	json_object_set_new(o, "max_backwards_ns",
+	    json_integer(v->max_backwards));
+	json_object_set_new(o, "max_gap_ns", json_integer(v->max_gap));
+	json_object_set_new(o, "damage", json_pack("{s:I, s:I, s:o, s:b}",
+	    "reports", (json_int_t)v->damaged,
+	    "bytes_skipped", (json_int_t)v->skipped,
+	    "first_offset", v->has_damage_offset ?
+	    json_integer((json_int_t)v->first_damage) : json_null(),
+	    "truncated", v->truncated));
+	return o;
+}
+
+static void
+fmt_flow(char *buf, size_t n, const struct flow *f)
+{
+	char s[64], d[64], p[16];
+
+	fmt_endpoint(s, sizeof(s), f->k.version, f->k.src, f->k.ports,
+	    f->k.sport);
+	fmt_endpoint(d, sizeof(d), f->k.version, f->k.dst, f->k.ports,
+	    f->k.dport);
+	if (f->k.proto == 255 && !f->k.ports)
+		snprintf(p, sizeof(p), "?");
+	else
+		fmt_proto(p, sizeof(p), f->k.proto);
+	snprintf(buf, n, "%-6s %s > %s", p, s, d);
+}
+
+/* The top flows, sorted; *n gets how many. */
+static struct flow *
+top_flows(struct run *r, size_t *n)
+{
+	struct flow *v;
+	size_t i, k = 0;
+
+	*n = 0;
+	if (r->flows.n == 0)
+		return NULL;
+	if ((v = malloc(r->flows.n * sizeof(*v))) == NULL)
+		return NULL;
+	for (i = 0; i < r->flows.cap; i++)
+		if (r->flows.t[i].used)
+			v[k++] = r->flows.t[i];
+	qsort(v, k, sizeof(*v), flow_cmp);
+	*n = k < r->nflows ? k : r->nflows;
+	return v;
+}
+
+static json_t *
+json_offenders(const struct check *c)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < c->noff; i++) {
+		const struct offender *o = &c->off[i];
+		json_t *t = json_time(o->ts);
+		json_object_set_new(t, "file", json_string(o->file));
+		json_object_set_new(t, "packet", o->index ?
+		    json_integer((json_int_t)o->index) : json_null());
+		json_object_set_new(t, "packet_summary", json_string(o->what));
+		json_array_append_new(a, t);
+	}
+	return a;
+}
+
+static void
+print_offenders(const struct check *c)
+{
+	size_t i;
+	char t[64];
+
+	for (i = 0; i < c->noff; i++) {
+		const struct offender *o = &c->off[i];
+		pk_fmt_time(t, sizeof(t), o->ts);
+		if (o->index)
+			printf("      %s packet %llu, %s, %s\n", o->file,
+			    (unsigned long long)o->index, t, o->what);
+		else
+			printf("      %s, %s, %s\n", o->file, t, o->what);
+	}
+}
+
+static int
+output(struct run *r, struct check *ck, size_t nck, int verdict)
+{
+	pm_merge *m = r->cin.m;
+	size_t i, nin = pm_merge_count(m), nf = 0;
+	struct flow *fl = r->nflows ? top_flows(r, &nf) : NULL;
+	struct view v;
+	char buf[256];
+
+	if (r->nflows && fl == NULL && r->flows.n > 0) {
+		pk_warn("out of memory");
+		return -1;
+	}
+	if (r->json) {
+		json_t *doc = json_object(), *a, *o;
+
+		json_object_set_new(doc, "pcap_summary_schema",
+		    json_integer(SCHEMA_VERSION));
+		json_object_set_new(doc, "inputs", json_integer((json_int_t)nin));
+		view_total(&v, r);
+		json_object_set_new(doc, "unreadable_inputs",
+		    json_integer(v.unreadable));
+		json_object_set_new(doc, "total", json_view(&v));
+		if (r->per_file) {
+			a = json_array();
+			for (i = 0; i < nin; i++) {
+				const struct pm_input_info *f =
+				    pm_merge_input(m, i);
+				json_t *fv;
+
+				view_file(&v, f);
+				fv = json_view(&v);
+				o = json_pack("{s:s, s:b}", "name", f->name,
+				    "readable", f->opened);
+				json_object_update(o, fv);
+				json_decref(fv);
+				json_array_append_new(a, o);
+			}
+			json_object_set_new(doc, "files", a);
+		}
+		o = json_object();
+		for (i = 0; i < P_N; i++)
+			json_object_set_new(o, proto_key[i], json_pack(
+			    "{s:I, s:I}", "packets",
+			    (json_int_t)r->proto[i].packets, "bytes_wire",
+			    (json_int_t)r->proto[i].bytes));
+		json_object_set_new(doc, "protocols", o);
+		if (r->nflows) {
+			a = json_array();
+			for (i = 0; i < nf; i++) {
+				char s[64], d[64];
+				fmt_endpoint(s, sizeof(s), fl[i].k.version,
+				    fl[i].k.src, 0, 0);
+				fmt_endpoint(d, sizeof(d), fl[i].k.version,
+				    fl[i].k.dst, 0, 0);
+				o = json_pack("{s:o, s:s, s:o, s:s, s:o, "
+				    "s:I, s:I}",
+				    "protocol", fl[i].k.proto == 255 ?
+				    json_null() : json_integer(fl[i].k.proto),
+				    "source", s,
+				    "source_port", fl[i].k.ports ?
+				    json_integer(fl[i].k.sport) : json_null(),
+				    "destination", d,
+				    "destination_port", fl[i].k.ports ?
+				    json_integer(fl[i].k.dport) : json_null(),
+				    "packets", (json_int_t)fl[i].packets,
+				    "bytes_wire", (json_int_t)fl[i].bytes);
+				json_array_append_new(a, o);
+			}
+			json_object_set_new(doc, "flows", a);
+		}
+		if (r->filter != NULL)
+			json_object_set_new(doc, "filter", json_pack(
+			    "{s:I, s:I, s:I, s:I}",
+			    "matched", (json_int_t)r->f_match,
+			    "not_matched", (json_int_t)r->f_nomatch,
+			    "undecidable", (json_int_t)r->f_undecidable,
+			    "unsupported_linktype",
+			    (json_int_t)r->f_unsupported));
+		if (r->e != NULL) {
+			a = json_array();
+			for (i = 0; i < nck; i++) {
+				o = json_pack("{s:s, s:s, s:O, s:O, s:s}",
+				    "name", ck[i].name,
+				    "result", ck_word[ck[i].result],
+				    "measured", ck[i].measured,
+				    "expected", ck[i].expected,
+				    "detail", ck[i].text);
+				if (ck[i].noff > 0)
+					json_object_set_new(o, "offenders",
+					    json_offenders(&ck[i]));
+				json_array_append_new(a, o);
+			}
+			json_object_set_new(doc, "expect", json_pack(
+			    "{s:o, s:o, s:s, s:o}",
+			    "capture_id", r->e->id ? json_string(r->e->id) :
+			    json_null(),
+			    "type", r->e->type ? json_string(r->e->type) :
+			    json_null(),
+			    "result", ck_word[verdict], "checks", a));
+		}
+		if (json_dumpf(doc, stdout, JSON_INDENT(2) |
+		    JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) < 0) {
+			json_decref(doc);
+			free(fl);
+			return -1;
+		}
+		putchar('\n');
+		json_decref(doc);
+		free(fl);
+		return 0;
+	}
+
+	view_total(&v, r);
+	printf("Total: %zu file%s", nin, nin == 1 ? "" : "s");
+	if (v.unreadable)
+		printf(", %d unreadable", v.unreadable);
+	printf("\n");
+	print_view(&v);
+	if (r->per_file)
+		for (i = 0; i < nin; i++) {
+			const struct pm_input_info *f = pm_merge_input(m, i);
+			view_file(&v, f);
+			printf("\nFile: %s\n", f->name);
+			print_view(&v);
+		}
+	printf("\n  %-20s%12s %16s\n", "Protocol", "Packets", "Wire bytes");
+	for (i = 0; i < P_N; i++)
+		printf("  %-20s%12llu %16llu\n", proto_label[i],
+		    (unsigned long long)r->proto[i].packets,
+		    (unsigned long long)r->proto[i].bytes);
+	if (r->nflows) {
+		snprintf(buf, sizeof(buf), "Top %zu flow%s by wire bytes",
+		    r->nflows, r->nflows == 1 ? "" : "s");
+		printf("\n  %-58s %12s %16s\n", buf, "Packets", "Wire bytes");
+		for (i = 0; i < nf; i++) {
+			fmt_flow(buf, sizeof(buf), &fl[i]);
+			printf("  %-58s %12llu %16llu\n", buf,
+			    (unsigned long long)fl[i].packets,
+			    (unsigned long long)fl[i].bytes);
+		}
+	}
+	if (r->filter != NULL)
+		printf("\n  %-20s%llu matched, %llu not matched, %llu "
+		    "undecidable, %llu unsupported linktype\n", "Filter",
+		    (unsigned long long)r->f_match,
+		    (unsigned long long)r->f_nomatch,
+		    (unsigned long long)r->f_undecidable,
+		    (unsigned long long)r->f_unsupported);
+	if (r->e != NULL) {
+		printf("\nExpect: capture %s (%s)\n", r->e->id ? r->e->id :
+		    "(no id)", r->e->type ? r->e->type : "type unknown");
+		for (i = 0; i < nck; i++) {
+			printf("  %-4s  %-16s  %s\n", ck_word[ck[i].result],
+			    ck[i].name, ck[i].text);
+			print_offenders(&ck[i]);
+		}
+		printf("  result: %s\n", ck_word[verdict]);
+	}
+	free(fl);
+	return 0;
+}
+
+/* ---- main -------------------------------------------------------------------- */
+
+int
+main(int argc, char **argv)
+{
+	enum { O_JSON = 256, O_PERFILE, O_FLOWS, O_EXPECT, O_FAILWARN,
+	    O_TOL, O_IGN, O_PROGRESS };
+	static const struct option longopts[] = {
+		PK_FILTER_LONGOPTS,
+		{ "json", no_argument, NULL, O_JSON },
+		{ "per-file", no_argument, NULL, O_PERFILE },
+		{ "flows", required_argument, NULL, O_FLOWS },
+		{ "expect", required_argument, NULL, O_EXPECT },
+		{ "fail-on-warn", no_argument, NULL, O_FAILWARN },
+		{ "tolerance", required_argument, NULL, O_TOL },
+		{ "ignore-errors", no_argument, NULL, O_IGN },
+		{ "progress", no_argument, NULL, O_PROGRESS },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	static struct pk_filteropt fopt;
+	static struct run r;
+	static struct expect e;
+	struct check ck[16];
+	struct pk_progress prog = { 0 };
+	struct pm_packet pkt;
+	char errbuf[PF_ERRBUF_SIZE];
+	const char *expect_path = NULL, *tmpdir = NULL;
+	int64_t tolerance = DEFAULT_TOLERANCE;
+	uint64_t v;
+	int c, rc, status = 0, fail_on_warn = 0, progress = 0, verdict = CK_OK;
+	size_t i, nck = 0;
+
+	pk_setprogname(argv[0]);
+	memset(ck, 0, sizeof(ck));
+	while ((c = getopt_long(argc, argv, "f:hT:V", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_JSON:
+			r.json = 1;
+			break;
+		case O_PERFILE:
+			r.per_file = 1;
+			break;
+		case O_FLOWS:
+			if (pk_parse_u64(optarg, 1, 1000000, &v) < 0) {
+				pk_warn("--flows: '%s' is not a number from 1 "
+				    "to 1000000", optarg);
+				usage(2);
+			}
+			r.nflows = (size_t)v;
+			break;
+		case O_EXPECT:
+			expect_path = optarg;
+			break;
+		case O_FAILWARN:
+			fail_on_warn = 1;
+			break;
+		case O_TOL:
+			if (pk_parse_duration(optarg, &tolerance) < 0) {
+				pk_warn("--tolerance: '%s' is not a duration",
+				    optarg);
+				usage(2);
+			}
+			break;
+		case O_IGN:
+			r.cin.ignore_errors = 1;
+			break;
+		case O_PROGRESS:
+			progress = 1;
+			break;
+		case 'T':
+			tmpdir = optarg;
+			break;
+		case 'h':
+			usage(0);
+			break;
+		case 'V':
+			printf("pcap-summary (pcapkit) %s\n", PK_VERSION);
+			return 0;
+		default:
+			if (pk_filteropt(&fopt, c, optarg) == 1)
+				break;
+			usage(2);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (pk_filteropt_finish(&fopt) != 0)
+		usage(2);
+	if (fopt.given && (r.filter = pf_filter_new(fopt.tuples, fopt.n,
+	    &fopt.fo, errbuf)) == NULL) {
+		pk_warn("%s", errbuf);
+		return 2;
+	}
+	if (expect_path != NULL) {
+		struct pf_filter_opts eo = { .layer = PF_LAYER_ANY };
+
+		if ((status = expect_load(&e, expect_path, tolerance)) != 0)
+			goto out;
+		if (e.has_filter && (e.filter = pf_filter_new(&e.tuple, 1, &eo,
+		    errbuf)) == NULL) {
+			pk_warnf(expect_path, "%s", errbuf);
+			status = 2;
+			goto out;
+		}
+		r.e = &e;
+	}
+
+	for (i = 0; i < (size_t)argc; i++)
+		if ((status = pk_inputs_add(&r.in, argv[i])) != 0) {
+			status = status == 2 ? 2 : 3;
+			goto out;
+		}
+	if (argc == 0) {
+		if (isatty(STDIN_FILENO)) {
+			pk_warn("no input files, and stdin is a terminal");
+			usage(2);
+		}
+		pk_inputs_add(&r.in, "-");
+	}
+	if (r.in.n == 0) {
+		pk_warn("no input files");
+		status = 3;
+		goto out;
+	}
+	if ((r.index = calloc(r.in.n, sizeof(*r.index))) == NULL) {
+		pk_warn("out of memory");
+		status = 3;
+		goto out;
+	}
+	pk_progress_init(&prog, progress || isatty(STDERR_FILENO),
+	    r.in.total_bytes);
+	r.cin.prog = &prog;
+	if (pk_capin_open(&r.cin, &r.in, 0, tmpdir ? tmpdir :
+	    getenv("TMPDIR"))) {
+		status = 3;
+		goto out;
+	}
+	while ((rc = pk_capin_next(&r.cin, &pkt)) > 0) {
+		if (per_packet(&r, &pkt) < 0) {
+			status = 3;
+			goto out;
+		}
+		if (prog.on)
+			pk_progress_update(&prog, pm_merge_bytes_in(r.cin.m),
+			    r.tot.packets);
+	}
+	pk_progress_done(&prog);
+	if (rc < 0) {
+		status = 3;
+		goto out;
+	}
+	if (r.e != NULL) {
+		nck = run_checks(&r, ck);
+		for (i = 0; i < nck; i++)
+			if (ck[i].result > verdict)
+				verdict = ck[i].result;
+	}
+	if (output(&r, ck, nck, verdict) < 0 || fflush(stdout) != 0 ||
+	    ferror(stdout)) {
+		pk_warn("stdout: %s", strerror(errno));
+		status = 3;
+		goto out;
+	}
+	if (verdict == CK_FAIL || (verdict == CK_WARN && fail_on_warn))
+		status = 1;
+	else if (r.cin.damaged && !r.cin.ignore_errors)
+		status = 1;
+	else
+		status = 0;
+out:
+	pk_progress_done(&prog);
+	for (i = 0; i < nck; i++) {
+		json_decref(ck[i].measured);
+		json_decref(ck[i].expected);
+	}
+	free(r.flows.t);
+	free(r.index);
+	pk_capin_close(&r.cin);
+	pk_inputs_free(&r.in);
+	pf_filter_free(r.filter);
+	pf_filter_free(e.filter);
+	json_decref(e.root);
+	return status;
+}
