@@ -10,6 +10,7 @@
 #   2048 inputs vs 4 inputs, same total size      >= 0.70 of the throughput
 # (issue 4)
 #   pcap-filter 5-tuple vs tcpdump -r -w BPF       >= 1.5x faster
+#   pcap-summary --per-file vs capinfos -c -d -u -a -e   >= 2x faster
 set -u
 export LC_ALL=C
 
@@ -92,6 +93,12 @@ if command -v tcpdump >/dev/null; then
 fi
 rm -f "$out" merged.pcap
 
+echo "== pcap-summary --per-file over the 16 files" >&2
+ps=$(best "pcap-summary --per-file" "$B/pcap-summary --per-file $in16 >/dev/null")
+if command -v capinfos >/dev/null; then
+	ci=$(best "capinfos -c -d -u -a -e" "capinfos -c -d -u -a -e $in16 >/dev/null")
+fi
+
 echo
 echo "ratio                                          value   target"
 if [ -n "${mc_null:-}" ]; then
@@ -113,4 +120,10 @@ if [ -n "${td:-}" ]; then
 	printf 'filter speedup vs tcpdump, 5-tuple           %5.2fx   >= 1.5x %s\n' "$r" "$(verdict "$r" '>=' 1.5)"
 else
 	echo "filter speedup vs tcpdump: skipped, tcpdump not installed"
+fi
+if [ -n "${ci:-}" ]; then
+	r=$(ratio "$ci" "$ps")
+	printf 'summary speedup vs capinfos, --per-file      %5.2fx   >= 2x   %s\n' "$r" "$(verdict "$r" '>=' 2)"
+else
+	echo "summary speedup vs capinfos: skipped, capinfos not installed"
 fi
