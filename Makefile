@@ -17,20 +17,21 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 LDFLAGS ?=
 
-PKGS      = libpcap libzstd zlib jansson
+PKGS      = libpcap libzstd zlib jansson libcrypto
 # Deferred (=): evaluated when a recipe runs, after the set-up step.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs libzstd zlib 2>/dev/null || echo -lzstd -lz)
 PCAP_LIBS  = $(shell pkg-config --libs libpcap 2>/dev/null || echo -lpcap)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 JSON_LIBS  = $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
+CRYPTO_LIBS = $(shell pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)
 
 WARN = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
        -Wno-unused-parameter
 ifeq ($(WERROR),1)
 WARN += -Werror
 endif
-ALL_CFLAGS = $(WARN) -D_GNU_SOURCE -Ilibmerge -Ilibfilter -Itools $(PKG_CFLAGS) $(CFLAGS)
+ALL_CFLAGS = $(WARN) -D_GNU_SOURCE -Ilibmerge -Ilibfilter -Itools -Itools/fetch $(PKG_CFLAGS) $(CFLAGS)
 
 LIBMERGE_SRC = libmerge/src.c libmerge/reader.c libmerge/writer.c \
                libmerge/merge.c libmerge/dedup.c
@@ -43,7 +44,8 @@ FILTEROPT_OBJ = $(BUILD)/tools/filteropt.o
 TOOLS      = pcap-merge pcap-filter pcap-summary
 TOOL_BINS  = $(TOOLS:%=$(BUILD)/%)
 TEST_BINS  = $(BUILD)/tests/gencap $(BUILD)/tests/pktdump \
-             $(BUILD)/tests/unit/test_merge $(BUILD)/tests/unit/test_filter
+             $(BUILD)/tests/unit/test_merge $(BUILD)/tests/unit/test_filter \
+             $(BUILD)/tests/unit/test_fetch
 
 .PHONY: all tools tests check check-run demo bench asan install uninstall \
         clean setup
@@ -86,6 +88,9 @@ $(BUILD)/tests/unit/test_merge: $(BUILD)/tests/unit/test_merge.o $(BUILD)/libmer
 $(BUILD)/tests/unit/test_filter: $(BUILD)/tests/unit/test_filter.o $(BUILD)/libfilter.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PCAP_LIBS) $(JSON_LIBS) $(CHECK_LIBS) -lm
 
+$(BUILD)/tests/unit/test_fetch: $(BUILD)/tests/unit/test_fetch.o $(BUILD)/tools/fetch/sigv4.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CRYPTO_LIBS) $(CHECK_LIBS) -lm
+
 setup:
 	@sh tests/setup.sh
 
@@ -95,6 +100,7 @@ check: setup
 check-run: tools tests
 	$(BUILD)/tests/unit/test_merge
 	$(BUILD)/tests/unit/test_filter
+	$(BUILD)/tests/unit/test_fetch
 	BUILD=$(BUILD) bash tests/e2e/run.sh
 
 demo: setup

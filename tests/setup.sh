@@ -6,7 +6,7 @@
 # against are optional (their comparisons are skipped, with a message).
 set -u
 
-need="gcc make pkg-config libpcap-dev libzstd-dev zlib1g-dev libjansson-dev check"
+need="gcc make pkg-config libpcap-dev libzstd-dev zlib1g-dev libjansson-dev libssl-dev check"
 want="tshark tcpdump tcpslice hyperfine zstd gzip python3 valgrind bc"
 
 missing() {
