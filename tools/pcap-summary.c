@@ -420,6 +420,19 @@ check_set(struct check *c, const char *name, int result, json_t *measured,
 	va_end(ap);
 }
 
+/* A count against a limit: at most (exact 0) or exactly (exact 1). */
+static void
+count_check(struct check *c, const char *name, uint64_t got, uint64_t want,
+    int exact, const char *what, const char *hint)
+{
+	int ok = exact ? got == want : got <= want;
+
+	check_set(c, name, ok ? CK_OK : CK_FAIL, json_integer((json_int_t)got),
+	    json_integer((json_int_t)want), "%llu %s, %s %llu%s",
+	    (unsigned long long)got, what, exact ? "expected exactly" :
+	    "at most", (unsigned long long)want, hint != NULL ? hint : "");
+}
+
 /* ---- the run --------------------------------------------------------------- */
 
 struct run {
@@ -759,29 +772,16 @@ run_checks(struct run *r, struct check *ck)
 
 	/* limits */
 	if (e->has_packet_limit)
-		check_set(&ck[n++], "packet_limit", r->tot.packets <=
-		    e->packet_limit ? CK_OK : CK_FAIL,
-		    json_integer((json_int_t)r->tot.packets),
-		    json_integer((json_int_t)e->packet_limit),
-		    "%llu packets, at most %llu", (unsigned long long)
-		    r->tot.packets, (unsigned long long)e->packet_limit);
+		count_check(&ck[n++], "packet_limit", r->tot.packets,
+		    e->packet_limit, 0, "packets", NULL);
 	if (e->has_byte_limit)
-		check_set(&ck[n++], "byte_limit", r->tot.caplen_bytes <=
-		    e->byte_limit ? CK_OK : CK_FAIL,
-		    json_integer((json_int_t)r->tot.caplen_bytes),
-		    json_integer((json_int_t)e->byte_limit),
-		    "%llu bytes captured, at most %llu", (unsigned long long)
-		    r->tot.caplen_bytes, (unsigned long long)e->byte_limit);
+		count_check(&ck[n++], "byte_limit", r->tot.caplen_bytes,
+		    e->byte_limit, 0, "bytes captured", NULL);
 	if (e->has_captured)
-		check_set(&ck[n++], "packets_captured", r->tot.packets ==
-		    e->packets_captured ? CK_OK : CK_FAIL,
-		    json_integer((json_int_t)r->tot.packets),
-		    json_integer((json_int_t)e->packets_captured),
-		    "%llu packets, expected exactly %llu%s",
-		    (unsigned long long)r->tot.packets,
-		    (unsigned long long)e->packets_captured,
+		count_check(&ck[n++], "packets_captured", r->tot.packets,
+		    e->packets_captured, 1, "packets",
 		    r->tot.packets < e->packets_captured ?
-		    " (a file missing or cut?)" : "");
+		    " (a file missing or cut?)" : NULL);
 
 	/* time window */
 	if (e->hi > e->lo) {
