@@ -74,7 +74,41 @@ struct pm_reader_stats {
 	uint64_t cut_short;	/* packets with caplen < len */
 	uint64_t first_damage;	/* offset of the first damage */
 	int truncated;		/* the file ends inside a record */
+	int64_t last_ts;	/* of the last packet counted */
 };
+
+/*
+ * Count one packet into st, as a reader does for its file; a caller may
+ * keep the same figures over another stream (a merge, say).  Inline: it
+ * runs for every packet read.
+ */
+static inline void
+pm_stats_add(struct pm_reader_stats *st, const struct pm_packet *pkt)
+{
+	if (st->packets == 0) {
+		st->ts_min = st->ts_max = pkt->ts;
+	} else if (pkt->ts < st->last_ts) {
+		int64_t d = st->last_ts - pkt->ts;
+		st->backwards++;
+		if (d > st->max_backwards)
+			st->max_backwards = d;
+		if (pkt->ts < st->ts_min)
+			st->ts_min = pkt->ts;
+	} else {
+		if (pkt->ts - st->last_ts > st->max_gap)
+			st->max_gap = pkt->ts - st->last_ts;
+		if (pkt->ts > st->ts_max)
+			st->ts_max = pkt->ts;
+	}
+	st->last_ts = pkt->ts;
+	st->packets++;
+	st->caplen_bytes += pkt->caplen;
+	st->wire_bytes += pkt->len;
+	if (pkt->caplen < pkt->len)
+		st->cut_short++;
+	if (pkt->caplen > st->max_caplen)
+		st->max_caplen = pkt->caplen;
+}
 
 /* ---- Reading ---------------------------------------------------------- */
 

@@ -43,8 +43,6 @@ struct pm_reader {
 	/* linktypes declared, without repeats */
 	uint32_t *lts;
 	size_t nlts, caplts;
-	int64_t last_ts;
-	int have_last;
 	int end_reported;
 	int dead;		/* a final error was returned */
 	struct pm_reader_stats st;
@@ -123,10 +121,10 @@ pcap_plausible(const pm_reader *r, const uint8_t *p)
 		return 0;
 	if (frac >= (r->frac_mul == 1 ? 1000000000u : 1000000u))
 		return 0;
-	if (r->have_last) {
+	if (r->st.packets > 0) {
 		int64_t t = (int64_t)sec * 1000000000 + (int64_t)frac *
 		    (int64_t)r->frac_mul;
-		int64_t d = t - r->last_ts;
+		int64_t d = t - r->st.last_ts;
 		if (d > 86400LL * 1000000000 || d < -86400LL * 1000000000)
 			return 0;
 	}
@@ -289,30 +287,7 @@ fail(pm_reader *r, long rc)
 static inline void
 account(pm_reader *r, struct pm_packet *pkt)
 {
-	r->st.packets++;
-	r->st.caplen_bytes += pkt->caplen;
-	r->st.wire_bytes += pkt->len;
-	if (pkt->caplen < pkt->len)
-		r->st.cut_short++;
-	if (pkt->caplen > r->st.max_caplen)
-		r->st.max_caplen = pkt->caplen;
-	if (!r->have_last) {
-		r->st.ts_min = r->st.ts_max = pkt->ts;
-	} else if (pkt->ts < r->last_ts) {
-		int64_t d = r->last_ts - pkt->ts;
-		r->st.backwards++;
-		if (d > r->st.max_backwards)
-			r->st.max_backwards = d;
-		if (pkt->ts < r->st.ts_min)
-			r->st.ts_min = pkt->ts;
-	} else {
-		if (pkt->ts - r->last_ts > r->st.max_gap)
-			r->st.max_gap = pkt->ts - r->last_ts;
-		if (pkt->ts > r->st.ts_max)
-			r->st.ts_max = pkt->ts;
-	}
-	r->last_ts = pkt->ts;
-	r->have_last = 1;
+	pm_stats_add(&r->st, pkt);
 	r->st.bytes_in = r->s.bytes_in;
 }
 
@@ -554,7 +529,7 @@ pcapng_next(pm_reader *r, struct pm_packet *pkt)
 				return bad_block(r, blen, "caplen %u is over "
 				    "262144", caplen);
 			/* No timestamp: keep the file's order. */
-			pkt->ts = r->have_last ? r->last_ts : 0;
+			pkt->ts = r->st.packets > 0 ? r->st.last_ts : 0;
 			pkt->data = p + 12;
 			break;
 		default:

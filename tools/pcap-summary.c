@@ -65,13 +65,6 @@ usage(int status)
 
 /* ---- counting ------------------------------------------------------------ */
 
-/* Counts over the merged stream (per file: pm_reader_stats). */
-struct total {
-	uint64_t packets, caplen_bytes, wire_bytes, cut_short;
-	uint32_t max_caplen;
-	int64_t ts_min, ts_max, last_ts, max_gap;
-};
-
 enum { P_IPV4, P_IPV6, P_TCP, P_UDP, P_ICMP, P_ICMP6, P_GRE, P_OTHER,
     P_NOTIP, P_TUNNEL, P_N };
 static const char *const proto_key[P_N] = { "ipv4", "ipv6", "tcp", "udp",
@@ -438,7 +431,8 @@ count_check(struct check *c, const char *name, uint64_t got, uint64_t want,
 struct run {
 	struct pk_inputs in;
 	struct pk_capin cin;
-	struct total tot;
+	/* Counts over the merged stream; per file, libmerge keeps them. */
+	struct pm_reader_stats tot;
 	struct pcount proto[P_N];
 	struct flowtab flows;
 	size_t nflows;			/* --flows N; 0: none */
@@ -505,7 +499,6 @@ count_protocols(struct run *r, const struct pm_packet *pkt)
 static int
 per_packet(struct run *r, const struct pm_packet *pkt)
 {
-	struct total *t = &r->tot;
 	size_t input = pm_merge_last_input(r->cin.m);
 	uint64_t idx = 0;
 	const char *file = "(merged)";
@@ -515,24 +508,7 @@ per_packet(struct run *r, const struct pm_packet *pkt)
 		idx = ++r->index[input];
 		file = pm_merge_input(r->cin.m, input)->name;
 	}
-	if (t->packets == 0) {
-		t->ts_min = t->ts_max = pkt->ts;
-	} else {
-		if (pkt->ts > t->last_ts && pkt->ts - t->last_ts > t->max_gap)
-			t->max_gap = pkt->ts - t->last_ts;
-		if (pkt->ts < t->ts_min)
-			t->ts_min = pkt->ts;
-		if (pkt->ts > t->ts_max)
-			t->ts_max = pkt->ts;
-	}
-	t->last_ts = pkt->ts;
-	t->packets++;
-	t->caplen_bytes += pkt->caplen;
-	t->wire_bytes += pkt->len;
-	if (pkt->caplen < pkt->len)
-		t->cut_short++;
-	if (pkt->caplen > t->max_caplen)
-		t->max_caplen = pkt->caplen;
+	pm_stats_add(&r->tot, pkt);
 	count_protocols(r, pkt);
 
 	if (r->filter != NULL) {
@@ -838,15 +814,8 @@ struct view {				/* one block of figures */
 	uint32_t linktypes[PM_INFO_LINKTYPES * 4];
 	size_t nlinktypes;
 	uint32_t snaplen;
-	uint64_t packets, caplen_bytes, wire_bytes, cut_short;
-	uint32_t max_caplen;
-	int64_t ts_min, ts_max, max_gap;
-	uint64_t backwards;
-	int64_t max_backwards;
-	uint64_t damaged, skipped;
-	int has_damage_offset;
-	uint64_t first_damage;
-	int truncated;
+	struct pm_reader_stats st;
+	int has_damage_offset;		/* st.first_damage means something */
 	int unreadable;
 };
 
@@ -877,7 +846,6 @@ view_add_linktype(struct view *v, uint32_t lt)
 static void
 view_file(struct view *v, const struct pm_input_info *f)
 {
-	const struct pm_reader_stats *s = &f->stats;
 	size_t i;
 
 	memset(v, 0, sizeof(*v));
@@ -888,21 +856,8 @@ view_file(struct view *v, const struct pm_input_info *f)
 	for (i = 0; i < f->nlinktypes && i < PM_INFO_LINKTYPES; i++)
 		view_add_linktype(v, f->linktypes[i]);
 	v->snaplen = f->snaplen;
-	v->packets = s->packets;
-	v->caplen_bytes = s->caplen_bytes;
-	v->wire_bytes = s->wire_bytes;
-	v->cut_short = s->cut_short;
-	v->max_caplen = s->max_caplen;
-	v->ts_min = s->ts_min;
-	v->ts_max = s->ts_max;
-	v->max_gap = s->max_gap;
-	v->backwards = s->backwards;
-	v->max_backwards = s->max_backwards;
-	v->damaged = s->damaged;
-	v->skipped = s->skipped_bytes;
-	v->has_damage_offset = s->damaged > 0;
-	v->first_damage = s->first_damage;
-	v->truncated = s->truncated;
+	v->st = f->stats;
+	v->has_damage_offset = f->stats.damaged > 0;
 }
 
 static void
@@ -913,6 +868,13 @@ view_total(struct view *v, const struct run *r)
 	int fmt = 0, nano = -1, comp = -1;
 
 	memset(v, 0, sizeof(*v));
+	/*
+	 * Times, sizes and the largest gap are those of the merged stream;
+	 * order and damage belong to files, so they are the files' sums.
+	 */
+	v->st = r->tot;
+	v->st.backwards = 0;
+	v->st.max_backwards = 0;
 	for (i = 0; i < nin; i++) {
 		const struct pm_input_info *f = pm_merge_input(m, i);
 		if (!f->opened) {
@@ -927,26 +889,18 @@ view_total(struct view *v, const struct run *r)
 			view_add_linktype(v, f->linktypes[j]);
 		if (f->snaplen > v->snaplen)
 			v->snaplen = f->snaplen;
-		v->backwards += f->stats.backwards;
-		if (f->stats.max_backwards > v->max_backwards)
-			v->max_backwards = f->stats.max_backwards;
-		v->damaged += f->stats.damaged;
-		v->skipped += f->stats.skipped_bytes;
-		v->truncated |= f->stats.truncated;
+		v->st.backwards += f->stats.backwards;
+		if (f->stats.max_backwards > v->st.max_backwards)
+			v->st.max_backwards = f->stats.max_backwards;
+		v->st.damaged += f->stats.damaged;
+		v->st.skipped_bytes += f->stats.skipped_bytes;
+		v->st.truncated |= f->stats.truncated;
 	}
 	v->format = fmt == 0 ? "none" : fmt == PM_FMT_PCAP ? "pcap" :
 	    fmt == PM_FMT_PCAPNG ? "pcapng" : "mixed";
 	v->precision = nano == 2 ? "mixed" : nano == 1 ? "nanoseconds" :
 	    "microseconds";
 	v->compression = comp == 3 ? "mixed" : comp_name(comp < 0 ? 0 : comp);
-	v->packets = r->tot.packets;
-	v->caplen_bytes = r->tot.caplen_bytes;
-	v->wire_bytes = r->tot.wire_bytes;
-	v->cut_short = r->tot.cut_short;
-	v->max_caplen = r->tot.max_caplen;
-	v->ts_min = r->tot.ts_min;
-	v->ts_max = r->tot.ts_max;
-	v->max_gap = r->tot.max_gap;
 }
 
 static double
@@ -959,7 +913,7 @@ static void
 print_view(const struct view *v)
 {
 	char a[64], b[64];
-	int64_t dur = v->packets ? v->ts_max - v->ts_min : 0;
+	int64_t dur = v->st.packets ? v->st.ts_max - v->st.ts_min : 0;
 	size_t i;
 
 #define ROW(label) printf("  %-20s", label)
@@ -974,18 +928,18 @@ print_view(const struct view *v)
 	ROW("Snaplen");
 	printf("%u\n", v->snaplen);
 	ROW("Packets");
-	printf("%llu\n", (unsigned long long)v->packets);
+	printf("%llu\n", (unsigned long long)v->st.packets);
 	ROW("Bytes captured");
-	printf("%llu\n", (unsigned long long)v->caplen_bytes);
+	printf("%llu\n", (unsigned long long)v->st.caplen_bytes);
 	ROW("Bytes on the wire");
-	printf("%llu\n", (unsigned long long)v->wire_bytes);
-	if (v->packets) {
-		pk_fmt_time(a, sizeof(a), v->ts_min);
-		pk_fmt_seconds(b, sizeof(b), v->ts_min);
+	printf("%llu\n", (unsigned long long)v->st.wire_bytes);
+	if (v->st.packets) {
+		pk_fmt_time(a, sizeof(a), v->st.ts_min);
+		pk_fmt_seconds(b, sizeof(b), v->st.ts_min);
 		ROW("First packet");
 		printf("%s  %s\n", a, b);
-		pk_fmt_time(a, sizeof(a), v->ts_max);
-		pk_fmt_seconds(b, sizeof(b), v->ts_max);
+		pk_fmt_time(a, sizeof(a), v->st.ts_max);
+		pk_fmt_seconds(b, sizeof(b), v->st.ts_max);
 		ROW("Last packet");
 		printf("%s  %s\n", a, b);
 	} else {
@@ -999,33 +953,33 @@ print_view(const struct view *v)
 	printf("%s s\n", a);
 	ROW("Average rate");
 	if (dur > 0)
-		printf("%.2f packets/s, %.0f bits/s\n", rate(v->packets, dur),
-		    rate(v->wire_bytes * 8, dur));
+		printf("%.2f packets/s, %.0f bits/s\n", rate(v->st.packets, dur),
+		    rate(v->st.wire_bytes * 8, dur));
 	else
 		printf("-\n");
 	ROW("Cut short");
-	printf("%llu (largest caplen %u)\n", (unsigned long long)v->cut_short,
-	    v->max_caplen);
-	pk_fmt_seconds(a, sizeof(a), v->max_backwards);
+	printf("%llu (largest caplen %u)\n", (unsigned long long)v->st.cut_short,
+	    v->st.max_caplen);
+	pk_fmt_seconds(a, sizeof(a), v->st.max_backwards);
 	ROW("Out of order");
 	printf("%llu (largest step back %s s)\n",
-	    (unsigned long long)v->backwards, a);
-	pk_fmt_seconds(a, sizeof(a), v->max_gap);
+	    (unsigned long long)v->st.backwards, a);
+	pk_fmt_seconds(a, sizeof(a), v->st.max_gap);
 	ROW("Largest gap");
 	printf("%s s\n", a);
 	ROW("Damage");
-	if (v->damaged == 0)
+	if (v->st.damaged == 0)
 		printf("none\n");
 	else if (v->has_damage_offset)
 		printf("%llu report%s, %llu bytes skipped, first at offset "
-		    "%llu%s\n", (unsigned long long)v->damaged,
-		    v->damaged == 1 ? "" : "s", (unsigned long long)v->skipped,
-		    (unsigned long long)v->first_damage, v->truncated ?
+		    "%llu%s\n", (unsigned long long)v->st.damaged,
+		    v->st.damaged == 1 ? "" : "s", (unsigned long long)v->st.skipped_bytes,
+		    (unsigned long long)v->st.first_damage, v->st.truncated ?
 		    ", truncated" : "");
 	else
 		printf("%llu report%s, %llu bytes skipped%s\n",
-		    (unsigned long long)v->damaged, v->damaged == 1 ? "" : "s",
-		    (unsigned long long)v->skipped, v->truncated ?
+		    (unsigned long long)v->st.damaged, v->st.damaged == 1 ? "" : "s",
+		    (unsigned long long)v->st.skipped_bytes, v->st.truncated ?
 		    ", truncated" : "");
 #undef ROW
 }
@@ -1042,7 +996,7 @@ json_time(int64_t ns)
 static json_t *
 json_view(const struct view *v)
 {
-	int64_t dur = v->packets ? v->ts_max - v->ts_min : 0;
+	int64_t dur = v->st.packets ? v->st.ts_max - v->st.ts_min : 0;
 	json_t *o, *lts = json_array();
 	size_t i;
 
@@ -1054,32 +1008,32 @@ json_view(const struct view *v)
 	    "format", v->format, "precision", v->precision,
 	    "compression", v->compression, "linktypes", lts,
 	    "snaplen", (json_int_t)v->snaplen,
-	    "packets", (json_int_t)v->packets,
-	    "bytes_captured", (json_int_t)v->caplen_bytes,
-	    "bytes_wire", (json_int_t)v->wire_bytes);
-	json_object_set_new(o, "first", v->packets ? json_time(v->ts_min) :
+	    "packets", (json_int_t)v->st.packets,
+	    "bytes_captured", (json_int_t)v->st.caplen_bytes,
+	    "bytes_wire", (json_int_t)v->st.wire_bytes);
+	json_object_set_new(o, "first", v->st.packets ? json_time(v->st.ts_min) :
 	    json_null());
-	json_object_set_new(o, "last", v->packets ? json_time(v->ts_max) :
+	json_object_set_new(o, "last", v->st.packets ? json_time(v->st.ts_max) :
 	    json_null());
 	json_object_set_new(o, "duration_ns", json_integer(dur));
 	json_object_set_new(o, "packets_per_second", dur > 0 ?
-	    json_real(rate(v->packets, dur)) : json_null());
+	    json_real(rate(v->st.packets, dur)) : json_null());
 	json_object_set_new(o, "bits_per_second", dur > 0 ?
-	    json_real(rate(v->wire_bytes * 8, dur)) : json_null());
+	    json_real(rate(v->st.wire_bytes * 8, dur)) : json_null());
 	json_object_set_new(o, "cut_short", json_integer((json_int_t)
-	    v->cut_short));
-	json_object_set_new(o, "max_caplen", json_integer(v->max_caplen));
+	    v->st.cut_short));
+	json_object_set_new(o, "max_caplen", json_integer(v->st.max_caplen));
 	json_object_set_new(o, "out_of_order", json_integer((json_int_t)
-	    v->backwards));
+	    v->st.backwards));
 	json_object_set_new(o, "max_backwards_ns",
-	    json_integer(v->max_backwards));
-	json_object_set_new(o, "max_gap_ns", json_integer(v->max_gap));
+	    json_integer(v->st.max_backwards));
+	json_object_set_new(o, "max_gap_ns", json_integer(v->st.max_gap));
 	json_object_set_new(o, "damage", json_pack("{s:I, s:I, s:o, s:b}",
-	    "reports", (json_int_t)v->damaged,
-	    "bytes_skipped", (json_int_t)v->skipped,
+	    "reports", (json_int_t)v->st.damaged,
+	    "bytes_skipped", (json_int_t)v->st.skipped_bytes,
 	    "first_offset", v->has_damage_offset ?
-	    json_integer((json_int_t)v->first_damage) : json_null(),
-	    "truncated", v->truncated));
+	    json_integer((json_int_t)v->st.first_damage) : json_null(),
+	    "truncated", v->st.truncated));
 	return o;
 }
 
