@@ -17,7 +17,7 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 LDFLAGS ?=
 
-PKGS      = libpcap libzstd zlib jansson libcrypto
+PKGS      = libpcap libzstd zlib jansson libcrypto libcurl expat
 # Deferred (=): evaluated when a recipe runs, after the set-up step.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs libzstd zlib 2>/dev/null || echo -lzstd -lz)
@@ -25,6 +25,8 @@ PCAP_LIBS  = $(shell pkg-config --libs libpcap 2>/dev/null || echo -lpcap)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 JSON_LIBS  = $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
 CRYPTO_LIBS = $(shell pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)
+CURL_LIBS  = $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
+EXPAT_LIBS = $(shell pkg-config --libs expat 2>/dev/null || echo -lexpat)
 
 WARN = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
        -Wno-unused-parameter
@@ -41,7 +43,7 @@ LIBFILTER_OBJ = $(LIBFILTER_SRC:%.c=$(BUILD)/%.o)
 COMMON_OBJ   = $(BUILD)/tools/common.o
 FILTEROPT_OBJ = $(BUILD)/tools/filteropt.o
 
-TOOLS      = pcap-merge pcap-filter pcap-summary
+TOOLS      = pcap-merge pcap-filter pcap-summary pcap-fetch
 TOOL_BINS  = $(TOOLS:%=$(BUILD)/%)
 TEST_BINS  = $(BUILD)/tests/gencap $(BUILD)/tests/pktdump \
              $(BUILD)/tests/unit/test_merge $(BUILD)/tests/unit/test_filter \
@@ -76,6 +78,14 @@ $(BUILD)/pcap-filter: $(BUILD)/tools/pcap-filter.o $(COMMON_OBJ) $(FILTEROPT_OBJ
 $(BUILD)/pcap-summary: $(BUILD)/tools/pcap-summary.o $(COMMON_OBJ) $(FILTEROPT_OBJ) $(BUILD)/libfilter.a $(BUILD)/libmerge.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PCAP_LIBS) $(JSON_LIBS) $(PKG_LIBS) -lm
 
+FETCH_OBJ = $(BUILD)/tools/fetch/sigv4.o $(BUILD)/tools/fetch/util.o \
+            $(BUILD)/tools/fetch/http.o $(BUILD)/tools/fetch/store.o \
+            $(BUILD)/tools/fetch/dl.o $(BUILD)/tools/fetch/api.o
+FETCH_LIBS = $(CURL_LIBS) $(EXPAT_LIBS) $(JSON_LIBS) $(CRYPTO_LIBS)
+
+$(BUILD)/pcap-fetch: $(BUILD)/tools/pcap-fetch.o $(FETCH_OBJ) $(COMMON_OBJ) $(FILTEROPT_OBJ) $(BUILD)/libfilter.a $(BUILD)/libmerge.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(FETCH_LIBS) $(PCAP_LIBS) $(PKG_LIBS) -lm
+
 $(BUILD)/tests/gencap: $(BUILD)/tests/gencap.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
@@ -88,8 +98,8 @@ $(BUILD)/tests/unit/test_merge: $(BUILD)/tests/unit/test_merge.o $(BUILD)/libmer
 $(BUILD)/tests/unit/test_filter: $(BUILD)/tests/unit/test_filter.o $(BUILD)/libfilter.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PCAP_LIBS) $(JSON_LIBS) $(CHECK_LIBS) -lm
 
-$(BUILD)/tests/unit/test_fetch: $(BUILD)/tests/unit/test_fetch.o $(BUILD)/tools/fetch/sigv4.o
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CRYPTO_LIBS) $(CHECK_LIBS) -lm
+$(BUILD)/tests/unit/test_fetch: $(BUILD)/tests/unit/test_fetch.o $(FETCH_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(FETCH_LIBS) $(CHECK_LIBS) -lm
 
 setup:
 	@sh tests/setup.sh

@@ -6,8 +6,8 @@
 # against are optional (their comparisons are skipped, with a message).
 set -u
 
-need="gcc make pkg-config libpcap-dev libzstd-dev zlib1g-dev libjansson-dev libssl-dev check"
-want="tshark tcpdump tcpslice hyperfine zstd gzip python3 valgrind bc"
+need="gcc make pkg-config libpcap-dev libzstd-dev zlib1g-dev libjansson-dev libssl-dev libcurl4-openssl-dev libexpat1-dev check"
+want="tshark tcpdump tcpslice hyperfine zstd gzip python3 valgrind bc curl nodejs npm"
 
 missing() {
 	for p in "$@"; do

@@ -37,6 +37,10 @@ pk_filteropt(struct pk_filteropt *o, int c, const char *arg)
 			pk_warn("%s", errbuf);
 			return 2;
 		}
+		if (c == PK_O_SRC)
+			o->src_text = arg;
+		else if (c == PK_O_DST)
+			o->dst_text = arg;
 		o->have_flags = o->given = 1;
 		return 1;
 	case 'f':

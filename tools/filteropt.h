@@ -31,6 +31,7 @@ struct pk_filteropt {
 	size_t n;
 	struct pf_tuple flags;		/* --src ... --proto, one tuple */
 	int have_flags;
+	const char *src_text, *dst_text;	/* --src, --dst as given */
 	struct pf_filter_opts fo;
 	int given;			/* any tuple option was given */
 };

@@ -1,0 +1,829 @@
+/*
+ * dl.c - the download engine: parallel transfers on one curl multi handle
+ * (connections are kept alive in its cache), each into NAME.part, resumed
+ * with Range after a cut, verified (size, then MD5 or CRC-32C from the
+ * listing or the response headers) and renamed into place.
+ *
+ * Names come from untrusted listings.  They were checked by
+ * pk_safe_relpath; here every directory is opened with O_NOFOLLOW relative
+ * to the one before it, so a symlink planted in the output directory is
+ * never followed, and an existing file is never written through.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "fetch.h"
+
+enum xstate { X_PENDING, X_ACTIVE, X_WAITING, X_DONE };
+
+struct eng;
+
+struct xfer {
+	struct eng *e;
+	size_t idx;
+	enum xstate st;
+	int dfd;		/* the directory the file goes in */
+	const char *base;	/* its name there (points into name) */
+	char *part;		/* base + ".part" */
+	int fd;			/* the .part file */
+	uint64_t from;		/* this attempt's first byte */
+	uint64_t written;	/* bytes in .part */
+	EVP_MD_CTX *md5;
+	uint32_t crc;
+	int attempt;
+	int64_t due;
+	long status;
+	int checked;		/* status looked at by the write callback */
+	int restart;		/* the server's reply means: start over */
+	int werr;		/* errno of a failed write */
+	struct pk_resp_hdrs h;
+	struct pk_buf ebody;	/* body of an error response */
+	CURL *easy;
+	struct pk_req rq;
+	char curlerr[CURL_ERROR_SIZE];
+	char why[PK_ERRLEN];
+};
+
+struct eng {
+	const struct pk_object *objs;
+	struct pk_dl_result *res;
+	const struct pk_dl_opts *o;
+	struct xfer *x;
+	size_t n;
+	int rootfd;
+	CURLM *multi;
+	size_t active, done, failed;
+	uint64_t total, bytes;	/* for progress */
+	int64_t start, lastprog;
+	int progshown;
+};
+
+static void
+say(const struct eng *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+say(const struct eng *e, const char *fmt, ...)
+{
+	char msg[PK_ERRLEN + 256];
+	va_list ap;
+
+	if (e->o->say == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (e->progshown)
+		fputs("\r\033[K", stderr);
+	e->o->say(msg);
+}
+
+static void
+progress(struct eng *e, int final)
+{
+	int64_t now = pk_now_ms();
+	double secs, rate;
+
+	if (!e->o->progress || (!final && now - e->lastprog < 500))
+		return;
+	e->lastprog = now;
+	secs = (double)(now - e->start) / 1000;
+	rate = secs > 0 ? (double)e->bytes / secs / 1048576 : 0;
+	fprintf(stderr, "\r\033[K%s: %zu/%zu files, %.1f/%.1f MiB, %.1f MiB/s",
+	    "pcap-fetch", e->done, e->n, (double)e->bytes / 1048576,
+	    (double)e->total / 1048576, rate);
+	e->progshown = 1;
+	if (final) {
+		fputc('\n', stderr);
+		e->progshown = 0;
+	}
+}
+
+static void
+hash_reset(struct xfer *x)
+{
+	EVP_DigestInit_ex(x->md5, EVP_md5(), NULL);
+	x->crc = 0;
+}
+
+static void
+hash_add(struct xfer *x, const void *p, size_t n)
+{
+	EVP_DigestUpdate(x->md5, p, n);
+	x->crc = pk_crc32c(x->crc, p, n);
+}
+
+static void
+hash_hex(struct xfer *x, char out[33])
+{
+	unsigned char d[16];
+	unsigned dl = 0;
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	int i;
+
+	/* Finish a copy so that more bytes could still be added. */
+	EVP_MD_CTX_copy_ex(c, x->md5);
+	EVP_DigestFinal_ex(c, d, &dl);
+	EVP_MD_CTX_free(c);
+	for (i = 0; i < 16; i++)
+		sprintf(out + 2 * i, "%02x", d[i]);
+}
+
+/* Hash the first len bytes of fd into x. */
+static int
+hash_fd(struct xfer *x, int fd, uint64_t len)
+{
+	static char buf[1 << 20];
+	uint64_t off = 0;
+	ssize_t r;
+
+	while (off < len) {
+		size_t want = len - off < sizeof(buf) ? (size_t)(len - off) :
+		    sizeof(buf);
+		r = pread(fd, buf, want, (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		hash_add(x, buf, (size_t)r);
+		off += (uint64_t)r;
+	}
+	return 0;
+}
+
+/* Open (creating) the directories of name under root; returns a fd. */
+static int
+open_parent(int root, const char *name, const char **base, char *why)
+{
+	char comp[256];
+	const char *p = name, *s;
+	int fd = dup(root), nfd;
+
+	while (fd >= 0 && (s = strchr(p, '/')) != NULL) {
+		snprintf(comp, sizeof(comp), "%.*s", (int)(s - p), p);
+		if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST) {
+			snprintf(why, PK_ERRLEN, "mkdir %s: %s", comp,
+			    strerror(errno));
+			close(fd);
+			return -1;
+		}
+		nfd = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		if (nfd < 0) {
+			snprintf(why, PK_ERRLEN, "%s: %s", comp,
+			    errno == ELOOP || errno == ENOTDIR ?
+			    "not a directory (a symlink is not followed)" :
+			    strerror(errno));
+			close(fd);
+			return -1;
+		}
+		close(fd);
+		fd = nfd;
+		p = s + 1;
+	}
+	if (fd < 0)
+		snprintf(why, PK_ERRLEN, "%s", strerror(errno));
+	*base = p;
+	return fd;
+}
+
+static int expected_hash(const struct eng *e, const struct xfer *x,
+    char md5[33], uint32_t *crc, int *have_crc);
+
+/*
+ * Whether the bytes hashed into x match what the store said.  Returns 1
+ * yes, 0 nothing to compare with, -1 mismatch (why set).
+ */
+static int
+verify(struct eng *e, struct xfer *x)
+{
+	struct pk_dl_result *r = &e->res[x->idx];
+	char want[33], got[33];
+	uint32_t wcrc = 0;
+	int have_crc = 0;
+
+	hash_hex(x, got);
+	memcpy(r->md5, got, sizeof(got));
+	r->crc32c = x->crc;
+	expected_hash(e, x, want, &wcrc, &have_crc);
+	if (want[0] != '\0') {
+		if (strcmp(want, got) != 0) {
+			snprintf(x->why, PK_ERRLEN,
+			    "MD5 mismatch: got %s, expected %s", got, want);
+			return -1;
+		}
+		return 1;
+	}
+	if (have_crc) {
+		if (wcrc != x->crc) {
+			snprintf(x->why, PK_ERRLEN,
+			    "CRC-32C mismatch: got %08x, expected %08x",
+			    x->crc, wcrc);
+			return -1;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+/* The checksum to expect: the listing's, else the response's headers. */
+static int
+expected_hash(const struct eng *e, const struct xfer *x, char md5[33],
+    uint32_t *crc, int *have_crc)
+{
+	const struct pk_object *o = &e->objs[x->idx];
+	const char *g;
+
+	md5[0] = '\0';
+	*have_crc = 0;
+	if (o->md5[0] != '\0') {
+		memcpy(md5, o->md5, 33);
+		return 0;
+	}
+	if (o->have_crc32c) {
+		*crc = o->crc32c;
+		*have_crc = 1;
+		return 0;
+	}
+	/* x-goog-hash: crc32c=BASE64,md5=BASE64 */
+	if ((g = strstr(x->h.goog_hash, "md5=")) != NULL) {
+		unsigned char d[20];
+		char b64[40];
+		int n, i;
+
+		snprintf(b64, sizeof(b64), "%.*s", (int)strcspn(g + 4, ", "),
+		    g + 4);
+		n = EVP_DecodeBlock(d, (unsigned char *)b64, (int)strlen(b64));
+		if (n == 18) {	/* 16 bytes + 2 of padding */
+			for (i = 0; i < 16; i++)
+				sprintf(md5 + 2 * i, "%02x", d[i]);
+			return 0;
+		}
+	}
+	if ((g = strstr(x->h.goog_hash, "crc32c=")) != NULL) {
+		unsigned char d[8];
+		char b64[16];
+
+		snprintf(b64, sizeof(b64), "%.*s", (int)strcspn(g + 7, ", "),
+		    g + 7);
+		if (strlen(b64) == 8 &&
+		    EVP_DecodeBlock(d, (unsigned char *)b64, 8) == 6) {
+			*crc = (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 |
+			    (uint32_t)d[2] << 8 | d[3];
+			*have_crc = 1;
+			return 0;
+		}
+	}
+	/* An S3 ETag that is a plain MD5 (not multipart "-N", not SSE-KMS
+	 * objects, which the listing would show the same way). */
+	if (x->h.etag[0] != '\0') {
+		const char *t = x->h.etag[0] == '"' ? x->h.etag + 1 : x->h.etag;
+		size_t n = strcspn(t, "\""), i;
+
+		if (n == 32) {
+			for (i = 0; i < 32; i++) {
+				char c = t[i];
+				if (!((c >= '0' && c <= '9') ||
+				    (c >= 'a' && c <= 'f') ||
+				    (c >= 'A' && c <= 'F')))
+					return 0;
+				md5[i] = (char)(c | 0x20);
+			}
+			md5[32] = '\0';
+		}
+	}
+	return 0;
+}
+
+static void
+finish(struct eng *e, struct xfer *x, enum pk_dl_state st, const char *why)
+{
+	struct pk_dl_result *r = &e->res[x->idx];
+
+	r->state = st;
+	if (why != NULL)
+		snprintf(r->why, sizeof(r->why), "%s", why);
+	if (x->fd >= 0)
+		close(x->fd);
+	x->fd = -1;
+	if (x->dfd >= 0)
+		close(x->dfd);
+	x->dfd = -1;
+	if (x->md5 != NULL)
+		EVP_MD_CTX_free(x->md5);
+	x->md5 = NULL;
+	free(x->part);
+	x->part = NULL;
+	pk_buf_free(&x->ebody);
+	x->st = X_DONE;
+	e->done++;
+	if (st == PK_DL_FAILED || st == PK_DL_SKIPPED) {
+		e->failed++;
+		say(e, "%s: %s", e->objs[x->idx].name, why);
+	}
+}
+
+static uint64_t
+rnd(void)
+{
+	uint64_t v = 0;
+
+	if (RAND_bytes((unsigned char *)&v, sizeof(v)) != 1)
+		v = (uint64_t)pk_now_ms() * 2654435761u;
+	return v;
+}
+
+/* Try again later, or give up after the last attempt. */
+static void
+retry(struct eng *e, struct xfer *x, int64_t retry_after)
+{
+	int64_t d;
+
+	if (x->attempt >= e->o->retry.attempts) {
+		char why[PK_ERRLEN + 32];
+		snprintf(why, sizeof(why), "%s (after %d attempts)", x->why,
+		    x->attempt);
+		finish(e, x, PK_DL_FAILED, why);
+		return;
+	}
+	d = pk_retry_delay_ms(&e->o->retry, x->attempt + 1, retry_after, rnd());
+	say(e, "%s: %s; retrying in %.1f s", e->objs[x->idx].name, x->why,
+	    (double)d / 1000);
+	x->due = pk_now_ms() + d;
+	x->st = X_WAITING;
+}
+
+/* Drop the .part contents: the next attempt starts at byte 0. */
+static int
+restart_part(struct xfer *x)
+{
+	if (ftruncate(x->fd, 0) < 0 || lseek(x->fd, 0, SEEK_SET) < 0)
+		return -1;
+	x->written = 0;
+	hash_reset(x);
+	return 0;
+}
+
+/* The .part is complete and verified (or has nothing to verify against). */
+static void
+commit(struct eng *e, struct xfer *x)
+{
+	if (renameat(x->dfd, x->part, x->dfd, x->base) < 0) {
+		char why[PK_ERRLEN];
+		snprintf(why, sizeof(why), "rename: %s", strerror(errno));
+		finish(e, x, PK_DL_FAILED, why);
+		return;
+	}
+	e->res[x->idx].size = x->written;
+	finish(e, x, PK_DL_FETCHED, NULL);
+}
+
+/* Check a complete .part: size, then checksum; commit or retry. */
+static void
+complete(struct eng *e, struct xfer *x)
+{
+	if (verify(e, x) < 0) {
+		/* A wrong checksum: the bytes are bad, fetch them again. */
+		if (restart_part(x) < 0) {
+			finish(e, x, PK_DL_FAILED, strerror(errno));
+			return;
+		}
+		retry(e, x, -1);
+		return;
+	}
+	commit(e, x);
+}
+
+/*
+ * First look at an object: already present and good, resumable from a
+ * .part, or new.  Returns 1 ready to transfer, 0 finished here.
+ */
+static int
+prepare(struct eng *e, struct xfer *x)
+{
+	const struct pk_object *o = &e->objs[x->idx];
+	struct stat sb;
+	char why[PK_ERRLEN];
+	int fd;
+
+	if (o->unsafe) {
+		snprintf(why, sizeof(why), "unsafe name '%s' (%s); skipped",
+		    o->name, o->why);
+		finish(e, x, PK_DL_SKIPPED, why);
+		return 0;
+	}
+	if ((x->dfd = open_parent(e->rootfd, o->name, &x->base, why)) < 0) {
+		finish(e, x, PK_DL_FAILED, why);
+		return 0;
+	}
+	if ((x->md5 = EVP_MD_CTX_new()) == NULL ||
+	    (x->part = malloc(strlen(x->base) + 6)) == NULL) {
+		finish(e, x, PK_DL_FAILED, "out of memory");
+		return 0;
+	}
+	sprintf(x->part, "%s.part", x->base);
+	hash_reset(x);
+
+	if (fstatat(x->dfd, x->base, &sb, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (!S_ISREG(sb.st_mode)) {
+			finish(e, x, PK_DL_FAILED, "exists and is not a "
+			    "regular file (a symlink is not followed)");
+			return 0;
+		}
+		if (o->have_size && (uint64_t)sb.st_size == o->size &&
+		    (fd = openat(x->dfd, x->base, O_RDONLY | O_NOFOLLOW |
+		    O_CLOEXEC)) >= 0) {
+			int ok = hash_fd(x, fd, o->size) == 0;
+			close(fd);
+			x->written = o->size;
+			if (ok && verify(e, x) >= 0) {
+				e->res[x->idx].size = o->size;
+				e->bytes += o->size;
+				finish(e, x, PK_DL_PRESENT, NULL);
+				return 0;
+			}
+			hash_reset(x);
+		}
+		/* Present but different: fetched again, then replaced. */
+	}
+	x->fd = openat(x->dfd, x->part, O_RDWR | O_CREAT | O_NOFOLLOW |
+	    O_CLOEXEC, 0644);
+	if (x->fd < 0) {
+		snprintf(why, sizeof(why), "%s: %s", x->part,
+		    errno == ELOOP ? "is a symlink; not followed" :
+		    strerror(errno));
+		finish(e, x, PK_DL_FAILED, why);
+		return 0;
+	}
+	if (fstat(x->fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		finish(e, x, PK_DL_FAILED, "the .part is not a regular file");
+		return 0;
+	}
+	x->written = (uint64_t)sb.st_size;
+	if (x->written > 0 && ((o->have_size && x->written > o->size) ||
+	    hash_fd(x, x->fd, x->written) < 0)) {
+		if (restart_part(x) < 0) {
+			finish(e, x, PK_DL_FAILED, strerror(errno));
+			return 0;
+		}
+	}
+	if (lseek(x->fd, (off_t)x->written, SEEK_SET) < 0) {
+		finish(e, x, PK_DL_FAILED, strerror(errno));
+		return 0;
+	}
+	e->bytes += x->written;
+	if (x->written > 0)
+		say(e, "%s: resuming at byte %llu", o->name,
+		    (unsigned long long)x->written);
+	if (o->have_size && x->written == o->size && o->size > 0 &&
+	    (o->md5[0] != '\0' || o->have_crc32c)) {
+		complete(e, x);
+		return 0;
+	}
+	return 1;
+}
+
+static int
+parse_content_range(const char *cr, uint64_t *start, uint64_t *total,
+    int *have_total)
+{
+	unsigned long long a, b, t;
+	char star;
+
+	*have_total = 0;
+	if (sscanf(cr, "bytes %llu-%llu/%llu", &a, &b, &t) == 3) {
+		*start = a;
+		*total = t;
+		*have_total = 1;
+		return 0;
+	}
+	if (sscanf(cr, "bytes %llu-%llu/%c", &a, &b, &star) == 3 &&
+	    star == '*') {
+		*start = a;
+		return 0;
+	}
+	return -1;
+}
+
+static size_t
+write_cb(char *p, size_t size, size_t nm, void *arg)
+{
+	struct xfer *x = arg;
+	size_t n = size * nm, off = 0;
+	ssize_t w;
+
+	if (!x->checked) {
+		x->checked = 1;
+		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->status);
+		if (x->status == 206) {
+			uint64_t s = 0, t = 0;
+			int ht;
+			if (parse_content_range(x->h.content_range, &s, &t,
+			    &ht) < 0 || s != x->from) {
+				snprintf(x->why, PK_ERRLEN, "HTTP 206 with "
+				    "Content-Range '%s' for a request from "
+				    "byte %llu", x->h.content_range,
+				    (unsigned long long)x->from);
+				x->restart = 1;
+				return 0;
+			}
+		} else if (x->status == 200 && x->from > 0) {
+			/* The server ignored Range: take the whole object. */
+			if (restart_part(x) < 0) {
+				x->werr = errno;
+				return 0;
+			}
+			x->from = 0;
+		}
+	}
+	if (x->status != 200 && x->status != 206) {
+		if (x->ebody.n < 4096)
+			pk_buf_add(&x->ebody, p, n < 4096 ? n : 4096);
+		return n;
+	}
+	while (off < n) {
+		w = write(x->fd, p + off, n - off);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			x->werr = errno;
+			return 0;
+		}
+		off += (size_t)w;
+	}
+	hash_add(x, p, n);
+	x->written += n;
+	x->e->bytes += n;
+	return n;
+}
+
+static int
+start(struct eng *e, struct xfer *x)
+{
+	const struct pk_object *o = &e->objs[x->idx];
+	char why[PK_ERRLEN];
+
+	x->attempt++;
+	x->from = x->written;
+	x->checked = 0;
+	x->restart = 0;
+	x->werr = 0;
+	x->status = 0;
+	x->curlerr[0] = '\0';
+	pk_buf_free(&x->ebody);
+	pk_resp_hdrs_reset(&x->h);
+	pk_req_free(&x->rq);
+	if (e->o->get(e->o->ctx, o, x->from, &x->rq, why) < 0) {
+		finish(e, x, PK_DL_FAILED, why);
+		return -1;
+	}
+	if ((x->easy = curl_easy_init()) == NULL) {
+		finish(e, x, PK_DL_FAILED, "cannot start a transfer");
+		return -1;
+	}
+	pk_curl_common(x->easy);
+	curl_easy_setopt(x->easy, CURLOPT_URL, x->rq.url);
+	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->rq.hdrs);
+	curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, x->curlerr);
+	curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(x->easy, CURLOPT_HEADERFUNCTION, pk_resp_hdr_cb);
+	curl_easy_setopt(x->easy, CURLOPT_HEADERDATA, &x->h);
+	curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
+	curl_easy_setopt(x->easy, CURLOPT_BUFFERSIZE, 256L * 1024);
+	if (curl_multi_add_handle(e->multi, x->easy) != CURLM_OK) {
+		curl_easy_cleanup(x->easy);
+		x->easy = NULL;
+		finish(e, x, PK_DL_FAILED, "cannot start a transfer");
+		return -1;
+	}
+	x->st = X_ACTIVE;
+	e->active++;
+	return 0;
+}
+
+/* <Code> and <Message> of an S3 error, or the first bytes of the body. */
+static void
+error_reason(const struct pk_buf *b, char *out, size_t n)
+{
+	const char *c, *m;
+	size_t i;
+
+	out[0] = '\0';
+	if (b->p == NULL)
+		return;
+	c = strstr(b->p, "<Code>");
+	m = strstr(b->p, "<Message>");
+	if (c != NULL || m != NULL) {
+		snprintf(out, n, ": %.*s%s%.*s",
+		    c ? (int)strcspn(c + 6, "<") : 0, c ? c + 6 : "",
+		    c && m ? ": " : "",
+		    m ? (int)strcspn(m + 9, "<") : 0, m ? m + 9 : "");
+	} else {
+		snprintf(out, n, ": %.*s", 120, b->p);
+	}
+	/* Never print control characters from a server. */
+	for (i = 0; out[i]; i++)
+		if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
+			out[i] = ' ';
+}
+
+static void
+ended(struct eng *e, struct xfer *x, CURLcode cc)
+{
+	const struct pk_object *o = &e->objs[x->idx];
+	char reason[300];
+	uint64_t want = 0;
+	int have_want = 0;
+
+	curl_multi_remove_handle(e->multi, x->easy);
+	if (x->status == 0)
+		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->status);
+	curl_easy_cleanup(x->easy);
+	x->easy = NULL;
+	e->active--;
+
+	if (x->werr != 0) {
+		char why[PK_ERRLEN];
+		snprintf(why, sizeof(why), "%s: write: %s", x->part,
+		    strerror(x->werr));
+		unlinkat(x->dfd, x->part, 0);
+		finish(e, x, PK_DL_FAILED, why);
+		return;
+	}
+	if (x->restart) {
+		if (restart_part(x) < 0) {
+			finish(e, x, PK_DL_FAILED, strerror(errno));
+			return;
+		}
+		retry(e, x, -1);
+		return;
+	}
+	if (cc != CURLE_OK && x->status != 200 && x->status != 206) {
+		snprintf(x->why, PK_ERRLEN, "%s", x->curlerr[0] ? x->curlerr :
+		    curl_easy_strerror(cc));
+		if (pk_curl_transient(cc))
+			retry(e, x, -1);
+		else
+			finish(e, x, PK_DL_FAILED, x->why);
+		return;
+	}
+	if (x->status == 416) {
+		/* The .part already holds at least the whole object. */
+		if (o->have_size && x->written == o->size) {
+			complete(e, x);
+			return;
+		}
+		snprintf(x->why, PK_ERRLEN, "HTTP 416 at byte %llu",
+		    (unsigned long long)x->from);
+		if (restart_part(x) < 0) {
+			finish(e, x, PK_DL_FAILED, strerror(errno));
+			return;
+		}
+		retry(e, x, -1);
+		return;
+	}
+	if (x->status == 429 || x->status >= 500) {
+		error_reason(&x->ebody, reason, sizeof(reason));
+		snprintf(x->why, PK_ERRLEN, "HTTP %ld%s", x->status, reason);
+		retry(e, x, pk_retry_after_ms(x->h.retry_after, time(NULL)));
+		return;
+	}
+	if (x->status != 200 && x->status != 206) {
+		char why[PK_ERRLEN];
+		error_reason(&x->ebody, reason, sizeof(reason));
+		snprintf(why, sizeof(why), "HTTP %ld%s", x->status, reason);
+		finish(e, x, PK_DL_FAILED, why);
+		return;
+	}
+	/* 200 or 206, with the transfer cut or whole. */
+	if (o->have_size) {
+		want = o->size;
+		have_want = 1;
+	} else {
+		uint64_t s, t;
+		int ht;
+		if (x->status == 206 && parse_content_range(x->h.content_range,
+		    &s, &t, &ht) == 0 && ht) {
+			want = t;
+			have_want = 1;
+		} else if (x->h.content_length >= 0) {
+			want = x->from + (uint64_t)x->h.content_length;
+			have_want = 1;
+		}
+	}
+	if (cc != CURLE_OK || (have_want && x->written < want)) {
+		snprintf(x->why, PK_ERRLEN, "transfer cut at byte %llu%s%s",
+		    (unsigned long long)x->written, cc != CURLE_OK ? ": " : "",
+		    cc != CURLE_OK ? (x->curlerr[0] ? x->curlerr :
+		    curl_easy_strerror(cc)) : "");
+		if (cc == CURLE_OK || pk_curl_transient(cc))
+			retry(e, x, -1);
+		else
+			finish(e, x, PK_DL_FAILED, x->why);
+		return;
+	}
+	if (have_want && x->written > want) {
+		snprintf(x->why, PK_ERRLEN, "%llu bytes received, %llu expected",
+		    (unsigned long long)x->written, (unsigned long long)want);
+		if (restart_part(x) < 0) {
+			finish(e, x, PK_DL_FAILED, strerror(errno));
+			return;
+		}
+		retry(e, x, -1);
+		return;
+	}
+	complete(e, x);
+}
+
+size_t
+pk_dl_run(int dirfd, const struct pk_object *objs, size_t n,
+    const struct pk_dl_opts *o, struct pk_dl_result *res)
+{
+	struct eng e;
+	size_t i, next = 0;
+	int jobs = o->jobs > 0 ? o->jobs : 4;
+
+	memset(&e, 0, sizeof(e));
+	e.objs = objs;
+	e.res = res;
+	e.o = o;
+	e.n = n;
+	e.rootfd = dirfd;
+	e.start = e.lastprog = pk_now_ms();
+	memset(res, 0, n * sizeof(*res));
+	if ((e.x = calloc(n ? n : 1, sizeof(*e.x))) == NULL ||
+	    (e.multi = curl_multi_init()) == NULL) {
+		for (i = 0; i < n; i++) {
+			res[i].state = PK_DL_FAILED;
+			snprintf(res[i].why, sizeof(res[i].why), "out of memory");
+		}
+		free(e.x);
+		return n;
+	}
+	/* Keep-alive: as many cached connections as transfers. */
+	curl_multi_setopt(e.multi, CURLMOPT_MAXCONNECTS, (long)jobs);
+	for (i = 0; i < n; i++) {
+		e.x[i].e = &e;
+		e.x[i].idx = i;
+		e.x[i].fd = e.x[i].dfd = -1;
+		if (objs[i].have_size)
+			e.total += objs[i].size;
+	}
+
+	while (e.done < n) {
+		int64_t now = pk_now_ms(), wait = 1000;
+		int running, left;
+		CURLMsg *m;
+
+		/* Due retries first, then new objects, up to -j. */
+		for (i = 0; i < n && e.active < (size_t)jobs; i++) {
+			struct xfer *x = &e.x[i];
+			if (x->st == X_WAITING && x->due <= now)
+				start(&e, x);
+		}
+		while (e.active < (size_t)jobs && next < n) {
+			struct xfer *x = &e.x[next++];
+			if (prepare(&e, x))
+				start(&e, x);
+		}
+		for (i = 0; i < n; i++)
+			if (e.x[i].st == X_WAITING && e.x[i].due - now < wait)
+				wait = e.x[i].due - now > 0 ? e.x[i].due - now :
+				    0;
+		if (e.done >= n)
+			break;
+		if (e.active > 0) {
+			curl_multi_poll(e.multi, NULL, 0, (int)wait, NULL);
+			curl_multi_perform(e.multi, &running);
+			while ((m = curl_multi_info_read(e.multi, &left)) != NULL) {
+				struct xfer *x;
+				if (m->msg != CURLMSG_DONE)
+					continue;
+				curl_easy_getinfo(m->easy_handle,
+				    CURLINFO_PRIVATE, (char **)&x);
+				ended(&e, x, m->data.result);
+			}
+		} else if (wait > 0) {
+			struct timespec ts = { wait / 1000,
+			    (wait % 1000) * 1000000 };
+			nanosleep(&ts, NULL);
+		}
+		progress(&e, 0);
+	}
+	progress(&e, 1);
+	for (i = 0; i < n; i++)
+		pk_req_free(&e.x[i].rq);
+	curl_multi_cleanup(e.multi);
+	free(e.x);
+	return e.failed;
+}

@@ -1,0 +1,240 @@
+/* http.c - requests with retries over one curl easy handle; see fetch.h. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#include "fetch.h"
+
+#define PK_BODY_MAX (64u << 20)
+
+void
+pk_req_free(struct pk_req *rq)
+{
+	free(rq->url);
+	curl_slist_free_all(rq->hdrs);
+	memset(rq, 0, sizeof(*rq));
+}
+
+int
+pk_req_header(struct pk_req *rq, const char *fmt, ...)
+{
+	struct curl_slist *l;
+	char line[2048];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return -1;
+	if ((l = curl_slist_append(rq->hdrs, line)) == NULL)
+		return -1;
+	rq->hdrs = l;
+	return 0;
+}
+
+void
+pk_resp_hdrs_reset(struct pk_resp_hdrs *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->content_length = -1;
+}
+
+/* Copy a header value, trimmed, into dst (cut to fit). */
+static void
+hval(char *dst, size_t n, const char *v, size_t len)
+{
+	while (len > 0 && (*v == ' ' || *v == '\t')) {
+		v++;
+		len--;
+	}
+	while (len > 0 && (v[len - 1] == '\r' || v[len - 1] == '\n' ||
+	    v[len - 1] == ' ' || v[len - 1] == '\t'))
+		len--;
+	if (len >= n)
+		len = n - 1;
+	memcpy(dst, v, len);
+	dst[len] = '\0';
+}
+
+size_t
+pk_resp_hdr_cb(char *b, size_t size, size_t n, void *arg)
+{
+	struct pk_resp_hdrs *h = arg;
+	size_t len = size * n, nl;
+	const char *colon = memchr(b, ':', len);
+	char tmp[32];
+
+	/* A new status line (after a redirect or 100-continue): start over. */
+	if (len >= 5 && memcmp(b, "HTTP/", 5) == 0) {
+		pk_resp_hdrs_reset(h);
+		return len;
+	}
+	if (colon == NULL)
+		return len;
+	nl = (size_t)(colon - b);
+	colon++;
+#define IS(name) (nl == sizeof(name) - 1 && strncasecmp(b, name, nl) == 0)
+	if (IS("etag"))
+		hval(h->etag, sizeof(h->etag), colon, len - nl - 1);
+	else if (IS("retry-after"))
+		hval(h->retry_after, sizeof(h->retry_after), colon,
+		    len - nl - 1);
+	else if (IS("content-range"))
+		hval(h->content_range, sizeof(h->content_range), colon,
+		    len - nl - 1);
+	else if (IS("content-type"))
+		hval(h->content_type, sizeof(h->content_type), colon,
+		    len - nl - 1);
+	else if (IS("content-length")) {
+		char *e;
+		long long v;
+
+		hval(tmp, sizeof(tmp), colon, len - nl - 1);
+		v = strtoll(tmp, &e, 10);
+		if (*e == '\0' && e != tmp && v >= 0)
+			h->content_length = v;
+	} else if (IS("x-goog-hash")) {
+		/* It comes once per algorithm: crc32c=..., md5=... */
+		size_t have = strlen(h->goog_hash);
+		if (have > 0 && have + 1 < sizeof(h->goog_hash))
+			h->goog_hash[have++] = ',';
+		hval(h->goog_hash + have, sizeof(h->goog_hash) - have, colon,
+		    len - nl - 1);
+	}
+#undef IS
+	return len;
+}
+
+void
+pk_resp_free(struct pk_resp *r)
+{
+	pk_buf_free(&r->body);
+	memset(r, 0, sizeof(*r));
+}
+
+void
+pk_curl_common(CURL *c)
+{
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "pcapkit-fetch/1");
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+	/* A transfer under 1 byte/s for 60 s is dead: retry it. */
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* Redirects are not followed: a signed request would leak. */
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+}
+
+static size_t
+body_cb(char *b, size_t size, size_t n, void *arg)
+{
+	struct pk_buf *buf = arg;
+
+	if (buf->n + size * n > PK_BODY_MAX)
+		return 0;
+	if (pk_buf_add(buf, b, size * n) < 0)
+		return 0;
+	return size * n;
+}
+
+static uint64_t
+rnd64(void)
+{
+	uint64_t r = 0;
+
+	if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
+		r = (uint64_t)time(NULL) * 2654435761u;
+	return r;
+}
+
+static void
+sleep_ms(int64_t ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
+int
+pk_http_do(CURL *c, const struct pk_retry *rp, pk_build_fn build, void *ctx,
+    struct pk_resp *rs, char *err, void (*say)(const char *msg))
+{
+	struct pk_req rq;
+	int attempt;
+	int64_t ra, d;
+	char why[PK_ERRLEN - 64];
+
+	for (attempt = 1; ; attempt++) {
+		memset(&rq, 0, sizeof(rq));
+		pk_buf_free(&rs->body);
+		pk_resp_hdrs_reset(&rs->h);
+		rs->status = 0;
+		rs->curlerr[0] = '\0';
+		if (build(ctx, &rq, err) < 0) {
+			pk_req_free(&rq);
+			return -1;
+		}
+		curl_easy_reset(c);
+		pk_curl_common(c);
+		curl_easy_setopt(c, CURLOPT_URL, rq.url);
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, rq.hdrs);
+		curl_easy_setopt(c, CURLOPT_ERRORBUFFER, rs->curlerr);
+		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_cb);
+		curl_easy_setopt(c, CURLOPT_WRITEDATA, &rs->body);
+		curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, pk_resp_hdr_cb);
+		curl_easy_setopt(c, CURLOPT_HEADERDATA, &rs->h);
+		if (rq.method != NULL && strcmp(rq.method, "GET") != 0)
+			curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, rq.method);
+		if (rq.body != NULL) {
+			curl_easy_setopt(c, CURLOPT_POSTFIELDS, rq.body);
+			curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+			    (curl_off_t)rq.bodylen);
+		}
+		rs->cc = curl_easy_perform(c);
+		if (rs->cc == CURLE_OK)
+			curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &rs->status);
+		pk_req_free(&rq);
+
+		ra = -1;
+		if (rs->cc != CURLE_OK) {
+			snprintf(why, sizeof(why), "%s",
+			    rs->curlerr[0] ? rs->curlerr :
+			    curl_easy_strerror(rs->cc));
+			if (!pk_curl_transient(rs->cc)) {
+				snprintf(err, PK_ERRLEN, "%s", why);
+				return -1;
+			}
+		} else if (rs->status == 429 || rs->status >= 500) {
+			snprintf(why, sizeof(why), "HTTP %ld", rs->status);
+			ra = pk_retry_after_ms(rs->h.retry_after, time(NULL));
+		} else {
+			return 0;
+		}
+		if (attempt >= rp->attempts) {
+			if (rs->cc == CURLE_OK)
+				return 0;	/* the caller shows the status */
+			snprintf(err, PK_ERRLEN, "%s (after %d attempts)", why,
+			    attempt);
+			return -1;
+		}
+		d = pk_retry_delay_ms(rp, attempt + 1, ra, rnd64());
+		if (say != NULL) {
+			char msg[PK_ERRLEN + 64];
+			snprintf(msg, sizeof(msg), "%s; retrying in %.1f s",
+			    why, (double)d / 1000);
+			say(msg);
+		}
+		sleep_ms(d);
+	}
+}

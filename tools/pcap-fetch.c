@@ -1,0 +1,1190 @@
+/*
+ * pcap-fetch - get Cloudflare packet captures: from the API (list, show,
+ * wait, create, stop, and the download of a simple capture) and from the
+ * S3, R2 or GCS bucket a full capture was written to.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "common.h"
+#include "fetch.h"
+#include "filteropt.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+"usage: pcap-fetch list   [--json] [--status S] [--limit N]\n"
+"       pcap-fetch show   ID [--json]\n"
+"       pcap-fetch wait   ID [--timeout DUR] [--interval DUR]\n"
+"       pcap-fetch get    ID [-o DIR] [--wait] [-j N] [--dry-run] [--progress]\n"
+"       pcap-fetch bucket URL [-o DIR] [--include GLOB] [--exclude GLOB] [-j N]\n"
+"                         [--dry-run] [--progress]\n"
+"       pcap-fetch create --type simple|full [TUPLE OPTIONS | -f JSON]\n"
+"                         --time-limit S [--packet-limit N] [--byte-limit N]\n"
+"                         [--colo C] [--dest URL] [--offset-time T]\n"
+"       pcap-fetch stop   ID\n"
+"common: [--account ID] [--retries N] [--page-size N] [-v] [-h]\n"
+"tuple options: --src ADDR --dst ADDR --sport N --dport N --proto P\n"
+"environment: CLOUDFLARE_API_TOKEN (or CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY),\n"
+"  CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_API_BASE; AWS_ACCESS_KEY_ID,\n"
+"  AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION, AWS_ENDPOINT_URL,\n"
+"  AWS_PROFILE; GOOGLE_OAUTH_ACCESS_TOKEN, STORAGE_EMULATOR_HOST\n");
+}
+
+enum {
+	O_JSON = 2000, O_STATUS, O_LIMIT, O_TIMEOUT, O_INTERVAL, O_WAIT,
+	O_DRY, O_PROGRESS, O_NOPROGRESS, O_INCLUDE, O_EXCLUDE, O_TYPE,
+	O_TLIMIT, O_PLIMIT, O_BLIMIT, O_COLO, O_DEST, O_OFFSET, O_ACCOUNT,
+	O_RETRIES, O_PAGESIZE, O_SYSTEM
+};
+
+struct opts {
+	const char *cmd;
+	const char *arg;		/* ID or URL */
+	int json, wait, dry, progress, verbose;
+	const char *status;
+	uint64_t limit;
+	int64_t timeout_ns, interval_ns;
+	const char *outdir;
+	uint64_t jobs;
+	struct { int include; const char *glob; } filt[64];
+	size_t nfilt;
+	const char *type, *colo, *dest, *offset, *account, *system;
+	uint64_t tlimit, plimit, blimit;
+	int have_tlimit, have_plimit, have_blimit;
+	const char *fjson;
+	struct pk_filteropt fo;
+	uint64_t retries, page_size;
+	int have_retries;
+};
+
+static int verbose;
+
+static void
+note(const char *msg)
+{
+	pk_warn("%s", msg);
+}
+
+static void
+vnote(const char *msg)
+{
+	if (verbose)
+		pk_warn("%s", msg);
+}
+
+static const char *
+env(const char *name)
+{
+	return getenv(name);
+}
+
+static void
+set_retry(const struct opts *o, struct pk_retry *r)
+{
+	pk_retry_defaults(r);
+	if (o->have_retries)
+		r->attempts = (int)o->retries + 1;
+	/* For the test suite only: short backoffs, so that runs stay quick. */
+	if (getenv("PCAPKIT_TEST_BACKOFF_MS") != NULL) {
+		uint64_t v;
+		if (pk_parse_u64(getenv("PCAPKIT_TEST_BACKOFF_MS"), 0, 60000,
+		    &v) == 0)
+			r->base_ms = r->cap_ms = (int64_t)v;
+	}
+}
+
+static int
+valid_id(const char *id)
+{
+	const char *p;
+
+	if (*id == '\0' || strlen(id) > 64)
+		return 0;
+	for (p = id; *p; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= 'A' && *p <= 'Z') || *p == '-'))
+			return 0;
+	return 1;
+}
+
+static const char *
+jstr(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s != NULL ? s : "";
+}
+
+/* A JSON value as short text for tables ("" for none). */
+static void
+jtext(json_t *v, char *out, size_t n)
+{
+	out[0] = '\0';
+	if (json_is_string(v))
+		snprintf(out, n, "%s", json_string_value(v));
+	else if (json_is_integer(v))
+		snprintf(out, n, "%lld", (long long)json_integer_value(v));
+	else if (json_is_real(v))
+		snprintf(out, n, "%.15g", json_real_value(v));
+	else if (json_is_boolean(v))
+		snprintf(out, n, "%s", json_is_true(v) ? "true" : "false");
+	else if (v != NULL && !json_is_null(v)) {
+		char *d = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
+		snprintf(out, n, "%s", d ? d : "");
+		free(d);
+	}
+}
+
+static int
+print_json(json_t *v)
+{
+	char *d = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+	    JSON_ENCODE_ANY);
+
+	if (d == NULL)
+		return -1;
+	puts(d);
+	free(d);
+	return 0;
+}
+
+static int
+api_open(const struct opts *o, struct pk_api *a)
+{
+	char err[PK_ERRLEN];
+
+	if (pk_api_init(a, o->account, env, err) < 0) {
+		pk_warn("%s", err);
+		return -1;
+	}
+	set_retry(o, &a->retry);
+	a->say = note;
+	return 0;
+}
+
+/* GET /pcaps/ID; the capture object or NULL (said why). */
+static json_t *
+get_capture(struct pk_api *a, const char *id)
+{
+	char path[80], err[PK_ERRLEN];
+	json_t *r;
+
+	snprintf(path, sizeof(path), "/%s", id);
+	if (pk_api_call(a, "GET", path, NULL, NULL, &r, NULL, err) < 0) {
+		pk_warn("%s: %s", id, err);
+		return NULL;
+	}
+	if (!json_is_object(r)) {
+		pk_warn("%s: the API returned no capture object", id);
+		json_decref(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* ---- list, show ------------------------------------------------------ */
+
+static void
+table_row(json_t *c)
+{
+	char pk[32];
+
+	jtext(json_object_get(c, "packets_captured"), pk, sizeof(pk));
+	printf("%-32s  %-6s  %-18s  %-27s  %-6s  %s\n", jstr(c, "id"),
+	    jstr(c, "type"), jstr(c, "status"), jstr(c, "submitted"),
+	    jstr(c, "colo_name"), pk);
+}
+
+static int
+cmd_list(const struct opts *o)
+{
+	struct pk_api a;
+	json_t *all = json_array(), *res, *info, *c;
+	char err[PK_ERRLEN], q[64];
+	unsigned page = 1, per = o->page_size ? (unsigned)o->page_size : 50;
+	size_t i, shown = 0, got;
+	int rc = 1;
+
+	if (api_open(o, &a) < 0)
+		return 1;
+	for (;;) {
+		snprintf(q, sizeof(q), "page=%u&per_page=%u", page, per);
+		if (pk_api_call(&a, "GET", "", q, NULL, &res, &info, err) < 0) {
+			pk_warn("list: %s", err);
+			goto out;
+		}
+		if (!json_is_array(res)) {
+			pk_warn("list: the API returned no list");
+			json_decref(res);
+			json_decref(info);
+			goto out;
+		}
+		got = json_array_size(res);
+		json_array_foreach(res, i, c) {
+			if (o->status && strcmp(jstr(c, "status"), o->status))
+				continue;
+			if (o->limit && shown >= o->limit)
+				break;
+			json_array_append(all, c);
+			shown++;
+		}
+		json_decref(res);
+		{
+			json_t *tc = json_object_get(info, "total_count");
+			json_t *pp = json_object_get(info, "per_page");
+			double total = json_number_value(tc);
+			double pper = json_is_number(pp) ?
+			    json_number_value(pp) : per;
+			int more = got > 0 && (json_is_number(tc) ?
+			    (double)page * pper < total : got >= per);
+			json_decref(info);
+			if (!more || (o->limit && shown >= o->limit) ||
+			    page >= 100000)
+				break;
+		}
+		page++;
+	}
+	if (o->json)
+		print_json(all);
+	else {
+		printf("%-32s  %-6s  %-18s  %-27s  %-6s  %s\n", "ID", "TYPE",
+		    "STATUS", "SUBMITTED", "COLO", "PACKETS");
+		json_array_foreach(all, i, c)
+			table_row(c);
+	}
+	rc = 0;
+out:
+	json_decref(all);
+	pk_api_close(&a);
+	return rc;
+}
+
+static void
+show_table(json_t *c)
+{
+	static const char *keys[] = { "id", "type", "status", "system",
+	    "submitted", "offset_time", "time_limit", "packet_limit",
+	    "byte_limit", "colo_name", "destination_conf",
+	    "packets_captured", "stop_requested", "error_message",
+	    "filter_v1" };
+	const char *k;
+	json_t *v;
+	char t[512];
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if ((v = json_object_get(c, keys[i])) == NULL)
+			continue;
+		jtext(v, t, sizeof(t));
+		printf("%-17s %s\n", keys[i], t);
+	}
+	json_object_foreach(c, k, v) {
+		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			if (strcmp(k, keys[i]) == 0)
+				break;
+		if (i < sizeof(keys) / sizeof(keys[0]))
+			continue;
+		jtext(v, t, sizeof(t));
+		printf("%-17s %s\n", k, t);
+	}
+}
+
+static int
+cmd_show(const struct opts *o)
+{
+	struct pk_api a;
+	json_t *c;
+
+	if (api_open(o, &a) < 0)
+		return 1;
+	c = get_capture(&a, o->arg);
+	pk_api_close(&a);
+	if (c == NULL)
+		return 1;
+	if (o->json)
+		print_json(c);
+	else
+		show_table(c);
+	json_decref(c);
+	return 0;
+}
+
+/* ---- wait ------------------------------------------------------------- */
+
+static int
+is_done(const char *s)
+{
+	return strcmp(s, "success") == 0 || strcmp(s, "complete") == 0;
+}
+
+/* Poll until done: 0 done (*cap set), 1 failed or timed out. */
+static int
+wait_for(const struct opts *o, struct pk_api *a, json_t **cap)
+{
+	int64_t t0 = pk_now_ms();
+	char last[64] = "";
+	json_t *c;
+
+	for (;;) {
+		const char *st;
+
+		if ((c = get_capture(a, o->arg)) == NULL)
+			return 1;
+		st = jstr(c, "status");
+		if (strcmp(st, last) != 0) {
+			pk_warn("%s: %s%s%s", o->arg, last[0] ? last : "",
+			    last[0] ? " -> " : "status ", st);
+			snprintf(last, sizeof(last), "%s", st);
+		}
+		if (is_done(st)) {
+			*cap = c;
+			return 0;
+		}
+		if (strcmp(st, "failed") == 0) {
+			const char *m = jstr(c, "error_message");
+			pk_warn("%s: capture failed%s%s", o->arg,
+			    *m ? ": " : "", m);
+			json_decref(c);
+			return 1;
+		}
+		json_decref(c);
+		if ((pk_now_ms() - t0) * 1000000 >= o->timeout_ns) {
+			pk_warn("%s: still %s after the --timeout", o->arg,
+			    last);
+			return 1;
+		}
+		{
+			struct timespec ts = { o->interval_ns / 1000000000,
+			    o->interval_ns % 1000000000 };
+			while (nanosleep(&ts, &ts) != 0)
+				;
+		}
+	}
+}
+
+static int
+cmd_wait(const struct opts *o)
+{
+	struct pk_api a;
+	json_t *c = NULL;
+	int rc;
+
+	if (api_open(o, &a) < 0)
+		return 1;
+	rc = wait_for(o, &a, &c);
+	json_decref(c);
+	pk_api_close(&a);
+	return rc;
+}
+
+/* ---- output directory and metadata ------------------------------------ */
+
+static int
+open_outdir(const char *dir)
+{
+	char path[4096], *p;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s", dir);
+	for (p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+			pk_warn("%s: %s", path, strerror(errno));
+			return -1;
+		}
+		*p = '/';
+	}
+	if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+		pk_warn("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		pk_warn("%s: %s", path, strerror(errno));
+	return fd;
+}
+
+/* Write JSON to dirfd/name through a temporary file and a rename. */
+static int
+save_json(int dirfd, const char *dir, const char *name, json_t *v)
+{
+	char tmp[128], *d;
+	size_t n, off = 0;
+	ssize_t w;
+	int fd;
+
+	if ((d = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) == NULL)
+		return -1;
+	n = strlen(d);
+	snprintf(tmp, sizeof(tmp), ".%s.%ld.tmp", name, (long)getpid());
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0644);
+	if (fd < 0)
+		goto fail;
+	while (off < n) {
+		w = write(fd, d + off, n - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			goto fail;
+		off += (size_t)w;
+	}
+	if (write(fd, "\n", 1) != 1 || close(fd) < 0) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (renameat(dirfd, tmp, dirfd, name) < 0)
+		goto fail;
+	free(d);
+	return 0;
+fail:
+	pk_warn("%s/%s: %s", dir, name, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	unlinkat(dirfd, tmp, 0);
+	free(d);
+	return -1;
+}
+
+static const char *
+state_name(enum pk_dl_state s)
+{
+	switch (s) {
+	case PK_DL_FETCHED: return "fetched";
+	case PK_DL_PRESENT: return "present";
+	case PK_DL_SKIPPED: return "skipped";
+	default: return "failed";
+	}
+}
+
+static json_t *
+manifest(const char *id, const char *source, const struct pk_object *v,
+    size_t n, const struct pk_dl_result *r)
+{
+	json_t *m = json_object(), *files = json_array();
+	size_t i;
+
+	json_object_set_new(m, "pcap_fetch_manifest", json_integer(1));
+	if (id != NULL)
+		json_object_set_new(m, "id", json_string(id));
+	json_object_set_new(m, "source", json_string(source));
+	for (i = 0; i < n; i++) {
+		json_t *f = json_object();
+		char crc[9];
+
+		json_object_set_new(f, "name", json_string(v[i].name));
+		json_object_set_new(f, "key", json_string(v[i].key));
+		json_object_set_new(f, "source", json_string(v[i].source));
+		json_object_set_new(f, "status",
+		    json_string(state_name(r[i].state)));
+		if (r[i].state == PK_DL_FETCHED || r[i].state == PK_DL_PRESENT) {
+			json_object_set_new(f, "size",
+			    json_integer((json_int_t)r[i].size));
+			json_object_set_new(f, "md5", json_string(r[i].md5));
+			snprintf(crc, sizeof(crc), "%08x", r[i].crc32c);
+			json_object_set_new(f, "crc32c", json_string(crc));
+			json_object_set_new(f, "verified",
+			    json_boolean(v[i].md5[0] != '\0' ||
+			    v[i].have_crc32c));
+		} else
+			json_object_set_new(f, "error", json_string(r[i].why));
+		json_array_append_new(files, f);
+	}
+	json_object_set_new(m, "files", files);
+	return m;
+}
+
+static void
+dry_list(const struct pk_object *v, size_t n)
+{
+	uint64_t total = 0;
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		if (v[i].unsafe) {
+			printf("%-40s  %12s  %s  (unsafe name: %s; skipped)\n",
+			    "-", "-", v[i].source, v[i].why);
+			continue;
+		}
+		if (v[i].have_size) {
+			printf("%-40s  %12llu  %s\n", v[i].name,
+			    (unsigned long long)v[i].size, v[i].source);
+			total += v[i].size;
+		} else
+			printf("%-40s  %12s  %s\n", v[i].name, "?", v[i].source);
+		k++;
+	}
+	printf("%zu file%s, %llu bytes\n", k, k == 1 ? "" : "s",
+	    (unsigned long long)total);
+}
+
+static int
+store_get(void *ctx, const struct pk_object *ob, uint64_t from,
+    struct pk_req *rq, char *err)
+{
+	return pk_store_get_req(ctx, ob, from, rq, err);
+}
+
+/* Fetch objs into dir; write manifest.json.  Returns the exit status. */
+static int
+download(const struct opts *o, const char *id, const char *source,
+    struct pk_object *objs, size_t n, pk_get_fn get, void *ctx,
+    json_t *capture)
+{
+	struct pk_dl_opts d;
+	struct pk_dl_result *res;
+	size_t failed, i;
+	json_t *m;
+	int dfd, rc = 0;
+
+	if (o->dry) {
+		dry_list(objs, n);
+		return 0;
+	}
+	if ((dfd = open_outdir(o->outdir)) < 0)
+		return 1;
+	if ((res = calloc(n ? n : 1, sizeof(*res))) == NULL) {
+		pk_warn("out of memory");
+		close(dfd);
+		return 1;
+	}
+	memset(&d, 0, sizeof(d));
+	d.jobs = (int)o->jobs;
+	set_retry(o, &d.retry);
+	d.progress = o->progress;
+	d.get = get;
+	d.ctx = ctx;
+	d.say = note;
+	failed = pk_dl_run(dfd, objs, n, &d, res);
+	if (capture != NULL &&
+	    save_json(dfd, o->outdir, "capture.json", capture) < 0)
+		rc = 1;
+	m = manifest(id, source, objs, n, res);
+	if (save_json(dfd, o->outdir, "manifest.json", m) < 0)
+		rc = 1;
+	json_decref(m);
+	if (failed > 0) {
+		pk_warn("%zu of %zu file%s not fetched:", failed, n,
+		    n == 1 ? "" : "s");
+		for (i = 0; i < n; i++)
+			if (res[i].state == PK_DL_FAILED ||
+			    res[i].state == PK_DL_SKIPPED)
+				fprintf(stderr, "  %s: %s\n", objs[i].name,
+				    res[i].why);
+		rc = 1;
+	} else if (n == 0) {
+		pk_warn("%s: no files", source);
+		rc = 1;
+	}
+	free(res);
+	close(dfd);
+	return rc;
+}
+
+/* aws-cli semantics: all included; each matching filter, in order, says. */
+static int
+included(const struct opts *o, const char *name)
+{
+	int in = 1;
+	size_t i;
+
+	for (i = 0; i < o->nfilt; i++)
+		if (pk_glob(o->filt[i].glob, name))
+			in = o->filt[i].include;
+	return in;
+}
+
+static int
+cmd_bucket(const struct opts *o)
+{
+	struct pk_store st;
+	struct pk_objlist l = { 0 }, keep = { 0 };
+	char err[PK_ERRLEN];
+	CURL *c;
+	size_t i;
+	int rc;
+	struct pk_retry r;
+
+	if (pk_store_open(&st, o->arg, env, err) < 0) {
+		pk_warn("%s", err);
+		return 2;
+	}
+	st.page_size = (unsigned)o->page_size;
+	set_retry(o, &r);
+	if ((c = curl_easy_init()) == NULL ||
+	    pk_store_list(&st, c, &r, &l, err, note) < 0) {
+		pk_warn("%s", c ? err : "out of memory");
+		if (c)
+			curl_easy_cleanup(c);
+		pk_objlist_free(&l);
+		pk_store_close(&st);
+		return 1;
+	}
+	curl_easy_cleanup(c);
+	/* Filter in place: keep.v shares l.v's entries. */
+	keep.v = l.v;
+	for (i = 0; i < l.n; i++) {
+		struct pk_object ob = l.v[i];
+		if (!ob.unsafe && !included(o, ob.name)) {
+			free(ob.key);
+			free(ob.name);
+			free(ob.source);
+			continue;
+		}
+		if (!ob.unsafe && (strcmp(ob.name, "manifest.json") == 0 ||
+		    strcmp(ob.name, "capture.json") == 0)) {
+			ob.unsafe = 1;
+			snprintf(ob.why, sizeof(ob.why),
+			    "the name of pcap-fetch's own metadata");
+		}
+		keep.v[keep.n++] = ob;
+	}
+	l.n = 0;
+	keep.cap = l.cap;
+	rc = download(o, NULL, st.url, keep.v, keep.n, store_get, &st, NULL);
+	pk_objlist_free(&keep);
+	pk_store_close(&st);
+	return rc;
+}
+
+/* ---- get -------------------------------------------------------------- */
+
+struct apiget {
+	struct pk_api *a;
+	char id[80];
+};
+
+static int
+api_get(void *ctx, const struct pk_object *ob, uint64_t from,
+    struct pk_req *rq, char *err)
+{
+	struct apiget *g = ctx;
+	struct pk_buf u = { 0 };
+
+	(void)ob;
+	if (pk_buf_printf(&u, "%s/accounts/%s/pcaps/%s/download", g->a->base,
+	    g->a->account, g->id) < 0)
+		goto oom;
+	rq->url = u.p;
+	if (pk_api_auth(g->a, rq) < 0 ||
+	    (from > 0 && pk_req_header(rq, "Range: bytes=%llu-",
+	    (unsigned long long)from) < 0))
+		goto oom;
+	return 0;
+oom:
+	snprintf(err, PK_ERRLEN, "out of memory");
+	return -1;
+}
+
+static int
+get_full(const struct opts *o, json_t *cap)
+{
+	const char *id = jstr(cap, "id"), *dest = jstr(cap, "destination_conf");
+	struct pk_store st;
+	struct pk_objlist l = { 0 }, keep = { 0 };
+	char err[PK_ERRLEN], want[96];
+	struct pk_retry r;
+	CURL *c;
+	size_t i, j;
+	int rc;
+
+	if (*dest == '\0') {
+		pk_warn("%s: full capture without destination_conf", o->arg);
+		return 1;
+	}
+	if (pk_store_open(&st, dest, env, err) < 0) {
+		pk_warn("%s: destination_conf: %s", o->arg, err);
+		return 1;
+	}
+	st.page_size = (unsigned)o->page_size;
+	set_retry(o, &r);
+	if ((c = curl_easy_init()) == NULL ||
+	    pk_store_list(&st, c, &r, &l, err, note) < 0) {
+		pk_warn("%s", c ? err : "out of memory");
+		if (c)
+			curl_easy_cleanup(c);
+		pk_objlist_free(&l);
+		pk_store_close(&st);
+		return 1;
+	}
+	curl_easy_cleanup(c);
+	snprintf(want, sizeof(want), "pcap_%s", id);
+	keep.v = l.v;
+	for (i = 0; i < l.n; i++) {
+		struct pk_object ob = l.v[i];
+		const char *b = strrchr(ob.key, '/');
+
+		b = b ? b + 1 : ob.key;
+		if (strncmp(b, want, strlen(want)) != 0) {
+			free(ob.key);
+			free(ob.name);
+			free(ob.source);
+			continue;
+		}
+		/* One directory: the files go flat into DIR by base name. */
+		memmove(ob.name, b, strlen(b) + 1);
+		ob.unsafe = pk_safe_relpath(ob.name, ob.why,
+		    sizeof(ob.why)) < 0;
+		for (j = 0; j < keep.n; j++)
+			if (strcmp(keep.v[j].name, ob.name) == 0) {
+				ob.unsafe = 1;
+				snprintf(ob.why, sizeof(ob.why),
+				    "same base name as %s", keep.v[j].key);
+			}
+		keep.v[keep.n++] = ob;
+	}
+	l.n = 0;
+	keep.cap = l.cap;
+	rc = download(o, id, st.url, keep.v, keep.n, store_get, &st, cap);
+	pk_objlist_free(&keep);
+	pk_store_close(&st);
+	return rc;
+}
+
+static int
+cmd_get(const struct opts *o)
+{
+	struct pk_api a;
+	json_t *cap = NULL;
+	const char *st, *type;
+	int rc = 1;
+
+	if (api_open(o, &a) < 0)
+		return 1;
+	if (o->wait) {
+		if (wait_for(o, &a, &cap) != 0)
+			goto out;
+	} else if ((cap = get_capture(&a, o->arg)) == NULL)
+		goto out;
+	st = jstr(cap, "status");
+	type = jstr(cap, "type");
+	if (!is_done(st)) {
+		const char *m = jstr(cap, "error_message");
+		if (strcmp(st, "failed") == 0)
+			pk_warn("%s: capture failed%s%s", o->arg, *m ? ": " : "",
+			    m);
+		else
+			pk_warn("%s: capture is %s, not complete (use --wait)",
+			    o->arg, *st ? st : "of unknown status");
+		goto out;
+	}
+	if (strcmp(type, "full") == 0) {
+		rc = get_full(o, cap);
+	} else if (strcmp(type, "simple") == 0) {
+		struct apiget g;
+		struct pk_object ob;
+		char name[96], src[200];
+
+		memset(&ob, 0, sizeof(ob));
+		g.a = &a;
+		snprintf(g.id, sizeof(g.id), "%s", jstr(cap, "id"));
+		if (!valid_id(g.id)) {
+			pk_warn("%s: the API returned a bad id", o->arg);
+			goto out;
+		}
+		snprintf(name, sizeof(name), "pcap_%s.pcap", g.id);
+		snprintf(src, sizeof(src), "api:/accounts/%s/pcaps/%s/download",
+		    a.account, g.id);
+		ob.key = name;
+		ob.name = name;
+		ob.source = src;
+		rc = download(o, g.id, src, &ob, 1, api_get, &g, cap);
+	} else
+		pk_warn("%s: unknown capture type '%s'", o->arg, type);
+out:
+	json_decref(cap);
+	pk_api_close(&a);
+	return rc;
+}
+
+/* ---- create, stop ------------------------------------------------------ */
+
+static int
+cmd_create(const struct opts *o)
+{
+	json_t *req = json_object(), *fv = NULL, *res = NULL;
+	struct pk_api a;
+	char err[PK_ERRLEN], *body = NULL;
+	int simple, rc = 1;
+
+	if (o->type == NULL || (strcmp(o->type, "simple") != 0 &&
+	    strcmp(o->type, "full") != 0)) {
+		pk_warn("create: --type simple or --type full is required");
+		goto usage;
+	}
+	simple = strcmp(o->type, "simple") == 0;
+	if (!o->have_tlimit) {
+		pk_warn("create: --time-limit is required");
+		goto usage;
+	}
+	if (o->tlimit < 1 || o->tlimit > (simple ? 300 : 86400)) {
+		pk_warn("create: --time-limit %llu is out of range (1-%d for "
+		    "%s captures)", (unsigned long long)o->tlimit,
+		    simple ? 300 : 86400, o->type);
+		goto usage;
+	}
+	if (simple) {
+		if (!o->have_plimit) {
+			pk_warn("create: simple captures need --packet-limit");
+			goto usage;
+		}
+		if (o->plimit < 1 || o->plimit > 10000) {
+			pk_warn("create: --packet-limit %llu is out of range "
+			    "(1-10000 for simple captures)",
+			    (unsigned long long)o->plimit);
+			goto usage;
+		}
+		if (o->have_blimit || o->colo || o->dest) {
+			pk_warn("create: --byte-limit, --colo and --dest are "
+			    "for full captures");
+			goto usage;
+		}
+	} else {
+		if (o->colo == NULL || o->dest == NULL) {
+			pk_warn("create: full captures need --colo and --dest");
+			goto usage;
+		}
+		if (o->have_blimit && (o->blimit < 1 ||
+		    o->blimit > 1000000000)) {
+			pk_warn("create: --byte-limit %llu is out of range "
+			    "(1-1000000000)", (unsigned long long)o->blimit);
+			goto usage;
+		}
+		if (o->have_plimit && o->plimit < 1) {
+			pk_warn("create: --packet-limit must be at least 1");
+			goto usage;
+		}
+		if (strncmp(o->dest, "s3://", 5) != 0 &&
+		    strncmp(o->dest, "gs://", 5) != 0 &&
+		    strncmp(o->dest, "r2://", 5) != 0) {
+			pk_warn("create: --dest must be an s3://, gs:// or "
+			    "r2:// URL");
+			goto usage;
+		}
+	}
+	if (o->offset != NULL) {
+		int64_t ns;
+		if (pk_parse_time(o->offset, &ns) < 0) {
+			pk_warn("create: --offset-time '%s' is not an RFC 3339 "
+			    "time", o->offset);
+			goto usage;
+		}
+	}
+	/* The tuple: -f JSON as given (checked), or the flags. */
+	if (o->fjson != NULL) {
+		struct pf_tuple t;
+		char ferr[256];
+		json_error_t je;
+
+		if (pf_tuple_from_json(o->fjson, strlen(o->fjson), &t,
+		    ferr) < 0) {
+			pk_warn("create: -f: %s", ferr);
+			goto usage;
+		}
+		fv = json_loads(o->fjson, 0, &je);
+	} else if (o->fo.have_flags) {
+		const struct pf_tuple *t = &o->fo.flags;
+		fv = json_object();
+		if (t->has & PF_HAS_SRC)
+			json_object_set_new(fv, "source_address",
+			    json_string(o->fo.src_text));
+		if (t->has & PF_HAS_DST)
+			json_object_set_new(fv, "destination_address",
+			    json_string(o->fo.dst_text));
+		if (t->has & PF_HAS_SPORT)
+			json_object_set_new(fv, "source_port",
+			    json_integer(t->sport));
+		if (t->has & PF_HAS_DPORT)
+			json_object_set_new(fv, "destination_port",
+			    json_integer(t->dport));
+		if (t->has & PF_HAS_PROTO)
+			json_object_set_new(fv, "protocol",
+			    json_integer(t->proto));
+	}
+	json_object_set_new(req, "system", json_string(o->system ? o->system :
+	    "magic-transit"));
+	json_object_set_new(req, "type", json_string(o->type));
+	json_object_set_new(req, "time_limit", json_integer((json_int_t)
+	    o->tlimit));
+	if (o->have_plimit)
+		json_object_set_new(req, "packet_limit",
+		    json_integer((json_int_t)o->plimit));
+	if (o->have_blimit)
+		json_object_set_new(req, "byte_limit",
+		    json_integer((json_int_t)o->blimit));
+	if (o->colo)
+		json_object_set_new(req, "colo_name", json_string(o->colo));
+	if (o->dest)
+		json_object_set_new(req, "destination_conf",
+		    json_string(o->dest));
+	if (o->offset)
+		json_object_set_new(req, "offset_time", json_string(o->offset));
+	if (fv != NULL)
+		json_object_set_new(req, "filter_v1", fv);
+	body = json_dumps(req, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (api_open(o, &a) < 0)
+		goto out;
+	if (pk_api_call(&a, "POST", "", NULL, body, &res, NULL, err) < 0) {
+		pk_warn("create: %s", err);
+		pk_api_close(&a);
+		goto out;
+	}
+	pk_api_close(&a);
+	if (o->json)
+		print_json(res);
+	else
+		show_table(res);
+	rc = 0;
+out:
+	free(body);
+	json_decref(res);
+	json_decref(req);
+	return rc;
+usage:
+	json_decref(req);
+	return 2;
+}
+
+static int
+cmd_stop(const struct opts *o)
+{
+	struct pk_api a;
+	char path[96], err[PK_ERRLEN];
+
+	if (api_open(o, &a) < 0)
+		return 1;
+	snprintf(path, sizeof(path), "/%s/stop", o->arg);
+	if (pk_api_call(&a, "PUT", path, NULL, NULL, NULL, NULL, err) < 0) {
+		pk_warn("%s: stop: %s", o->arg, err);
+		pk_api_close(&a);
+		return 1;
+	}
+	pk_api_close(&a);
+	pk_warn("%s: stop requested", o->arg);
+	return 0;
+}
+
+/* ---- main ------------------------------------------------------------- */
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "status", required_argument, NULL, O_STATUS },
+		{ "limit", required_argument, NULL, O_LIMIT },
+		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "interval", required_argument, NULL, O_INTERVAL },
+		{ "wait", no_argument, NULL, O_WAIT },
+		{ "dry-run", no_argument, NULL, O_DRY },
+		{ "progress", no_argument, NULL, O_PROGRESS },
+		{ "no-progress", no_argument, NULL, O_NOPROGRESS },
+		{ "include", required_argument, NULL, O_INCLUDE },
+		{ "exclude", required_argument, NULL, O_EXCLUDE },
+		{ "type", required_argument, NULL, O_TYPE },
+		{ "time-limit", required_argument, NULL, O_TLIMIT },
+		{ "packet-limit", required_argument, NULL, O_PLIMIT },
+		{ "byte-limit", required_argument, NULL, O_BLIMIT },
+		{ "colo", required_argument, NULL, O_COLO },
+		{ "dest", required_argument, NULL, O_DEST },
+		{ "offset-time", required_argument, NULL, O_OFFSET },
+		{ "account", required_argument, NULL, O_ACCOUNT },
+		{ "retries", required_argument, NULL, O_RETRIES },
+		{ "page-size", required_argument, NULL, O_PAGESIZE },
+		{ "system", required_argument, NULL, O_SYSTEM },
+		{ "output", required_argument, NULL, 'o' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "verbose", no_argument, NULL, 'v' },
+		PK_FILTER_LONGOPTS,
+		{ NULL, 0, NULL, 0 }
+	};
+	struct opts o;
+	int c, r, progress_set = 0;
+
+	pk_setprogname(argv[0]);
+	memset(&o, 0, sizeof(o));
+	o.outdir = ".";
+	o.jobs = 4;
+	o.timeout_ns = 3600LL * 1000000000;
+	o.interval_ns = 10LL * 1000000000;
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	o.cmd = argv[1];
+	argv++;
+	argc--;
+	while ((c = getopt_long(argc, argv, "ho:j:f:v", longopts, NULL)) != -1) {
+		if ((r = pk_filteropt(&o.fo, c, optarg)) == 2)
+			return 2;
+		if (r == 1) {
+			if (c == 'f')
+				o.fjson = optarg;
+			continue;
+		}
+		switch (c) {
+		case 'h':
+			usage(stdout);
+			return 0;
+		case O_JSON: o.json = 1; break;
+		case O_STATUS: o.status = optarg; break;
+		case O_LIMIT:
+			if (pk_parse_u64(optarg, 1, UINT32_MAX, &o.limit) < 0) {
+				pk_warn("--limit: bad number '%s'", optarg);
+				return 2;
+			}
+			break;
+		case O_TIMEOUT:
+		case O_INTERVAL: {
+			int64_t ns;
+			if (pk_parse_duration(optarg, &ns) < 0 ||
+			    (c == O_INTERVAL && ns < 1000000)) {
+				pk_warn("--%s: bad duration '%s'", c == O_TIMEOUT
+				    ? "timeout" : "interval", optarg);
+				return 2;
+			}
+			if (c == O_TIMEOUT)
+				o.timeout_ns = ns;
+			else
+				o.interval_ns = ns;
+			break;
+		}
+		case O_WAIT: o.wait = 1; break;
+		case O_DRY: o.dry = 1; break;
+		case O_PROGRESS: o.progress = 1; progress_set = 1; break;
+		case O_NOPROGRESS: o.progress = 0; progress_set = 1; break;
+		case O_INCLUDE:
+		case O_EXCLUDE:
+			if (o.nfilt == sizeof(o.filt) / sizeof(o.filt[0])) {
+				pk_warn("too many --include/--exclude");
+				return 2;
+			}
+			o.filt[o.nfilt].include = c == O_INCLUDE;
+			o.filt[o.nfilt++].glob = optarg;
+			break;
+		case O_TYPE: o.type = optarg; break;
+		case O_TLIMIT:
+		case O_PLIMIT:
+		case O_BLIMIT: {
+			uint64_t v;
+			if (pk_parse_u64(optarg, 0, UINT64_MAX / 2, &v) < 0) {
+				pk_warn("bad number '%s'", optarg);
+				return 2;
+			}
+			if (c == O_TLIMIT) {
+				o.tlimit = v;
+				o.have_tlimit = 1;
+			} else if (c == O_PLIMIT) {
+				o.plimit = v;
+				o.have_plimit = 1;
+			} else {
+				o.blimit = v;
+				o.have_blimit = 1;
+			}
+			break;
+		}
+		case O_COLO: o.colo = optarg; break;
+		case O_DEST: o.dest = optarg; break;
+		case O_OFFSET: o.offset = optarg; break;
+		case O_ACCOUNT: o.account = optarg; break;
+		case O_SYSTEM: o.system = optarg; break;
+		case O_RETRIES:
+			if (pk_parse_u64(optarg, 0, 100, &o.retries) < 0) {
+				pk_warn("--retries: bad number '%s' (0-100)",
+				    optarg);
+				return 2;
+			}
+			o.have_retries = 1;
+			break;
+		case O_PAGESIZE:
+			if (pk_parse_u64(optarg, 1, 1000, &o.page_size) < 0) {
+				pk_warn("--page-size: bad number '%s' (1-1000)",
+				    optarg);
+				return 2;
+			}
+			break;
+		case 'o': o.outdir = optarg; break;
+		case 'j':
+			if (pk_parse_u64(optarg, 1, 64, &o.jobs) < 0) {
+				pk_warn("-j: bad number '%s' (1-64)", optarg);
+				return 2;
+			}
+			break;
+		case 'v': o.verbose = verbose = 1; break;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (pk_filteropt_finish(&o.fo) != 0)
+		return 2;
+	if (!progress_set)
+		o.progress = isatty(2);
+	(void)vnote;
+
+	if (strcmp(o.cmd, "list") == 0 || strcmp(o.cmd, "create") == 0) {
+		if (optind != argc) {
+			pk_warn("%s: unexpected argument '%s'", o.cmd,
+			    argv[optind]);
+			return 2;
+		}
+	} else if (strcmp(o.cmd, "show") == 0 || strcmp(o.cmd, "wait") == 0 ||
+	    strcmp(o.cmd, "get") == 0 || strcmp(o.cmd, "stop") == 0 ||
+	    strcmp(o.cmd, "bucket") == 0) {
+		if (optind + 1 != argc) {
+			pk_warn("%s: needs exactly one %s", o.cmd,
+			    strcmp(o.cmd, "bucket") == 0 ? "URL" : "ID");
+			return 2;
+		}
+		o.arg = argv[optind];
+		if (strcmp(o.cmd, "bucket") != 0 && !valid_id(o.arg)) {
+			pk_warn("%s: bad capture id '%s'", o.cmd, o.arg);
+			return 2;
+		}
+	} else {
+		pk_warn("unknown command '%s'", o.cmd);
+		usage(stderr);
+		return 2;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		pk_warn("cannot start libcurl");
+		return 1;
+	}
+	if (strcmp(o.cmd, "list") == 0)
+		r = cmd_list(&o);
+	else if (strcmp(o.cmd, "show") == 0)
+		r = cmd_show(&o);
+	else if (strcmp(o.cmd, "wait") == 0)
+		r = cmd_wait(&o);
+	else if (strcmp(o.cmd, "get") == 0)
+		r = cmd_get(&o);
+	else if (strcmp(o.cmd, "bucket") == 0)
+		r = cmd_bucket(&o);
+	else if (strcmp(o.cmd, "create") == 0)
+		r = cmd_create(&o);
+	else
+		r = cmd_stop(&o);
+	curl_global_cleanup();
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		pk_warn("stdout: %s", strerror(errno));
+		return 1;
+	}
+	return r;
+}
