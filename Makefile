@@ -112,6 +112,7 @@ check-run: tools tests
 	$(BUILD)/tests/unit/test_filter
 	$(BUILD)/tests/unit/test_fetch
 	BUILD=$(BUILD) bash tests/e2e/run.sh
+	BUILD=$(BUILD) bash tests/fetch/run.sh
 
 demo: setup
 	@$(MAKE) --no-print-directory tools tests

@@ -7,7 +7,7 @@
 set -u
 
 need="gcc make pkg-config libpcap-dev libzstd-dev zlib1g-dev libjansson-dev libssl-dev libcurl4-openssl-dev libexpat1-dev check"
-want="tshark tcpdump tcpslice hyperfine zstd gzip python3 valgrind bc curl nodejs npm"
+want="tshark tcpdump tcpslice hyperfine zstd gzip python3 valgrind bc curl nodejs"
 
 missing() {
 	for p in "$@"; do
@@ -23,9 +23,10 @@ fi
 
 m_need=$(missing $need)
 m_want=$(missing $want)
-[ -z "$m_need$m_want" ] && exit 0
-
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+# npm comes with NodeSource's nodejs, or as Debian's own package.
+command -v npm >/dev/null 2>&1 || m_want="${m_want}npm "
+if [ -n "$m_need$m_want" ] && [ "$(id -u)" = 0 ] &&
+   command -v apt-get >/dev/null 2>&1; then
 	export DEBIAN_FRONTEND=noninteractive
 	echo "setup: installing $m_need$m_want" >&2
 	apt_install() {
@@ -42,6 +43,25 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 	}
 	m_need=$(missing $need)
 	m_want=$(missing $want)
+fi
+# The test servers pcap-fetch is checked against, from npm: s3rver (a real
+# S3 server) and Prism (serving the Cloudflare API's OpenAPI document).
+# Pinned; Prism 5.16 needs Node 24, Debian 12 has Node 20.
+NODE_DIR=${NODE_DIR:-build/node}
+if [ ! -x "$NODE_DIR/node_modules/.bin/s3rver" ] ||
+   [ ! -x "$NODE_DIR/node_modules/.bin/prism" ]; then
+	if command -v npm >/dev/null 2>&1; then
+		echo "setup: npm install s3rver, prism-cli into $NODE_DIR" >&2
+		mkdir -p "$NODE_DIR"
+		timeout 600 npm install --prefix "$NODE_DIR" --no-audit \
+		    --no-fund --loglevel=error s3rver@3.7.1 \
+		    @stoplight/prism-cli@5.14.2 >/dev/null 2>&1 ||
+		    echo "setup: npm install failed; the pcap-fetch tests" \
+		        "against s3rver and Prism will be skipped" >&2
+	else
+		echo "setup: npm missing; the pcap-fetch tests against" \
+		    "s3rver and Prism will be skipped" >&2
+	fi
 fi
 if [ -n "$m_want" ]; then
 	echo "setup: optional packages missing (their tests are skipped): $m_want" >&2

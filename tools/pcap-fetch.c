@@ -883,6 +883,11 @@ cmd_create(const struct opts *o)
 		}
 	}
 	/* The tuple: -f JSON as given (checked), or the flags. */
+	if (o->fjson != NULL && o->fo.flags.has != 0) {
+		pk_warn("create: give the tuple as -f JSON or as flags, not "
+		    "both");
+		goto usage;
+	}
 	if (o->fjson != NULL) {
 		struct pf_tuple t;
 		char ferr[256];
@@ -894,7 +899,7 @@ cmd_create(const struct opts *o)
 			goto usage;
 		}
 		fv = json_loads(o->fjson, 0, &je);
-	} else if (o->fo.have_flags) {
+	} else if (o->fo.flags.has != 0) {
 		const struct pf_tuple *t = &o->fo.flags;
 		fv = json_object();
 		if (t->has & PF_HAS_SRC)

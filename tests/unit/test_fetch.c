@@ -12,7 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fetch.h"
 #include "sigv4.h"
+
+static const char *
+noenv(const char *name)
+{
+	(void)name;
+	return NULL;
+}
 
 #define SUITE_AK "AKIDEXAMPLE"
 #define SUITE_SK "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
@@ -238,6 +246,195 @@ START_TEST(uri_encoding)
 }
 END_TEST
 
+/* ---- fetch helpers ------------------------------------------------------ */
+
+START_TEST(crc32c_vectors)
+{
+	/* RFC 3720 B.4 and the usual check value */
+	static const unsigned char zeros[32], ones[32] = {
+	    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	uint32_t c;
+
+	ck_assert_uint_eq(pk_crc32c(0, "123456789", 9), 0xe3069283u);
+	ck_assert_uint_eq(pk_crc32c(0, zeros, 32), 0x8a9136aau);
+	ck_assert_uint_eq(pk_crc32c(0, ones, 32), 0x62a8ab43u);
+	/* incremental, across the 8-byte stride */
+	c = pk_crc32c(0, "1234", 4);
+	c = pk_crc32c(c, "56789", 5);
+	ck_assert_uint_eq(c, 0xe3069283u);
+}
+END_TEST
+
+START_TEST(safe_paths)
+{
+	char e[128];
+
+	ck_assert_int_eq(pk_safe_relpath("pcap_1.pcap", e, sizeof(e)), 0);
+	ck_assert_int_eq(pk_safe_relpath("a/b/pcap_1.pcap", e, sizeof(e)), 0);
+	ck_assert_int_eq(pk_safe_relpath("..pcap", e, sizeof(e)), 0);
+	ck_assert_int_eq(pk_safe_relpath("", e, sizeof(e)), -1);
+	ck_assert_int_eq(pk_safe_relpath("/etc/passwd", e, sizeof(e)), -1);
+	ck_assert_int_eq(pk_safe_relpath("../x", e, sizeof(e)), -1);
+	ck_assert_int_eq(pk_safe_relpath("a/../../x", e, sizeof(e)), -1);
+	ck_assert_int_eq(pk_safe_relpath("a/./x", e, sizeof(e)), -1);
+	ck_assert_int_eq(pk_safe_relpath("a//x", e, sizeof(e)), -1);
+	ck_assert_int_eq(pk_safe_relpath("a/", e, sizeof(e)), -1);
+	ck_assert_int_eq(pk_safe_relpath("..", e, sizeof(e)), -1);
+	ck_assert_int_eq(pk_safe_relpath("a\nb", e, sizeof(e)), -1);
+	ck_assert_int_eq(pk_safe_relpath("a\x7f", e, sizeof(e)), -1);
+}
+END_TEST
+
+START_TEST(retry_after)
+{
+	/* 1994-11-06T08:49:37Z = 784111777 */
+	ck_assert_int_eq(pk_retry_after_ms("120", 0), 120000);
+	ck_assert_int_eq(pk_retry_after_ms(" 0\r\n", 0), 0);
+	ck_assert_int_eq(pk_retry_after_ms("Sun, 06 Nov 1994 08:49:37 GMT",
+	    784111770), 7000);
+	ck_assert_int_eq(pk_retry_after_ms("Sun, 06 Nov 1994 08:49:37 GMT",
+	    784111800), 0);
+	ck_assert_int_eq(pk_retry_after_ms("", 0), -1);
+	ck_assert_int_eq(pk_retry_after_ms("soon", 0), -1);
+	ck_assert_int_eq(pk_retry_after_ms("12x", 0), -1);
+	ck_assert_int_eq(pk_retry_after_ms("-1", 0), -1);
+}
+END_TEST
+
+START_TEST(retry_delays)
+{
+	struct pk_retry r;
+	uint64_t x;
+	int a;
+
+	pk_retry_defaults(&r);
+	/* full jitter: within [0, min(cap, base * 2^(n-2))] */
+	for (x = 0; x < 2000; x += 7) {
+		for (a = 2; a < 12; a++) {
+			int64_t ceil = 500LL << (a - 2), d;
+			if (ceil > 30000)
+				ceil = 30000;
+			d = pk_retry_delay_ms(&r, a, -1, x * 2654435761u);
+			ck_assert(d >= 0 && d <= ceil);
+		}
+	}
+	ck_assert_int_eq(pk_retry_delay_ms(&r, 2, -1, 500), 500);
+	/* Retry-After is a floor, capped at max_wait_ms */
+	ck_assert_int_ge(pk_retry_delay_ms(&r, 2, 4000, 0), 4000);
+	ck_assert_int_eq(pk_retry_delay_ms(&r, 2, 3600000, 0), 300000);
+}
+END_TEST
+
+START_TEST(s3_listing_xml)
+{
+	static const char xml[] =
+	    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	    "<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+	    "<Name>b</Name><Prefix>caps/</Prefix><KeyCount>2</KeyCount>"
+	    "<MaxKeys>2</MaxKeys><IsTruncated>true</IsTruncated>"
+	    "<NextContinuationToken>1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=</NextContinuationToken>"
+	    "<Contents><Key>caps/pcap_a.pcap</Key><Size>1234</Size>"
+	    "<ETag>&quot;D41D8CD98F00B204E9800998ECF8427E&quot;</ETag></Contents>"
+	    "<Contents><Key>caps/a&amp;b.pcap</Key><Size>99</Size>"
+	    "<ETag>\"6805f2cfc46c0f04559748bb039d69ae-2\"</ETag></Contents>"
+	    "</ListBucketResult>";
+	struct pk_objlist l = { 0 };
+	char *next = NULL, err[PK_ERRLEN];
+	int tr = 0;
+
+	ck_assert_int_eq(pk_s3_parse_list(xml, sizeof(xml) - 1, &l, &tr, &next,
+	    err), 0);
+	ck_assert_int_eq(tr, 1);
+	ck_assert_str_eq(next, "1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=");
+	ck_assert_uint_eq(l.n, 2);
+	ck_assert_str_eq(l.v[0].key, "caps/pcap_a.pcap");
+	ck_assert_uint_eq(l.v[0].size, 1234);
+	ck_assert_str_eq(l.v[0].md5, "d41d8cd98f00b204e9800998ecf8427e");
+	ck_assert_str_eq(l.v[1].key, "caps/a&b.pcap");
+	ck_assert_str_eq(l.v[1].md5, "");	/* multipart: not an MD5 */
+	free(next);
+	pk_objlist_free(&l);
+
+	/* hostile: an entity bomb is refused, not expanded */
+	ck_assert_int_eq(pk_s3_parse_list("<!DOCTYPE x [<!ENTITY a \"aaaa\">]>"
+	    "<ListBucketResult><Contents><Key>&a;</Key></Contents>"
+	    "</ListBucketResult>", 95, &l, &tr, &next, err), -1);
+	ck_assert_uint_eq(l.n, 0);
+	ck_assert_int_eq(pk_s3_parse_list("<ListBucketResult><Contents>",
+	    28, &l, &tr, &next, err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "bad XML"));
+	pk_objlist_free(&l);
+}
+END_TEST
+
+START_TEST(gcs_listing_json)
+{
+	static const char js[] = "{\"kind\":\"storage#objects\","
+	    "\"nextPageToken\":\"CgVhYmMuZA==\",\"items\":["
+	    "{\"name\":\"caps/pcap_x.pcap\",\"size\":\"9\","
+	    "\"md5Hash\":\"JfnnlDI7RTiF9RgfG2JNCw==\",\"crc32c\":\"4waSgw==\"},"
+	    "{\"name\":\"caps/y\",\"size\":\"7\"}]}";
+	struct pk_objlist l = { 0 };
+	char *next = NULL, err[PK_ERRLEN];
+
+	ck_assert_int_eq(pk_gcs_parse_list(js, sizeof(js) - 1, &l, &next, err),
+	    0);
+	ck_assert_str_eq(next, "CgVhYmMuZA==");
+	ck_assert_uint_eq(l.n, 2);
+	ck_assert_uint_eq(l.v[0].size, 9);
+	/* md5("123456789"), crc32c("123456789") */
+	ck_assert_str_eq(l.v[0].md5, "25f9e794323b453885f5181f1b624d0b");
+	ck_assert_int_eq(l.v[0].have_crc32c, 1);
+	ck_assert_uint_eq(l.v[0].crc32c, 0xe3069283u);
+	ck_assert_int_eq(l.v[1].have_crc32c, 0);
+	ck_assert_str_eq(l.v[1].md5, "");
+	free(next);
+	pk_objlist_free(&l);
+	ck_assert_int_eq(pk_gcs_parse_list("[1]", 3, &l, &next, err), -1);
+	ck_assert_int_eq(pk_gcs_parse_list("{\"items\":5}", 11, &l, &next,
+	    err), -1);
+}
+END_TEST
+
+START_TEST(store_urls)
+{
+	struct pk_store st;
+	char err[PK_ERRLEN];
+
+	ck_assert_int_eq(pk_store_open(&st, "s3://pcaps/dir/sub?region=eu-west-1",
+	    noenv, err), 0);
+	ck_assert_str_eq(st.bucket, "pcaps");
+	ck_assert_str_eq(st.prefix, "dir/sub/");
+	ck_assert_str_eq(st.region, "eu-west-1");
+	ck_assert_str_eq(st.endpoint, "https://s3.eu-west-1.amazonaws.com");
+	ck_assert_int_eq(st.path_style, 0);
+	pk_store_close(&st);
+	ck_assert_int_eq(pk_store_open(&st, "s3://pcaps", noenv, err), 0);
+	ck_assert_str_eq(st.prefix, "");
+	ck_assert_str_eq(st.region, "us-east-1");
+	pk_store_close(&st);
+	ck_assert_int_eq(pk_store_open(&st, "r2://b/d?account-id=abc123",
+	    noenv, err), 0);
+	ck_assert_str_eq(st.endpoint, "https://abc123.r2.cloudflarestorage.com");
+	ck_assert_str_eq(st.region, "auto");
+	ck_assert_int_eq(st.path_style, 1);
+	pk_store_close(&st);
+	ck_assert_int_eq(pk_store_open(&st, "r2://b/d", noenv, err), -1);
+	ck_assert_int_eq(pk_store_open(&st, "r2://b?account-id=a/../x", noenv,
+	    err), -1);
+	ck_assert_int_eq(pk_store_open(&st, "gs://g/x/", noenv, err), 0);
+	ck_assert_int_eq(st.gcs_json, 1);
+	ck_assert_str_eq(st.prefix, "x/");
+	ck_assert_str_eq(st.endpoint, "https://storage.googleapis.com");
+	pk_store_close(&st);
+	ck_assert_int_eq(pk_store_open(&st, "http://x/y", noenv, err), -1);
+	ck_assert_int_eq(pk_store_open(&st, "s3:///y", noenv, err), -1);
+	ck_assert_int_eq(pk_store_open(&st, "s3://a b/y", noenv, err), -1);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -257,6 +454,15 @@ main(void)
 	tcase_add_test(t, header_values_are_folded);
 	tcase_add_test(t, refuses_bad_requests);
 	tcase_add_test(t, uri_encoding);
+	suite_add_tcase(s, t);
+	t = tcase_create("fetch");
+	tcase_add_test(t, crc32c_vectors);
+	tcase_add_test(t, safe_paths);
+	tcase_add_test(t, retry_after);
+	tcase_add_test(t, retry_delays);
+	tcase_add_test(t, s3_listing_xml);
+	tcase_add_test(t, gcs_listing_json);
+	tcase_add_test(t, store_urls);
 	suite_add_tcase(s, t);
 	r = srunner_create(s);
 	srunner_run_all(r, CK_NORMAL);

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -611,11 +612,15 @@ start(struct eng *e, struct xfer *x)
 	return 0;
 }
 
-/* <Code> and <Message> of an S3 error, or the first bytes of the body. */
+/*
+ * The reason in an error body: S3's <Code> and <Message>, the Cloudflare
+ * API's errors[], GCS's error.message, or the first bytes of the body.
+ */
 static void
 error_reason(const struct pk_buf *b, char *out, size_t n)
 {
 	const char *c, *m;
+	json_t *j;
 	size_t i;
 
 	out[0] = '\0';
@@ -628,9 +633,20 @@ error_reason(const struct pk_buf *b, char *out, size_t n)
 		    c ? (int)strcspn(c + 6, "<") : 0, c ? c + 6 : "",
 		    c && m ? ": " : "",
 		    m ? (int)strcspn(m + 9, "<") : 0, m ? m + 9 : "");
-	} else {
-		snprintf(out, n, ": %.*s", 120, b->p);
+	} else if (b->p[0] == '{' && (j = json_loads(b->p, 0, NULL)) != NULL) {
+		json_t *e = json_array_get(json_object_get(j, "errors"), 0);
+		const char *msg = json_string_value(json_object_get(e,
+		    "message"));
+
+		if (msg == NULL)
+			msg = json_string_value(json_object_get(
+			    json_object_get(j, "error"), "message"));
+		if (msg != NULL)
+			snprintf(out, n, ": %s", msg);
+		json_decref(j);
 	}
+	if (out[0] == '\0')
+		snprintf(out, n, ": %.*s", 120, b->p);
 	/* Never print control characters from a server. */
 	for (i = 0; out[i]; i++)
 		if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
