@@ -3,8 +3,9 @@
 #
 # A full capture is simulated as the files four edge machines would put in
 # the bucket (pcap_<id>.pcap each, interleaved in time, one of them cut short
-# as an interrupted upload would be).  pcap-fetch is still to come (issue
-# 6): the bucket is copied instead.
+# as an interrupted upload would be).  The Cloudflare API and the bucket (GCS's
+# JSON API) are served on 127.0.0.1 by tests/fetch/stub.py, and pcap-fetch
+# gets the capture from them as it would from Cloudflare and Google.
 set -u
 export LC_ALL=C TZ=UTC0
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,15 +32,34 @@ cp "bucket/pcap_${id}_m3.pcap" m3.complete
 head -c -100 m3.complete >"bucket/pcap_${id}_m3.pcap"
 ls -l bucket
 
-cat >bucket/capture.json <<JSON
-{"success": true, "errors": [], "messages": [], "result": {
-  "id": "$id", "type": "full", "status": "success", "system": "magic-transit",
-  "submitted": "2023-11-14T22:13:19Z", "time_limit": 60, "packets_captured": $captured,
-  "filter_v1": {"destination_address": "192.0.2.0/29", "protocol": 17}}}
+mkdir -p gcs && mv bucket gcs/captures
+cat >stub.json <<JSON
+{"account": "023e105f4ecef8ad9ca31a8372d0c353", "token": "demo-token",
+ "captures": [{"object": {
+  "id": "$id", "type": "full", "status": "pending", "system": "magic-transit",
+  "submitted": "2023-11-14T22:13:19Z", "time_limit": 60, "colo_name": "ord02",
+  "destination_conf": "gs://demo-bucket/captures", "packets_captured": $captured,
+  "filter_v1": {"destination_address": "192.0.2.0/29", "protocol": 17}},
+  "statuses": ["pending", "running", "success"]}],
+ "gcs": {"demo-bucket": "$D/gcs"}}
 JSON
+python3 "$top/tests/fetch/stub.py" stub.json port 2>/dev/null &
+stub=$!
+trap 'kill $stub 2>/dev/null' EXIT
+for i in $(seq 50); do [ -f port ] && break; sleep 0.1; done
+export CLOUDFLARE_API_BASE=http://127.0.0.1:$(cat port)/client/v4
+export CLOUDFLARE_ACCOUNT_ID=023e105f4ecef8ad9ca31a8372d0c353
+export CLOUDFLARE_API_TOKEN=demo-token
+export STORAGE_EMULATOR_HOST=127.0.0.1:$(cat port)
+echo "API: $CLOUDFLARE_API_BASE  bucket: gs://demo-bucket (emulated)"
 
-step "pcap-fetch get $id -o capture/   (not built yet: copying the bucket)"
-cp -r bucket capture
+step "pcap-fetch list"
+pcap-fetch list
+
+step "pcap-fetch get $id --wait --interval 200ms -o capture/"
+pcap-fetch get $id --wait --interval 200ms -o capture/
+echo "exit status $?"
+ls -l capture
 
 step "pcap-merge -w merged.pcap capture/"
 pcap-merge -w merged.pcap capture/
@@ -70,8 +90,11 @@ step "pcap-summary --expect capture/capture.json capture/   (is the capture comp
 pcap-summary --expect capture/capture.json capture/ 2>/dev/null | sed -n '/^Expect/,$p'
 echo "exit status ${PIPESTATUS[0]} (1: a check failed: one file was cut short)"
 
-step "cp m3.complete capture/pcap_${id}_m3.pcap   (the upload, fetched again)"
-cp m3.complete "capture/pcap_${id}_m3.pcap"
+step "pcap-fetch get $id -o capture/   (after the upload was redone)"
+cp m3.complete "gcs/captures/pcap_${id}_m3.pcap"
+pcap-fetch get $id -o capture/
+echo "exit status $?"
+python3 -c 'import json; [print(f["status"], f["name"]) for f in json.load(open("capture/manifest.json"))["files"]]'
 step "pcap-summary --json --expect capture/capture.json capture/ | (the checks)"
 pcap-summary --json --expect capture/capture.json capture/ |
     python3 -c 'import json,sys; d=json.load(sys.stdin)
