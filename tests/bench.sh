@@ -11,6 +11,8 @@
 # (issue 4)
 #   pcap-filter 5-tuple vs tcpdump -r -w BPF       >= 1.5x faster
 #   pcap-summary --per-file vs capinfos -c -d -u -a -e   >= 2x faster
+# (issue 6)
+#   pcap-fetch bucket vs aws s3 cp --recursive (s3rver) >= 1x
 set -u
 export LC_ALL=C
 
@@ -49,7 +51,7 @@ now() { date +%s.%N; }
 best() {
 	local b= t0 t1 t i
 	for i in $(seq "$RUNS"); do
-		rm -f "$out"
+		rm -rf "$out"
 		sync
 		t0=$(now)
 		sh -c "$2" || { echo "bench: '$2' failed" >&2; }
@@ -99,6 +101,40 @@ if command -v capinfos >/dev/null; then
 	ci=$(best "capinfos -c -d -u -a -e" "capinfos -c -d -u -a -e $in16 >/dev/null")
 fi
 
+# pcap-fetch vs aws s3 cp --recursive, both against s3rver on this machine,
+# over the same 16 objects.  The AWS CLI is not a build dependency: from
+# Debian (awscli) or pip; skipped without it.
+NODE_DIR=${NODE_DIR:-$top/build/node}
+S3RVER=$NODE_DIR/node_modules/.bin/s3rver
+if [ -x "$S3RVER" ] && command -v aws >/dev/null; then
+	echo "== pcap-fetch bucket vs aws s3 cp --recursive, 16 objects, s3rver" >&2
+	S3P=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	mkdir -p s3data
+	NODE_OPTIONS=--openssl-legacy-provider "$S3RVER" -d "$BD/s3data" \
+	    -a 127.0.0.1 -p "$S3P" --silent --configure-bucket bench \
+	    --no-vhost-buckets >s3rver.log 2>&1 &
+	s3pid=$!
+	for i in $(seq 100); do
+		curl -s -o /dev/null "http://127.0.0.1:$S3P/" && break
+		sleep 0.1
+	done
+	export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
+	export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1
+	export AWS_ENDPOINT_URL=http://127.0.0.1:$S3P
+	if [ ! -f s3data.done ]; then
+		for f in $in16; do
+			curl -sf -o /dev/null -T "$f" "$AWS_ENDPOINT_URL/bench/corpus/$(basename "$f")"
+		done && touch s3data.done
+	fi
+	out=$BD/fetched
+	fe=$(best "pcap-fetch bucket -j 4" "$B/pcap-fetch bucket s3://bench/corpus -o $BD/fetched -j 4 --no-progress")
+	aw=$(best "aws s3 cp --recursive" "aws s3 cp --recursive --quiet --endpoint-url $AWS_ENDPOINT_URL s3://bench/corpus $BD/fetched")
+	rm -rf "$BD/fetched"
+	kill $s3pid 2>/dev/null
+	unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_ENDPOINT_URL
+	out=$BD/out.pcap
+fi
+
 echo
 echo "ratio                                          value   target"
 if [ -n "${mc_null:-}" ]; then
@@ -126,4 +162,10 @@ if [ -n "${ci:-}" ]; then
 	printf 'summary speedup vs capinfos, --per-file      %5.2fx   >= 2x   %s\n' "$r" "$(verdict "$r" '>=' 2)"
 else
 	echo "summary speedup vs capinfos: skipped, capinfos not installed"
+fi
+if [ -n "${aw:-}" ]; then
+	r=$(ratio "$aw" "$fe")
+	printf 'fetch speedup vs aws s3 cp, s3rver           %5.2fx   >= 1x   %s\n' "$r" "$(verdict "$r" '>=' 1)"
+else
+	echo "fetch speedup vs aws s3 cp: skipped, needs s3rver (make check) and aws"
 fi

@@ -328,6 +328,9 @@ if [ -x "$NODE_DIR/node_modules/.bin/s3rver" ]; then
 		check r2_listing has "$out" "6 files"
 		run env -u AWS_ENDPOINT_URL pcap-fetch bucket r2://pcaps/caps --dry-run
 		check r2_needs_account has "$err" "needs ?account-id"
+		# gs:// with HMAC keys: GCS's XML API, the S3 protocol over SigV4
+		run env -u STORAGE_EMULATOR_HOST pcap-fetch bucket gs://pcaps/caps -o b6 --include 'pcap_*'
+		check gcs_hmac_xml_api [ $rc = 0 ] && check gcs_hmac_same same_file b6/pcap_55554.pcap s3src/pcap_55554.pcap
 		export AWS_SECRET_ACCESS_KEY=$SECRET_AWS	# s3rver ignores v4 signatures
 		run pcap-fetch bucket s3://pcaps/caps -o b5
 		check s3_secret_run [ $rc = 0 ]

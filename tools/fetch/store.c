@@ -207,7 +207,8 @@ pk_store_open(struct pk_store *st, const char *url,
 		}
 		/* HMAC keys: the XML API, S3-compatible, over SigV4. */
 		st->region = xstrdup("auto");
-		st->endpoint = xstrdup("https://storage.googleapis.com");
+		st->endpoint = endpoint_norm(nonempty(env("AWS_ENDPOINT_URL")) ?
+		    env("AWS_ENDPOINT_URL") : "https://storage.googleapis.com");
 		st->path_style = 1;
 	} else if (st->kind == PK_R2) {
 		char *acct = query ? query_param(query, "account-id") : NULL;
