@@ -33,7 +33,7 @@ usage(FILE *f)
 "                         --time-limit S [--packet-limit N] [--byte-limit N]\n"
 "                         [--colo C] [--dest URL] [--offset-time T]\n"
 "       pcap-fetch stop   ID\n"
-"common: [--account ID] [--retries N] [--page-size N] [-v] [-h]\n"
+"common: [--account ID] [--retries N] [--page-size N] [-h]\n"
 "tuple options: --src ADDR --dst ADDR --sport N --dport N --proto P\n"
 "environment: CLOUDFLARE_API_TOKEN (or CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY),\n"
 "  CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_API_BASE; AWS_ACCESS_KEY_ID,\n"
@@ -51,7 +51,7 @@ enum {
 struct opts {
 	const char *cmd;
 	const char *arg;		/* ID or URL */
-	int json, wait, dry, progress, verbose;
+	int json, wait, dry, progress;
 	const char *status;
 	uint64_t limit;
 	int64_t timeout_ns, interval_ns;
@@ -68,19 +68,10 @@ struct opts {
 	int have_retries;
 };
 
-static int verbose;
-
 static void
 note(const char *msg)
 {
 	pk_warn("%s", msg);
-}
-
-static void
-vnote(const char *msg)
-{
-	if (verbose)
-		pk_warn("%s", msg);
 }
 
 static const char *
@@ -606,41 +597,69 @@ included(const struct opts *o, const char *name)
 	return in;
 }
 
+/*
+ * Open the bucket at url and list it; what names it in messages (NULL: the
+ * URL is the user's own, and a bad one is a usage error).  Returns 0, or
+ * the exit status to use.
+ */
+static int
+list_store(const struct opts *o, const char *url, const char *what,
+    struct pk_store *st, struct pk_objlist *l)
+{
+	char err[PK_ERRLEN];
+	struct pk_retry r;
+	CURL *c;
+	int rc;
+
+	if (pk_store_open(st, url, env, err) < 0) {
+		if (what != NULL)
+			pk_warn("%s: %s", what, err);
+		else
+			pk_warn("%s", err);
+		return what != NULL ? 1 : 2;
+	}
+	st->page_size = (unsigned)o->page_size;
+	set_retry(o, &r);
+	if ((c = curl_easy_init()) == NULL) {
+		pk_warn("out of memory");
+		pk_store_close(st);
+		return 1;
+	}
+	rc = pk_store_list(st, c, &r, l, err, note);
+	curl_easy_cleanup(c);
+	if (rc < 0) {
+		pk_warn("%s", err);
+		pk_objlist_free(l);
+		pk_store_close(st);
+		return 1;
+	}
+	return 0;
+}
+
+static void
+drop_object(struct pk_object *ob)
+{
+	free(ob->key);
+	free(ob->name);
+	free(ob->source);
+}
+
 static int
 cmd_bucket(const struct opts *o)
 {
 	struct pk_store st;
 	struct pk_objlist l = { 0 }, keep = { 0 };
-	char err[PK_ERRLEN];
-	CURL *c;
 	size_t i;
 	int rc;
-	struct pk_retry r;
 
-	if (pk_store_open(&st, o->arg, env, err) < 0) {
-		pk_warn("%s", err);
-		return 2;
-	}
-	st.page_size = (unsigned)o->page_size;
-	set_retry(o, &r);
-	if ((c = curl_easy_init()) == NULL ||
-	    pk_store_list(&st, c, &r, &l, err, note) < 0) {
-		pk_warn("%s", c ? err : "out of memory");
-		if (c)
-			curl_easy_cleanup(c);
-		pk_objlist_free(&l);
-		pk_store_close(&st);
-		return 1;
-	}
-	curl_easy_cleanup(c);
+	if ((rc = list_store(o, o->arg, NULL, &st, &l)) != 0)
+		return rc;
 	/* Filter in place: keep.v shares l.v's entries. */
 	keep.v = l.v;
 	for (i = 0; i < l.n; i++) {
 		struct pk_object ob = l.v[i];
 		if (!ob.unsafe && !included(o, ob.name)) {
-			free(ob.key);
-			free(ob.name);
-			free(ob.source);
+			drop_object(&ob);
 			continue;
 		}
 		if (!ob.unsafe && (strcmp(ob.name, "manifest.json") == 0 ||
@@ -694,9 +713,7 @@ get_full(const struct opts *o, json_t *cap)
 	const char *id = jstr(cap, "id"), *dest = jstr(cap, "destination_conf");
 	struct pk_store st;
 	struct pk_objlist l = { 0 }, keep = { 0 };
-	char err[PK_ERRLEN], want[96];
-	struct pk_retry r;
-	CURL *c;
+	char want[96], what[120];
 	size_t i, j;
 	int rc;
 
@@ -704,22 +721,9 @@ get_full(const struct opts *o, json_t *cap)
 		pk_warn("%s: full capture without destination_conf", o->arg);
 		return 1;
 	}
-	if (pk_store_open(&st, dest, env, err) < 0) {
-		pk_warn("%s: destination_conf: %s", o->arg, err);
-		return 1;
-	}
-	st.page_size = (unsigned)o->page_size;
-	set_retry(o, &r);
-	if ((c = curl_easy_init()) == NULL ||
-	    pk_store_list(&st, c, &r, &l, err, note) < 0) {
-		pk_warn("%s", c ? err : "out of memory");
-		if (c)
-			curl_easy_cleanup(c);
-		pk_objlist_free(&l);
-		pk_store_close(&st);
-		return 1;
-	}
-	curl_easy_cleanup(c);
+	snprintf(what, sizeof(what), "%s: destination_conf", o->arg);
+	if ((rc = list_store(o, dest, what, &st, &l)) != 0)
+		return rc;
 	snprintf(want, sizeof(want), "pcap_%s", id);
 	keep.v = l.v;
 	for (i = 0; i < l.n; i++) {
@@ -728,9 +732,7 @@ get_full(const struct opts *o, json_t *cap)
 
 		b = b ? b + 1 : ob.key;
 		if (strncmp(b, want, strlen(want)) != 0) {
-			free(ob.key);
-			free(ob.name);
-			free(ob.source);
+			drop_object(&ob);
 			continue;
 		}
 		/* One directory: the files go flat into DIR by base name. */
@@ -1012,7 +1014,6 @@ main(int argc, char **argv)
 		{ "system", required_argument, NULL, O_SYSTEM },
 		{ "output", required_argument, NULL, 'o' },
 		{ "jobs", required_argument, NULL, 'j' },
-		{ "verbose", no_argument, NULL, 'v' },
 		PK_FILTER_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -1036,7 +1037,7 @@ main(int argc, char **argv)
 	o.cmd = argv[1];
 	argv++;
 	argc--;
-	while ((c = getopt_long(argc, argv, "ho:j:f:v", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ho:j:f:", longopts, NULL)) != -1) {
 		if ((r = pk_filteropt(&o.fo, c, optarg)) == 2)
 			return 2;
 		if (r == 1) {
@@ -1132,7 +1133,6 @@ main(int argc, char **argv)
 				return 2;
 			}
 			break;
-		case 'v': o.verbose = verbose = 1; break;
 		default:
 			usage(stderr);
 			return 2;
@@ -1142,7 +1142,6 @@ main(int argc, char **argv)
 		return 2;
 	if (!progress_set)
 		o.progress = isatty(2);
-	(void)vnote;
 
 	if (strcmp(o.cmd, "list") == 0 || strcmp(o.cmd, "create") == 0) {
 		if (optind != argc) {

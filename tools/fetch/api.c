@@ -10,20 +10,7 @@
 
 #define PK_API_DEFAULT "https://api.cloudflare.com/client/v4"
 
-static const char *
-nonempty(const char *s)
-{
-	return s != NULL && *s != '\0' ? s : NULL;
-}
 
-static void
-free_secret(char *s)
-{
-	if (s != NULL) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
-}
 
 int
 pk_api_init(struct pk_api *a, const char *account,
@@ -35,7 +22,7 @@ pk_api_init(struct pk_api *a, const char *account,
 	memset(a, 0, sizeof(*a));
 	pk_retry_defaults(&a->retry);
 	if (account == NULL)
-		account = nonempty(env("CLOUDFLARE_ACCOUNT_ID"));
+		account = pk_nonempty(env("CLOUDFLARE_ACCOUNT_ID"));
 	if (account == NULL) {
 		snprintf(err, PK_ERRLEN, "no account: set "
 		    "CLOUDFLARE_ACCOUNT_ID or use --account");
@@ -46,7 +33,7 @@ pk_api_init(struct pk_api *a, const char *account,
 			snprintf(err, PK_ERRLEN, "bad account id");
 			return -1;
 		}
-	b = nonempty(env("CLOUDFLARE_API_BASE"));
+	b = pk_nonempty(env("CLOUDFLARE_API_BASE"));
 	if (b == NULL)
 		b = PK_API_DEFAULT;
 	a->base = strdup(b);
@@ -56,11 +43,11 @@ pk_api_init(struct pk_api *a, const char *account,
 	n = strlen(a->base);
 	while (n > 0 && a->base[n - 1] == '/')
 		a->base[--n] = '\0';
-	if (nonempty(env("CLOUDFLARE_API_TOKEN")) != NULL) {
+	if (pk_nonempty(env("CLOUDFLARE_API_TOKEN")) != NULL) {
 		if ((a->token = strdup(env("CLOUDFLARE_API_TOKEN"))) == NULL)
 			goto oom;
-	} else if (nonempty(env("CLOUDFLARE_EMAIL")) != NULL &&
-	    nonempty(env("CLOUDFLARE_API_KEY")) != NULL) {
+	} else if (pk_nonempty(env("CLOUDFLARE_EMAIL")) != NULL &&
+	    pk_nonempty(env("CLOUDFLARE_API_KEY")) != NULL) {
 		a->email = strdup(env("CLOUDFLARE_EMAIL"));
 		a->key = strdup(env("CLOUDFLARE_API_KEY"));
 		if (a->email == NULL || a->key == NULL)
@@ -86,9 +73,9 @@ pk_api_close(struct pk_api *a)
 {
 	free(a->base);
 	free(a->account);
-	free_secret(a->token);
-	free_secret(a->email);
-	free_secret(a->key);
+	pk_free_secret(a->token);
+	pk_free_secret(a->email);
+	pk_free_secret(a->key);
 	if (a->c != NULL)
 		curl_easy_cleanup(a->c);
 	memset(a, 0, sizeof(*a));

@@ -67,6 +67,11 @@ void pk_buf_free(struct pk_buf *b);
 /* Monotonic milliseconds. */
 int64_t pk_now_ms(void);
 
+/* s, or NULL when it is NULL or empty (for environment variables). */
+const char *pk_nonempty(const char *s);
+/* Zero a secret string, then free it. */
+void pk_free_secret(char *s);
+
 /* ---- HTTP (http.c) ----------------------------------------------------- */
 
 /* One request as built for one attempt (S3 signs each with its own date). */

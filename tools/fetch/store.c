@@ -34,17 +34,6 @@ xstrndup(const char *s, size_t n)
 	return p;
 }
 
-/* Scrub a secret before freeing it. */
-static void
-free_secret(char *s)
-{
-	if (s != NULL) {
-		volatile char *v = s;
-		while (*v)
-			*v++ = 0;
-		free(s);
-	}
-}
 
 /* The value of name= in a query string, decoded minimally; NULL if none. */
 static char *
@@ -108,11 +97,6 @@ aws_credentials_file(struct pk_store *st, const char *path,
 	fclose(f);
 }
 
-static const char *
-nonempty(const char *s)
-{
-	return s != NULL && *s != '\0' ? s : NULL;
-}
 
 /* "host:port" or "http://host:port/" -> "http://host:port" */
 static char *
@@ -193,11 +177,11 @@ pk_store_open(struct pk_store *st, const char *url,
 	}
 
 	if (st->kind == PK_GCS) {
-		const char *tok = nonempty(env("GOOGLE_OAUTH_ACCESS_TOKEN"));
-		const char *emu = nonempty(env("STORAGE_EMULATOR_HOST"));
+		const char *tok = pk_nonempty(env("GOOGLE_OAUTH_ACCESS_TOKEN"));
+		const char *emu = pk_nonempty(env("STORAGE_EMULATOR_HOST"));
 
 		if (tok != NULL || emu != NULL ||
-		    nonempty(env("AWS_ACCESS_KEY_ID")) == NULL) {
+		    pk_nonempty(env("AWS_ACCESS_KEY_ID")) == NULL) {
 			st->gcs_json = 1;
 			st->oauth_token = xstrdup(tok);
 			st->endpoint = endpoint_norm(emu != NULL ? emu :
@@ -207,7 +191,7 @@ pk_store_open(struct pk_store *st, const char *url,
 		}
 		/* HMAC keys: the XML API, S3-compatible, over SigV4. */
 		st->region = xstrdup("auto");
-		st->endpoint = endpoint_norm(nonempty(env("AWS_ENDPOINT_URL")) ?
+		st->endpoint = endpoint_norm(pk_nonempty(env("AWS_ENDPOINT_URL")) ?
 		    env("AWS_ENDPOINT_URL") : "https://storage.googleapis.com");
 		st->path_style = 1;
 	} else if (st->kind == PK_R2) {
@@ -215,7 +199,7 @@ pk_store_open(struct pk_store *st, const char *url,
 
 		st->region = xstrdup("auto");
 		st->path_style = 1;
-		if (nonempty(env("AWS_ENDPOINT_URL")) != NULL) {
+		if (pk_nonempty(env("AWS_ENDPOINT_URL")) != NULL) {
 			st->endpoint = endpoint_norm(env("AWS_ENDPOINT_URL"));
 		} else if (acct == NULL || *acct == '\0') {
 			snprintf(err, PK_ERRLEN,
@@ -241,12 +225,12 @@ pk_store_open(struct pk_store *st, const char *url,
 
 		if (r == NULL || *r == '\0') {
 			free(r);
-			r = xstrdup(nonempty(env("AWS_REGION")) ?
-			    env("AWS_REGION") : nonempty(env("AWS_DEFAULT_REGION"))
+			r = xstrdup(pk_nonempty(env("AWS_REGION")) ?
+			    env("AWS_REGION") : pk_nonempty(env("AWS_DEFAULT_REGION"))
 			    ? env("AWS_DEFAULT_REGION") : "us-east-1");
 		}
 		st->region = r;
-		if (nonempty(env("AWS_ENDPOINT_URL")) != NULL) {
+		if (pk_nonempty(env("AWS_ENDPOINT_URL")) != NULL) {
 			st->endpoint = endpoint_norm(env("AWS_ENDPOINT_URL"));
 			st->path_style = 1;
 		} else {
@@ -264,29 +248,29 @@ pk_store_open(struct pk_store *st, const char *url,
 		snprintf(err, PK_ERRLEN, "out of memory");
 		goto fail;
 	}
-	st->access_key = xstrdup(nonempty(env("AWS_ACCESS_KEY_ID")));
-	st->secret_key = xstrdup(nonempty(env("AWS_SECRET_ACCESS_KEY")));
-	st->session_token = xstrdup(nonempty(env("AWS_SESSION_TOKEN")));
+	st->access_key = xstrdup(pk_nonempty(env("AWS_ACCESS_KEY_ID")));
+	st->secret_key = xstrdup(pk_nonempty(env("AWS_SECRET_ACCESS_KEY")));
+	st->session_token = xstrdup(pk_nonempty(env("AWS_SESSION_TOKEN")));
 	if (st->access_key == NULL || st->secret_key == NULL) {
-		const char *f = nonempty(env("AWS_SHARED_CREDENTIALS_FILE"));
-		const char *prof = nonempty(env("AWS_PROFILE"));
+		const char *f = pk_nonempty(env("AWS_SHARED_CREDENTIALS_FILE"));
+		const char *prof = pk_nonempty(env("AWS_PROFILE"));
 		char path[1024];
 
-		if (f == NULL && nonempty(env("HOME")) != NULL) {
+		if (f == NULL && pk_nonempty(env("HOME")) != NULL) {
 			snprintf(path, sizeof(path), "%s/.aws/credentials",
 			    env("HOME"));
 			f = path;
 		}
-		free_secret(st->access_key);
-		free_secret(st->secret_key);
-		free_secret(st->session_token);
+		pk_free_secret(st->access_key);
+		pk_free_secret(st->secret_key);
+		pk_free_secret(st->session_token);
 		st->access_key = st->secret_key = st->session_token = NULL;
 		if (f != NULL)
 			aws_credentials_file(st, f, prof ? prof : "default");
 		if (st->access_key == NULL || st->secret_key == NULL) {
-			free_secret(st->access_key);
-			free_secret(st->secret_key);
-			free_secret(st->session_token);
+			pk_free_secret(st->access_key);
+			pk_free_secret(st->secret_key);
+			pk_free_secret(st->session_token);
 			st->access_key = st->secret_key = NULL;
 			st->session_token = NULL;
 		}
@@ -305,10 +289,10 @@ pk_store_close(struct pk_store *st)
 	free(st->prefix);
 	free(st->region);
 	free(st->endpoint);
-	free_secret(st->access_key);
-	free_secret(st->secret_key);
-	free_secret(st->session_token);
-	free_secret(st->oauth_token);
+	pk_free_secret(st->access_key);
+	pk_free_secret(st->secret_key);
+	pk_free_secret(st->session_token);
+	pk_free_secret(st->oauth_token);
 	memset(st, 0, sizeof(*st));
 }
 
