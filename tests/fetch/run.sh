@@ -343,8 +343,10 @@ else
 fi
 
 # ---- Prism: the OpenAPI document as a mock --------------------------------------
-SPEC=$top/../shared/cloudflare/pcaps-openapi.json
-[ -f "$SPEC" ] || SPEC=$top/tests/fetch/pcaps-openapi.json
+# A copy of ../shared/cloudflare/pcaps-openapi.json (made by make-spec.py
+# there from Cloudflare's public API reference), kept here so that the
+# test does not depend on where the repository is cloned.
+SPEC=$top/tests/fetch/pcaps-openapi.json
 if [ -x "$NODE_DIR/node_modules/.bin/prism" ] && [ -f "$SPEC" ]; then
 	PP=$(free_port)
 	"$NODE_DIR/node_modules/.bin/prism" mock -h 127.0.0.1 -p "$PP" "$SPEC" \
