@@ -212,6 +212,10 @@ run pcap-summary g1 --expect g1/capture.json
 check gcs_summary_expect_ok [ $rc = 0 ]
 run pcap-fetch get ffff0000 -o g1
 check gcs_present_skipped [ "$(grep -c '"status": "present"' g1/manifest.json)" = 3 ]
+run pcap-fetch get ffff0000 -o g3 --progress
+check progress_shown has "$err" "3/3 files, .* MiB/s"
+run pcap-fetch get ffff0000 -o g4
+check progress_off_without_tty [ -z "$err" ]
 run pcap-fetch get ffff0000 -o g2 --dry-run
 check gcs_dry_run has "$out" "3 files, $(cat gcs/caps/pcap_ffff0000* | wc -c) bytes"
 check gcs_dry_run_nothing [ ! -e g2 ]
