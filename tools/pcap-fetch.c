@@ -354,12 +354,7 @@ wait_for(const struct opts *o, struct pk_api *a, json_t **cap)
 			    last);
 			return 1;
 		}
-		{
-			struct timespec ts = { o->interval_ns / 1000000000,
-			    o->interval_ns % 1000000000 };
-			while (nanosleep(&ts, &ts) != 0)
-				;
-		}
+		pk_sleep_ms(o->interval_ns / 1000000);
 	}
 }
 

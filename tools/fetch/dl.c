@@ -20,7 +20,6 @@
 
 #include <jansson.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include "fetch.h"
 
@@ -333,16 +332,6 @@ finish(struct eng *e, struct xfer *x, enum pk_dl_state st, const char *why)
 	}
 }
 
-static uint64_t
-rnd(void)
-{
-	uint64_t v = 0;
-
-	if (RAND_bytes((unsigned char *)&v, sizeof(v)) != 1)
-		v = (uint64_t)pk_now_ms() * 2654435761u;
-	return v;
-}
-
 /* Try again later, or give up after the last attempt. */
 static void
 retry(struct eng *e, struct xfer *x, int64_t retry_after)
@@ -356,7 +345,8 @@ retry(struct eng *e, struct xfer *x, int64_t retry_after)
 		finish(e, x, PK_DL_FAILED, why);
 		return;
 	}
-	d = pk_retry_delay_ms(&e->o->retry, x->attempt + 1, retry_after, rnd());
+	d = pk_retry_delay_ms(&e->o->retry, x->attempt + 1, retry_after,
+	    pk_random64());
 	say(e, "%s: %s; retrying in %.1f s", e->objs[x->idx].name, x->why,
 	    (double)d / 1000);
 	x->due = pk_now_ms() + d;
@@ -830,9 +820,7 @@ pk_dl_run(int dirfd, const struct pk_object *objs, size_t n,
 				ended(&e, x, m->data.result);
 			}
 		} else if (wait > 0) {
-			struct timespec ts = { wait / 1000,
-			    (wait % 1000) * 1000000 };
-			nanosleep(&ts, NULL);
+			pk_sleep_ms(wait);
 		}
 		progress(&e, 0);
 	}

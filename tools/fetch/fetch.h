@@ -66,6 +66,10 @@ void pk_buf_free(struct pk_buf *b);
 
 /* Monotonic milliseconds. */
 int64_t pk_now_ms(void);
+/* Random bits for retry jitter (not for secrets). */
+uint64_t pk_random64(void);
+/* Sleep ms milliseconds, through signals. */
+void pk_sleep_ms(int64_t ms);
 
 /* s, or NULL when it is NULL or empty (for environment variables). */
 const char *pk_nonempty(const char *s);
@@ -197,7 +201,6 @@ struct pk_dl_opts {
 	int jobs;		/* parallel transfers */
 	struct pk_retry retry;
 	int progress;
-	int dry_run;
 	pk_get_fn get;
 	void *ctx;
 	void (*say)(const char *);	/* one line per note, no newline */

@@ -7,8 +7,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/rand.h>
-
 #include "fetch.h"
 
 #define PK_BODY_MAX (64u << 20)
@@ -147,25 +145,6 @@ body_cb(char *b, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
-static uint64_t
-rnd64(void)
-{
-	uint64_t r = 0;
-
-	if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
-		r = (uint64_t)time(NULL) * 2654435761u;
-	return r;
-}
-
-static void
-sleep_ms(int64_t ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
-
-	while (nanosleep(&ts, &ts) != 0)
-		;
-}
-
 int
 pk_http_do(CURL *c, const struct pk_retry *rp, pk_build_fn build, void *ctx,
     struct pk_resp *rs, char *err, void (*say)(const char *msg))
@@ -228,13 +207,13 @@ pk_http_do(CURL *c, const struct pk_retry *rp, pk_build_fn build, void *ctx,
 			    attempt);
 			return -1;
 		}
-		d = pk_retry_delay_ms(rp, attempt + 1, ra, rnd64());
+		d = pk_retry_delay_ms(rp, attempt + 1, ra, pk_random64());
 		if (say != NULL) {
 			char msg[PK_ERRLEN + 64];
 			snprintf(msg, sizeof(msg), "%s; retrying in %.1f s",
 			    why, (double)d / 1000);
 			say(msg);
 		}
-		sleep_ms(d);
+		pk_sleep_ms(d);
 	}
 }

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/rand.h>
+
 #include "fetch.h"
 
 /* CRC-32C (Castagnoli, reflected 0x82F63B78), slicing by 8. */
@@ -263,4 +265,23 @@ pk_free_secret(char *s)
 		explicit_bzero(s, strlen(s));
 		free(s);
 	}
+}
+
+uint64_t
+pk_random64(void)
+{
+	uint64_t r = 0;
+
+	if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
+		r = (uint64_t)pk_now_ms() * 2654435761u;
+	return r;
+}
+
+void
+pk_sleep_ms(int64_t ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) != 0)
+		;
 }
