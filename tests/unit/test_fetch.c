@@ -369,6 +369,42 @@ START_TEST(s3_listing_xml)
 }
 END_TEST
 
+START_TEST(checksums_and_reasons)
+{
+	char md5[33], r[200];
+	uint32_t crc;
+
+	pk_etag_md5("\"D41D8CD98F00B204E9800998ECF8427E\"", md5);
+	ck_assert_str_eq(md5, "d41d8cd98f00b204e9800998ecf8427e");
+	/* non-hex after valid digits: no checksum, and md5 stays a string */
+	memset(md5, 'x', sizeof(md5));
+	pk_etag_md5("\"d41d8zd98f00b204e9800998ecf8427e\"", md5);
+	ck_assert_str_eq(md5, "");
+	pk_etag_md5("\"6805f2cfc46c0f04559748bb039d69ae-2\"", md5);
+	ck_assert_str_eq(md5, "");
+	pk_md5_from_b64("JfnnlDI7RTiF9RgfG2JNCw==", md5);
+	ck_assert_str_eq(md5, "25f9e794323b453885f5181f1b624d0b");
+	ck_assert_int_eq(pk_crc32c_from_b64("4waSgw==", &crc), 0);
+	ck_assert_uint_eq(crc, 0xe3069283u);
+	ck_assert_int_eq(pk_crc32c_from_b64("4wa", &crc), -1);
+
+#define REASON(body) pk_error_reason(body, strlen(body), r, sizeof(r))
+	REASON("<Error><Code>NoSuchKey</Code><Message>No &amp; key"
+	    "</Message></Error>");
+	ck_assert_str_eq(r, ": NoSuchKey: No & key");
+	REASON("{\"success\":false,\"errors\":[{\"code\":1,"
+	    "\"message\":\"bad\"}]}");
+	ck_assert_str_eq(r, ": bad");
+	REASON("{\"error\":{\"code\":404,\"message\":\"gone\"}}");
+	ck_assert_str_eq(r, ": gone");
+	REASON("up\nstream");
+	ck_assert_str_eq(r, ": up stream");
+#undef REASON
+	pk_error_reason(NULL, 0, r, sizeof(r));
+	ck_assert_str_eq(r, "");
+}
+END_TEST
+
 START_TEST(gcs_listing_json)
 {
 	static const char js[] = "{\"kind\":\"storage#objects\","
@@ -462,6 +498,7 @@ main(void)
 	tcase_add_test(t, retry_delays);
 	tcase_add_test(t, s3_listing_xml);
 	tcase_add_test(t, gcs_listing_json);
+	tcase_add_test(t, checksums_and_reasons);
 	tcase_add_test(t, store_urls);
 	suite_add_tcase(s, t);
 	r = srunner_create(s);

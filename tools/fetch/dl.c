@@ -18,7 +18,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <jansson.h>
 #include <openssl/evp.h>
 
 #include "fetch.h"
@@ -196,7 +195,7 @@ open_parent(int root, const char *name, const char **base, char *why)
 	return fd;
 }
 
-static int expected_hash(const struct eng *e, const struct xfer *x,
+static void expected_hash(const struct eng *e, const struct xfer *x,
     char md5[33], uint32_t *crc, int *have_crc);
 
 /*
@@ -236,72 +235,44 @@ verify(struct eng *e, struct xfer *x)
 }
 
 /* The checksum to expect: the listing's, else the response's headers. */
-static int
+static void
 expected_hash(const struct eng *e, const struct xfer *x, char md5[33],
     uint32_t *crc, int *have_crc)
 {
 	const struct pk_object *o = &e->objs[x->idx];
 	const char *g;
+	char b64[48];
 
 	md5[0] = '\0';
 	*have_crc = 0;
 	if (o->md5[0] != '\0') {
 		memcpy(md5, o->md5, 33);
-		return 0;
+		return;
 	}
 	if (o->have_crc32c) {
 		*crc = o->crc32c;
 		*have_crc = 1;
-		return 0;
+		return;
 	}
 	/* x-goog-hash: crc32c=BASE64,md5=BASE64 */
 	if ((g = strstr(x->h.goog_hash, "md5=")) != NULL) {
-		unsigned char d[20];
-		char b64[40];
-		int n, i;
-
 		snprintf(b64, sizeof(b64), "%.*s", (int)strcspn(g + 4, ", "),
 		    g + 4);
-		n = EVP_DecodeBlock(d, (unsigned char *)b64, (int)strlen(b64));
-		if (n == 18) {	/* 16 bytes + 2 of padding */
-			for (i = 0; i < 16; i++)
-				sprintf(md5 + 2 * i, "%02x", d[i]);
-			return 0;
-		}
+		pk_md5_from_b64(b64, md5);
+		if (md5[0] != '\0')
+			return;
 	}
 	if ((g = strstr(x->h.goog_hash, "crc32c=")) != NULL) {
-		unsigned char d[8];
-		char b64[16];
-
 		snprintf(b64, sizeof(b64), "%.*s", (int)strcspn(g + 7, ", "),
 		    g + 7);
-		if (strlen(b64) == 8 &&
-		    EVP_DecodeBlock(d, (unsigned char *)b64, 8) == 6) {
-			*crc = (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 |
-			    (uint32_t)d[2] << 8 | d[3];
+		if (pk_crc32c_from_b64(b64, crc) == 0) {
 			*have_crc = 1;
-			return 0;
+			return;
 		}
 	}
-	/* An S3 ETag that is a plain MD5 (not multipart "-N", not SSE-KMS
-	 * objects, which the listing would show the same way). */
-	if (x->h.etag[0] != '\0') {
-		const char *t = x->h.etag[0] == '"' ? x->h.etag + 1 : x->h.etag;
-		size_t n = strcspn(t, "\""), i;
-
-		if (n == 32) {
-			for (i = 0; i < 32; i++) {
-				char c = t[i];
-				if (!((c >= '0' && c <= '9') ||
-				    (c >= 'a' && c <= 'f') ||
-				    (c >= 'A' && c <= 'F')))
-					return 0;
-				md5[i] = (char)(c | 0x20);
-			}
-			md5[32] = '\0';
-		}
-	}
-	return 0;
+	/* An S3 ETag, when it is a plain MD5 (not multipart "-N"). */
+	if (x->h.etag[0] != '\0')
+		pk_etag_md5(x->h.etag, md5);
 }
 
 static void
@@ -602,47 +573,6 @@ start(struct eng *e, struct xfer *x)
 	return 0;
 }
 
-/*
- * The reason in an error body: S3's <Code> and <Message>, the Cloudflare
- * API's errors[], GCS's error.message, or the first bytes of the body.
- */
-static void
-error_reason(const struct pk_buf *b, char *out, size_t n)
-{
-	const char *c, *m;
-	json_t *j;
-	size_t i;
-
-	out[0] = '\0';
-	if (b->p == NULL)
-		return;
-	c = strstr(b->p, "<Code>");
-	m = strstr(b->p, "<Message>");
-	if (c != NULL || m != NULL) {
-		snprintf(out, n, ": %.*s%s%.*s",
-		    c ? (int)strcspn(c + 6, "<") : 0, c ? c + 6 : "",
-		    c && m ? ": " : "",
-		    m ? (int)strcspn(m + 9, "<") : 0, m ? m + 9 : "");
-	} else if (b->p[0] == '{' && (j = json_loads(b->p, 0, NULL)) != NULL) {
-		json_t *e = json_array_get(json_object_get(j, "errors"), 0);
-		const char *msg = json_string_value(json_object_get(e,
-		    "message"));
-
-		if (msg == NULL)
-			msg = json_string_value(json_object_get(
-			    json_object_get(j, "error"), "message"));
-		if (msg != NULL)
-			snprintf(out, n, ": %s", msg);
-		json_decref(j);
-	}
-	if (out[0] == '\0')
-		snprintf(out, n, ": %.*s", 120, b->p);
-	/* Never print control characters from a server. */
-	for (i = 0; out[i]; i++)
-		if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
-			out[i] = ' ';
-}
-
 static void
 ended(struct eng *e, struct xfer *x, CURLcode cc)
 {
@@ -699,14 +629,14 @@ ended(struct eng *e, struct xfer *x, CURLcode cc)
 		return;
 	}
 	if (x->status == 429 || x->status >= 500) {
-		error_reason(&x->ebody, reason, sizeof(reason));
+		pk_error_reason(x->ebody.p, x->ebody.n, reason, sizeof(reason));
 		snprintf(x->why, PK_ERRLEN, "HTTP %ld%s", x->status, reason);
 		retry(e, x, pk_retry_after_ms(x->h.retry_after, time(NULL)));
 		return;
 	}
 	if (x->status != 200 && x->status != 206) {
 		char why[PK_ERRLEN];
-		error_reason(&x->ebody, reason, sizeof(reason));
+		pk_error_reason(x->ebody.p, x->ebody.n, reason, sizeof(reason));
 		snprintf(why, sizeof(why), "HTTP %ld%s", x->status, reason);
 		finish(e, x, PK_DL_FAILED, why);
 		return;

@@ -185,6 +185,22 @@ int pk_store_list(struct pk_store *st, CURL *c, const struct pk_retry *rp,
 int pk_store_get_req(const struct pk_store *st, const struct pk_object *o,
     uint64_t from, struct pk_req *rq, char *err);
 
+/*
+ * Checksums as stores give them: an ETag that is a plain MD5 (else md5 is
+ * ""), GCS's base64 md5Hash (else "") and base64 big-endian crc32c (0, or
+ * -1 when malformed).
+ */
+void pk_etag_md5(const char *etag, char md5[33]);
+void pk_md5_from_b64(const char *b64, char md5[33]);
+int pk_crc32c_from_b64(const char *b64, uint32_t *crc);
+
+/*
+ * ": reason" from an error response body: S3's <Code>: <Message>, the
+ * Cloudflare API's first errors[].message, GCS's error.message, else the
+ * first bytes; control characters blanked; "" for no body.
+ */
+void pk_error_reason(const char *body, size_t len, char *out, size_t n);
+
 /* Parse one S3 ListObjectsV2 page (exposed for tests). */
 int pk_s3_parse_list(const char *xml, size_t len, struct pk_objlist *out,
     int *truncated, char **next_token, char *err);

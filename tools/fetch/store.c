@@ -325,23 +325,21 @@ objlist_new(struct pk_objlist *l)
 	return &l->v[l->n++];
 }
 
-/* "\"0123...\"" -> md5 hex when it is a plain MD5 ETag. */
-static void
-etag_md5(const char *etag, char md5[33])
+void
+pk_etag_md5(const char *etag, char md5[33])
 {
-	size_t n, i;
+	size_t i;
 
 	md5[0] = '\0';
 	if (*etag == '"')
 		etag++;
-	n = strcspn(etag, "\"");
-	if (n != 32)
+	if (strcspn(etag, "\"") != 32)
 		return;		/* multipart "...-N", or not MD5 */
-	for (i = 0; i < 32; i++) {
+	for (i = 0; i < 32; i++)
 		if (!isxdigit((unsigned char)etag[i]))
 			return;
+	for (i = 0; i < 32; i++)
 		md5[i] = (char)tolower((unsigned char)etag[i]);
-	}
 	md5[32] = '\0';
 }
 
@@ -369,8 +367,8 @@ b64dec(const char *s, unsigned char *out, size_t outlen)
 	return r;
 }
 
-static void
-md5_from_b64(const char *b64, char md5[33])
+void
+pk_md5_from_b64(const char *b64, char md5[33])
 {
 	unsigned char d[16];
 	int i;
@@ -382,8 +380,8 @@ md5_from_b64(const char *b64, char md5[33])
 		sprintf(md5 + 2 * i, "%02x", d[i]);
 }
 
-static int
-crc_from_b64(const char *b64, uint32_t *crc)
+int
+pk_crc32c_from_b64(const char *b64, uint32_t *crc)
 {
 	unsigned char d[4];
 
@@ -444,7 +442,7 @@ x_end(void *ud, const XML_Char *name)
 				x->cur->have_size = 1;
 			}
 		} else if (strcmp(name, "ETag") == 0)
-			etag_md5(t, x->cur->md5);
+			pk_etag_md5(t, x->cur->md5);
 	} else if (x->depth == 2) {
 		if (strcmp(name, "Contents") == 0) {
 			x->in_contents = 0;
@@ -601,8 +599,8 @@ pk_gcs_parse_list(const char *json, size_t len, struct pk_objlist *out,
 			}
 		}
 		if (md5 != NULL)
-			md5_from_b64(md5, o->md5);
-		if (crc != NULL && crc_from_b64(crc, &o->crc32c) == 0)
+			pk_md5_from_b64(md5, o->md5);
+		if (crc != NULL && pk_crc32c_from_b64(crc, &o->crc32c) == 0)
 			o->have_crc32c = 1;
 	}
 	tok = json_object_get(root, "nextPageToken");
@@ -793,35 +791,45 @@ build_list(void *arg, struct pk_req *rq, char *err)
 	}
 }
 
-/* The short reason of an error response body (S3 XML or GCS JSON). */
-static void
-error_body(const struct pk_store *st, const struct pk_resp *rs, char *out,
-    size_t n)
+void
+pk_error_reason(const char *body, size_t len, char *out, size_t n)
 {
+	size_t i;
+
 	out[0] = '\0';
-	if (rs->body.p == NULL)
+	if (body == NULL || len == 0)
 		return;
-	if (st->gcs_json) {
-		json_t *r = json_loads(rs->body.p, 0, NULL);
-		const char *m = json_string_value(json_object_get(
-		    json_object_get(r, "error"), "message"));
-		if (m != NULL)
-			snprintf(out, n, ": %s", m);
-		json_decref(r);
-	} else {
+	if (body[0] == '<') {
 		struct pk_objlist tmp = { 0 };
 		char *code = NULL, *msg = NULL, *next = NULL, e[PK_ERRLEN];
 		int tr;
 
-		if (s3_parse(rs->body.p, rs->body.n, &tmp, &tr, &next, &code,
-		    &msg, e) == 0 && (code != NULL || msg != NULL))
+		if (s3_parse(body, len, &tmp, &tr, &next, &code, &msg, e) == 0 &&
+		    (code != NULL || msg != NULL))
 			snprintf(out, n, ": %s%s%s", code ? code : "",
 			    code && msg ? ": " : "", msg ? msg : "");
 		free(code);
 		free(msg);
 		free(next);
 		pk_objlist_free(&tmp);
+	} else if (body[0] == '{') {
+		json_t *j = json_loadb(body, len, 0, NULL);
+		const char *m = json_string_value(json_object_get(
+		    json_array_get(json_object_get(j, "errors"), 0), "message"));
+
+		if (m == NULL)
+			m = json_string_value(json_object_get(
+			    json_object_get(j, "error"), "message"));
+		if (m != NULL)
+			snprintf(out, n, ": %s", m);
+		json_decref(j);
 	}
+	if (out[0] == '\0')
+		snprintf(out, n, ": %.*s", (int)(len < 120 ? len : 120), body);
+	/* Never print control characters from a server. */
+	for (i = 0; out[i]; i++)
+		if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
+			out[i] = ' ';
 }
 
 int
@@ -840,7 +848,7 @@ pk_store_list(struct pk_store *st, CURL *c, const struct pk_retry *rp,
 		if (pk_http_do(c, rp, build_list, &lc, &rs, err, say) < 0)
 			goto fail;
 		if (rs.status != 200) {
-			error_body(st, &rs, why, sizeof(why));
+			pk_error_reason(rs.body.p, rs.body.n, why, sizeof(why));
 			snprintf(err, PK_ERRLEN, "listing %.200s: HTTP %ld%.250s",
 			    st->url, rs.status, why);
 			goto fail;
