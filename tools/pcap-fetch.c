@@ -639,18 +639,28 @@ drop_object(struct pk_object *ob)
 	free(ob->source);
 }
 
+/* Download the objects kept in l from st, then free both. */
+static int
+fetch_listed(const struct opts *o, const char *id, struct pk_store *st,
+    struct pk_objlist *l, json_t *capture)
+{
+	int rc = download(o, id, st->url, l->v, l->n, store_get, st, capture);
+
+	pk_objlist_free(l);
+	pk_store_close(st);
+	return rc;
+}
+
 static int
 cmd_bucket(const struct opts *o)
 {
 	struct pk_store st;
-	struct pk_objlist l = { 0 }, keep = { 0 };
-	size_t i;
+	struct pk_objlist l = { 0 };
+	size_t i, k = 0;
 	int rc;
 
 	if ((rc = list_store(o, o->arg, NULL, &st, &l)) != 0)
 		return rc;
-	/* Filter in place: keep.v shares l.v's entries. */
-	keep.v = l.v;
 	for (i = 0; i < l.n; i++) {
 		struct pk_object ob = l.v[i];
 		if (!ob.unsafe && !included(o, ob.name)) {
@@ -663,14 +673,10 @@ cmd_bucket(const struct opts *o)
 			snprintf(ob.why, sizeof(ob.why),
 			    "the name of pcap-fetch's own metadata");
 		}
-		keep.v[keep.n++] = ob;
+		l.v[k++] = ob;
 	}
-	l.n = 0;
-	keep.cap = l.cap;
-	rc = download(o, NULL, st.url, keep.v, keep.n, store_get, &st, NULL);
-	pk_objlist_free(&keep);
-	pk_store_close(&st);
-	return rc;
+	l.n = k;
+	return fetch_listed(o, NULL, &st, &l, NULL);
 }
 
 /* ---- get -------------------------------------------------------------- */
@@ -707,9 +713,9 @@ get_full(const struct opts *o, json_t *cap)
 {
 	const char *id = jstr(cap, "id"), *dest = jstr(cap, "destination_conf");
 	struct pk_store st;
-	struct pk_objlist l = { 0 }, keep = { 0 };
+	struct pk_objlist l = { 0 };
 	char want[96], what[120];
-	size_t i, j;
+	size_t i, j, k = 0;
 	int rc;
 
 	if (*dest == '\0') {
@@ -720,7 +726,6 @@ get_full(const struct opts *o, json_t *cap)
 	if ((rc = list_store(o, dest, what, &st, &l)) != 0)
 		return rc;
 	snprintf(want, sizeof(want), "pcap_%s", id);
-	keep.v = l.v;
 	for (i = 0; i < l.n; i++) {
 		struct pk_object ob = l.v[i];
 		const char *b = strrchr(ob.key, '/');
@@ -734,20 +739,16 @@ get_full(const struct opts *o, json_t *cap)
 		memmove(ob.name, b, strlen(b) + 1);
 		ob.unsafe = pk_safe_relpath(ob.name, ob.why,
 		    sizeof(ob.why)) < 0;
-		for (j = 0; j < keep.n; j++)
-			if (strcmp(keep.v[j].name, ob.name) == 0) {
+		for (j = 0; j < k; j++)
+			if (strcmp(l.v[j].name, ob.name) == 0) {
 				ob.unsafe = 1;
 				snprintf(ob.why, sizeof(ob.why),
-				    "same base name as %s", keep.v[j].key);
+				    "same base name as %s", l.v[j].key);
 			}
-		keep.v[keep.n++] = ob;
+		l.v[k++] = ob;
 	}
-	l.n = 0;
-	keep.cap = l.cap;
-	rc = download(o, id, st.url, keep.v, keep.n, store_get, &st, cap);
-	pk_objlist_free(&keep);
-	pk_store_close(&st);
-	return rc;
+	l.n = k;
+	return fetch_listed(o, id, &st, &l, cap);
 }
 
 static int
