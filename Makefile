@@ -45,13 +45,16 @@ FILTEROPT_OBJ = $(BUILD)/tools/filteropt.o
 
 TOOLS      = pcap-merge pcap-filter pcap-summary pcap-fetch
 TOOL_BINS  = $(TOOLS:%=$(BUILD)/%)
-TEST_BINS  = $(BUILD)/tests/gencap $(BUILD)/tests/pktdump \
+FUZZERS    = reader dissect filter_v1 s3xml apijson
+TEST_BINS  = $(FUZZERS:%=$(BUILD)/tests/fuzz/replay-%) $(BUILD)/tests/gencap $(BUILD)/tests/pktdump \
              $(BUILD)/tests/unit/test_merge $(BUILD)/tests/unit/test_filter \
              $(BUILD)/tests/unit/test_fetch
 
-.PHONY: all tools tests check check-run demo bench asan install uninstall \
-        clean setup
+.PHONY: all tools tests check check-run demo bench asan fuzz install \
+        uninstall clean setup
 .SUFFIXES:
+# Keep the harness objects, which only pattern rules name.
+.SECONDARY:
 
 all: tools
 tools: $(TOOL_BINS)
@@ -101,6 +104,18 @@ $(BUILD)/tests/unit/test_filter: $(BUILD)/tests/unit/test_filter.o $(BUILD)/libf
 $(BUILD)/tests/unit/test_fetch: $(BUILD)/tests/unit/test_fetch.o $(FETCH_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(FETCH_LIBS) $(CHECK_LIBS) -lm
 
+# Fuzz harnesses (tests/fuzz/).  The same harness object links with
+# driver.c into replay-NAME, which make check runs over the committed seed
+# and crash inputs, and with libFuzzer into fuzz-NAME (make fuzz, clang).
+FUZZ_DEPS  = $(FETCH_OBJ) $(COMMON_OBJ) $(BUILD)/libfilter.a $(BUILD)/libmerge.a
+FUZZ_LIBS  = $(FETCH_LIBS) $(PCAP_LIBS) $(PKG_LIBS) -lm
+
+$(BUILD)/tests/fuzz/replay-%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/driver.o $(FUZZ_DEPS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(FUZZ_LIBS)
+
+$(BUILD)/tests/fuzz/fuzz-%: $(BUILD)/tests/fuzz/%.o $(FUZZ_DEPS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(FUZZ_LIBS)
+
 setup:
 	@sh tests/setup.sh
 
@@ -111,6 +126,7 @@ check-run: tools tests
 	$(BUILD)/tests/unit/test_merge
 	$(BUILD)/tests/unit/test_filter
 	$(BUILD)/tests/unit/test_fetch
+	BUILD=$(BUILD) bash tests/fuzz/replay.sh
 	BUILD=$(BUILD) bash tests/e2e/run.sh
 	BUILD=$(BUILD) bash tests/fetch/run.sh
 
@@ -127,6 +143,17 @@ asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan \
 	    CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" check-run
 
+# make fuzz FUZZ_SECONDS=N: every harness for N seconds with libFuzzer
+# (clang), FUZZ_JOBS at a time; findings go to build-fuzz/artifacts/.
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS    ?= $(shell nproc 2>/dev/null || echo 1)
+fuzz: setup
+	@FUZZ=1 sh tests/setup.sh
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang \
+	    CFLAGS="-O1 -g $(SAN) -fsanitize=fuzzer-no-link" LDFLAGS="$(SAN)" \
+	    $(FUZZERS:%=build-fuzz/tests/fuzz/fuzz-%)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) bash tests/fuzz/run.sh $(FUZZERS)
+
 install: tools
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 755 $(TOOL_BINS) $(DESTDIR)$(BINDIR)
@@ -136,6 +163,6 @@ uninstall:
 	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) $(TOOLS:%=$(DESTDIR)$(MANDIR)/man1/%.1)
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -653,8 +653,12 @@ open_header(pm_reader *r)
 		    "unsupported pcap version %u.%u", pm_get16(p + 4, r->swap),
 		    pm_get16(p + 6, r->swap));
 	r->snaplen = pm_get32(p + 16, r->swap);
-	/* The upper bits carry FCS information, not the linktype. */
-	r->linktype = pm_get32(p + 20, r->swap) & 0x03ffffffu;
+	/*
+	 * The linktype is the low 16 bits; above are reserved bits and FCS
+	 * information (as libpcap's LT_LINKTYPE).  pcapng has 16 bits too, so
+	 * keeping more would change the linktype on conversion.
+	 */
+	r->linktype = pm_get32(p + 20, r->swap) & 0xffffu;
 	r->s.pos += 24;
 	return add_linktype(r, r->linktype);
 }

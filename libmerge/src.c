@@ -180,6 +180,12 @@ pm_src_fill(struct pm_src *s, size_t need)
 
 	if (s->end - s->pos >= need)
 		return (long)need;
+	/*
+	 * At the end, move and grow nothing: a resync scanning the last
+	 * bytes byte by byte would otherwise move them all at every step.
+	 */
+	if (s->eof)
+		return (long)(s->end - s->pos);
 	if (s->pos > 0) {
 		memmove(s->buf, s->buf + s->pos, s->end - s->pos);
 		s->base += s->pos;

@@ -7,7 +7,12 @@
 set -u
 
 need="gcc make pkg-config libpcap-dev libzstd-dev zlib1g-dev libjansson-dev libssl-dev libcurl4-openssl-dev libexpat1-dev check"
+# make fuzz (FUZZ=1) also needs clang and its libFuzzer runtime.
 want="tshark tcpdump tcpslice hyperfine zstd gzip python3 valgrind bc curl nodejs"
+if [ "${FUZZ:-0}" = 1 ]; then
+	need="clang libclang-rt-14-dev"
+	want=
+fi
 
 missing() {
 	for p in "$@"; do
@@ -24,7 +29,7 @@ fi
 m_need=$(missing $need)
 m_want=$(missing $want)
 # npm comes with NodeSource's nodejs, or as Debian's own package.
-command -v npm >/dev/null 2>&1 || m_want="${m_want}npm "
+[ -n "$want" ] && ! command -v npm >/dev/null 2>&1 && m_want="${m_want}npm "
 if [ -n "$m_need$m_want" ] && [ "$(id -u)" = 0 ] &&
    command -v apt-get >/dev/null 2>&1; then
 	export DEBIAN_FRONTEND=noninteractive
@@ -48,8 +53,8 @@ fi
 # S3 server) and Prism (serving the Cloudflare API's OpenAPI document).
 # Pinned; Prism 5.16 needs Node 24, Debian 12 has Node 20.
 NODE_DIR=${NODE_DIR:-build/node}
-if [ ! -x "$NODE_DIR/node_modules/.bin/s3rver" ] ||
-   [ ! -x "$NODE_DIR/node_modules/.bin/prism" ]; then
+if [ -n "$want" ] && { [ ! -x "$NODE_DIR/node_modules/.bin/s3rver" ] ||
+   [ ! -x "$NODE_DIR/node_modules/.bin/prism" ]; }; then
 	if command -v npm >/dev/null 2>&1; then
 		echo "setup: npm install s3rver, prism-cli into $NODE_DIR" >&2
 		mkdir -p "$NODE_DIR"

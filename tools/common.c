@@ -795,9 +795,16 @@ pk_parse_time(const char *s, int64_t *ns)
 	tm.tm_mday = d;
 	tm.tm_hour = h;
 	tm.tm_min = mi;
-	tm.tm_sec = sec;
+	tm.tm_sec = sec == 60 ? 59 : sec;	/* a leap second: 59 + 1 */
 	t = timegm(&tm);
+	/* timegm normalizes Feb 30 to Mar 2: refuse dates that do not exist */
+	if (t == (time_t)-1 || tm.tm_mday != d || tm.tm_mon != mo - 1)
+		return -1;
+	t += sec == 60;
 	t -= sign * (oh * 3600 + om * 60);
+	/* nanoseconds in an int64_t: 1677-09-21 to 2262-04-11 */
+	if (t <= INT64_MIN / 1000000000 || t >= INT64_MAX / 1000000000)
+		return -1;
 	*ns = (int64_t)t * 1000000000 + frac;
 	return 0;
 }

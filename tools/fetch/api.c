@@ -157,12 +157,9 @@ api_errors(json_t *root, char *out, size_t n)
 }
 
 int
-pk_api_call(struct pk_api *a, const char *method, const char *path,
-    const char *query, const char *body, json_t **result, json_t **info,
-    char *err)
+pk_api_reply(long status, const char *body, size_t len, json_t **result,
+    json_t **info, char *err)
 {
-	struct callctx c = { a, method, path, query, body };
-	struct pk_resp rs;
 	json_error_t je;
 	json_t *root = NULL;
 	char msgs[400];
@@ -171,27 +168,24 @@ pk_api_call(struct pk_api *a, const char *method, const char *path,
 		*result = NULL;
 	if (info != NULL)
 		*info = NULL;
-	memset(&rs, 0, sizeof(rs));
-	if (pk_http_do(a->c, &a->retry, build_call, &c, &rs, err, a->say) < 0)
-		goto fail;
-	if (rs.status == 204 && rs.body.n == 0) {
-		pk_resp_free(&rs);
+	if (status == 204 && len == 0)
 		return 0;
-	}
-	if (rs.body.p != NULL)
-		root = json_loadb(rs.body.p, rs.body.n, 0, &je);
+	if (body != NULL)
+		root = json_loadb(body, len, 0, &je);
 	if (root == NULL || !json_is_object(root)) {
-		snprintf(err, PK_ERRLEN, "HTTP %ld: %s", rs.status,
-		    rs.status >= 200 && rs.status < 300 ?
+		snprintf(err, PK_ERRLEN, "HTTP %ld: %s", status,
+		    status >= 200 && status < 300 ?
 		    "the reply is not a JSON object" : "no API error given");
-		goto fail;
+		json_decref(root);
+		return -1;
 	}
-	if (rs.status < 200 || rs.status >= 300 ||
+	if (status < 200 || status >= 300 ||
 	    !json_is_true(json_object_get(root, "success"))) {
 		api_errors(root, msgs, sizeof(msgs));
-		snprintf(err, PK_ERRLEN, "HTTP %ld: %s", rs.status,
+		snprintf(err, PK_ERRLEN, "HTTP %ld: %s", status,
 		    msgs[0] ? msgs : "the API says success is false");
-		goto fail;
+		json_decref(root);
+		return -1;
 	}
 	if (result != NULL) {
 		*result = json_object_get(root, "result");
@@ -202,10 +196,28 @@ pk_api_call(struct pk_api *a, const char *method, const char *path,
 		json_incref(*info);
 	}
 	json_decref(root);
-	pk_resp_free(&rs);
 	return 0;
-fail:
-	json_decref(root);
+}
+
+int
+pk_api_call(struct pk_api *a, const char *method, const char *path,
+    const char *query, const char *body, json_t **result, json_t **info,
+    char *err)
+{
+	struct callctx c = { a, method, path, query, body };
+	struct pk_resp rs;
+	int rc;
+
+	if (result != NULL)
+		*result = NULL;
+	if (info != NULL)
+		*info = NULL;
+	memset(&rs, 0, sizeof(rs));
+	if (pk_http_do(a->c, &a->retry, build_call, &c, &rs, err, a->say) < 0)
+		rc = -1;
+	else
+		rc = pk_api_reply(rs.status, rs.body.p, rs.body.n, result, info,
+		    err);
 	pk_resp_free(&rs);
-	return -1;
+	return rc;
 }

@@ -267,6 +267,12 @@ struct json_t;
 int pk_api_call(struct pk_api *a, const char *method, const char *path,
     const char *query, const char *body, struct json_t **result,
     struct json_t **info, char *err);
+/*
+ * Decode one reply of the API (exposed for tests and the fuzzer): status
+ * and body as received; the same results and errors as pk_api_call.
+ */
+int pk_api_reply(long status, const char *body, size_t len,
+    struct json_t **result, struct json_t **info, char *err);
 /* Add the auth headers to a request (for the download). */
 int pk_api_auth(const struct pk_api *a, struct pk_req *rq);
 
