@@ -50,8 +50,8 @@ TEST_BINS  = $(FUZZERS:%=$(BUILD)/tests/fuzz/replay-%) $(BUILD)/tests/gencap $(B
              $(BUILD)/tests/unit/test_merge $(BUILD)/tests/unit/test_filter \
              $(BUILD)/tests/unit/test_fetch
 
-.PHONY: all tools tests check check-run demo bench asan fuzz install \
-        uninstall clean setup
+.PHONY: all tools tests check check-run demo bench asan fuzz valgrind \
+        sweep install uninstall clean setup
 .SUFFIXES:
 # Keep the harness objects, which only pattern rules name.
 .SECONDARY:
@@ -141,7 +141,15 @@ bench: setup
 SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan \
+	    CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" tools tests
+	@bash tests/asan.sh $(MAKE) --no-print-directory BUILD=build-asan \
 	    CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" check-run
+
+# make valgrind: the pcap-fetch suite (the one place threads run: libcurl's
+# resolver) with every tool under memcheck; VG_SUITES="fetch e2e" for more.
+valgrind: setup
+	@$(MAKE) --no-print-directory tools tests
+	bash tests/valgrind.sh
 
 # make fuzz FUZZ_SECONDS=N: every harness for N seconds with libFuzzer
 # (clang), FUZZ_JOBS at a time; findings go to build-fuzz/artifacts/.
@@ -154,6 +162,13 @@ fuzz: setup
 	    $(FUZZERS:%=build-fuzz/tests/fuzz/fuzz-%)
 	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) bash tests/fuzz/run.sh $(FUZZERS)
 
+# make sweep SWEEP_DIR=DIR: every tool over every capture in DIR under
+# ASan+UBSan, packet counts checked against capinfos (tests/sweep.sh).
+sweep: setup
+	@$(MAKE) --no-print-directory BUILD=build-asan \
+	    CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" tools tests
+	BUILD=build-asan bash tests/sweep.sh
+
 install: tools
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 755 $(TOOL_BINS) $(DESTDIR)$(BINDIR)
@@ -163,6 +178,6 @@ uninstall:
 	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) $(TOOLS:%=$(DESTDIR)$(MANDIR)/man1/%.1)
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-vg
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <zlib.h>
@@ -58,6 +59,26 @@ read_some(int fd, void *buf, size_t n)
 	return r;
 }
 
+/*
+ * At end of file: a regular file cut below what was already read (another
+ * process truncated it) ends on a record boundary as often as not, which
+ * would look like a clean end.  Say so instead.
+ */
+static int
+check_shrunk(struct pm_src *s)
+{
+	struct stat st;
+	off_t pos;
+
+	if (fstat(s->fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	if ((pos = lseek(s->fd, 0, SEEK_CUR)) < 0 || pos <= st.st_size)
+		return 0;
+	return pm_seterr(s->errbuf, PM_ERR_IO, "the file shrank to %lld "
+	    "bytes while being read (%lld bytes read); the rest is lost",
+	    (long long)st.st_size, (long long)pos);
+}
+
 static int
 zfill(struct pm_src *s)
 {
@@ -72,8 +93,10 @@ zfill(struct pm_src *s)
 	s->zpos = 0;
 	s->zend = (size_t)r;
 	s->bytes_in += (uint64_t)r;
-	if (r == 0)
+	if (r == 0) {
 		s->zeof = 1;
+		return check_shrunk(s);
+	}
 	return 0;
 }
 
@@ -99,8 +122,11 @@ produce(struct pm_src *s)
 		if (r < 0)
 			return pm_seterr(s->errbuf, PM_ERR_IO, "read: %s",
 			    strerror(errno));
-		if (r == 0)
+		if (r == 0) {
 			s->eof = 1;
+			if ((rc = check_shrunk(s)) < 0)
+				return rc;
+		}
 		s->end += (size_t)r;
 		s->bytes_in += (uint64_t)r;
 		return 0;

@@ -200,7 +200,7 @@ static int
 cmd_list(const struct opts *o)
 {
 	struct pk_api a;
-	json_t *all = json_array(), *res, *info, *c;
+	json_t *all, *res, *info, *c;
 	char err[PK_ERRLEN], q[64];
 	unsigned page = 1, per = o->page_size ? (unsigned)o->page_size : 50;
 	size_t i, shown = 0, got;
@@ -208,6 +208,11 @@ cmd_list(const struct opts *o)
 
 	if (api_open(o, &a) < 0)
 		return 1;
+	if ((all = json_array()) == NULL) {
+		pk_warn("out of memory");
+		pk_api_close(&a);
+		return 1;
+	}
 	for (;;) {
 		snprintf(q, sizeof(q), "page=%u&per_page=%u", page, per);
 		if (pk_api_call(&a, "GET", "", q, NULL, &res, &info, err) < 0) {

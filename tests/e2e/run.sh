@@ -356,6 +356,88 @@ printf '{"id":"%s","status":"success","time_limit":300,"submitted":"2023-11-14T2
 golden summary_expect_warn "pcap-summary --expect notype.json full >/dev/null; echo exit \$?; pcap-summary --fail-on-warn --expect notype.json full >out.txt; echo exit \$?; grep -E '^  (warn|result)' out.txt"
 golden summary_expect_bad_json "echo '{\"status\":' >bad.json; pcap-summary --expect bad.json full; echo exit \$?; pcap-summary --expect nosuch.json full; echo exit \$?"
 
+# ---- fault injection -----------------------------------------------------------
+# Every case: a clear message naming the file, the documented exit status
+# (pcap-merge 1; pcap-filter and pcap-summary 3 for a runtime error; 141 for
+# SIGPIPE, 130 for SIGINT), and no partial output or temp file left behind.
+golden filter_full_disk "pcap-filter --proto udp -w - pcap_*.pcap >/dev/full"
+golden summary_full_disk "pcap-summary pcap_*.pcap >/dev/full; echo exit \$?; pcap-summary --json --per-file pcap_*.pcap >/dev/full; echo exit \$?"
+
+# A real file system filling up: a 64 KiB tmpfs (needs mount(2): root).
+mkdir tiny
+if mount -t tmpfs -o size=64k pcapkit-e2e "$W/tiny" 2>/dev/null; then
+	golden merge_disk_fills_up "pcap-merge -w tiny/m.pcap pcap_*.pcap; echo exit \$?; ls -A tiny"
+	golden filter_disk_fills_up "pcap-filter --proto udp -w tiny/f.pcap pcap_*.pcap; echo exit \$?; ls -A tiny"
+	umount "$W/tiny"
+else
+	skip merge_disk_fills_up "cannot mount a tmpfs (not root?)"
+	skip filter_disk_fills_up "cannot mount a tmpfs (not root?)"
+fi
+
+# A read-only output directory.  Root writes anywhere, so as root the tools
+# run as nobody (setpriv) in a directory nobody may not write.
+mkdir -p ro; chmod 755 "$W" ro; chmod 644 pcap_0.pcap
+if [ "$(id -u)" = 0 ]; then
+	asuser="setpriv --reuid=65534 --regid=65534 --clear-groups"
+else
+	asuser=; chmod 555 ro
+fi
+if [ "$(id -u)" != 0 ] || have setpriv; then
+	golden merge_readonly_dir "$asuser $M -w ro/m.pcap pcap_0.pcap; echo exit \$?; ls -A ro"
+	golden filter_readonly_dir "$asuser $B/pcap-filter --proto udp -w ro/f.pcap pcap_0.pcap; echo exit \$?; ls -A ro"
+else
+	skip merge_readonly_dir "root without setpriv"
+	skip filter_readonly_dir "root without setpriv"
+fi
+chmod 700 "$W"
+
+# SIGPIPE: the reader of the output goes away.
+pcap-filter -w - large.pcap 2>pipe.err | head -c 100 >/dev/null
+st=${PIPESTATUS[0]}
+check filter_sigpipe_dies_quietly sh -c "[ $st = 141 ] && [ ! -s pipe.err ] && [ -z \"\$(ls -A tmp)\" ]"
+pcap-summary --flows 100000 large.pcap 2>pipe.err | head -c 100 >/dev/null
+st=${PIPESTATUS[0]}
+check summary_sigpipe_dies_quietly sh -c "[ $st = 141 ] && [ ! -s pipe.err ]"
+
+# SIGINT while pcap-filter writes: nothing left in the output directory.
+mkdir -p o4
+set -m
+{ head -c 3000000 large.pcap; sleep 30; } >slow.fifo &
+"$B/pcap-filter" -w o4/f.pcap slow.fifo &
+filterer=$!
+for _ in $(seq 50); do [ -n "$(ls -A o4)" ] && break; sleep 0.1; done
+had_temp=$(ls -A o4)
+kill -INT $filterer
+wait $filterer
+st=$?
+kill %1 2>/dev/null
+set +m
+check filter_sigint_leaves_nothing sh -c "[ -n '$had_temp' ] && [ $st = 130 ] && [ -z \"\$(ls -A o4)\" ]"
+
+# An input truncated while it is read: once the first output byte is out,
+# the tool has read at least a writer's buffer (256 KiB) of the input; then
+# the file is cut to 100,000 bytes, below what was read.  Without a check
+# this can look like a clean end; the tools must say the rest is lost.
+for tool in pcap-merge pcap-filter; do
+	cp large.pcap shrink.pcap
+	"$B/$tool" -w - shrink.pcap 2>shrink.err |
+	    { dd bs=1 count=1 status=none; truncate -s 100000 shrink.pcap; cat; } |
+	    pktdump -q - >shrink.out
+	st=${PIPESTATUS[0]}
+	want=1; [ $tool = pcap-filter ] && want=3
+	check ${tool#pcap-}_input_truncated_while_read sh -c "[ $st = $want ] &&
+	    grep -q '^$tool: shrink.pcap: the file shrank to 100000 bytes while being read' shrink.err &&
+	    grep -q '^packets [1-9]' shrink.out"
+done
+# An input removed while it is read: the open file is still whole.
+cp large.pcap gone.pcap
+"$M" -w - gone.pcap 2>gone.err | { dd bs=1 count=1 status=none; rm gone.pcap; cat; } |
+    pktdump -q - >gone.out
+st=${PIPESTATUS[0]}
+check merge_input_removed_while_read sh -c "[ $st = 0 ] && [ ! -s gone.err ] &&
+    [ \"\$(cat gone.out)\" = \"\$(pktdump -q large.pcap)\" ]"
+rm -f shrink.pcap shrink.out
+
 # ---- scale -------------------------------------------------------------------
 mkdir many
 "$G" -M 10000 -n 3 -i 10000000 -o many/pcap_%05u.pcap

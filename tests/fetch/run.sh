@@ -212,6 +212,49 @@ run pcap-summary g1 --expect g1/capture.json
 check gcs_summary_expect_ok [ $rc = 0 ]
 run pcap-fetch get ffff0000 -o g1
 check gcs_present_skipped [ "$(grep -c '"status": "present"' g1/manifest.json)" = 3 ]
+# ---- faults: full disk, read-only directory -------------------------------------
+run sh -c 'pcap-fetch list >/dev/full'
+check fault_list_full_disk [ $rc = 1 ]
+check fault_list_full_disk_msg has "$err" "pcap-fetch: stdout: No space left on device"
+mkdir tiny
+if mount -t tmpfs -o size=64k pcapkit-fetch "$W/tiny" 2>/dev/null; then
+	run pcap-fetch get ffff0000 -o tiny/g
+	check fault_get_disk_full [ $rc = 1 ]
+	check fault_get_disk_full_msg has "$err" "No space left on device"
+	# Under its final name a file is whole; only NAME.part (kept for a
+	# resume once there is room) may be partial.
+	whole=1
+	for f in tiny/g/pcap_*.pcap; do
+		[ -e "$f" ] || continue
+		cmp -s "$f" "gcs/caps/${f##*/}" || { echo "  partial $f" >&2; whole=0; }
+	done
+	check fault_get_disk_full_no_partial_file [ $whole = 1 ]
+	umount "$W/tiny"
+else
+	skip fault_get_disk_full "cannot mount a tmpfs (not root?)"
+fi
+mkdir ro
+chmod 755 "$W" ro
+if [ "$(id -u)" = 0 ]; then
+	if command -v setpriv >/dev/null; then
+		run setpriv --reuid=65534 --regid=65534 --clear-groups \
+		    "$B/pcap-fetch" get ffff0000 -o ro/g
+	else
+		rc=skip
+	fi
+else
+	chmod 555 ro
+	run pcap-fetch get ffff0000 -o ro/g
+fi
+if [ "$rc" = skip ]; then
+	skip fault_get_readonly_dir "root without setpriv"
+else
+	check fault_get_readonly_dir [ $rc = 1 ]
+	check fault_get_readonly_dir_msg has "$err" "pcap-fetch: ro/g: .*Permission denied"
+	check fault_get_readonly_dir_empty [ -z "$(ls -A ro)" ]
+fi
+chmod 700 "$W"
+
 run pcap-fetch get ffff0000 -o g3 --progress
 check progress_shown has "$err" "3/3 files, .* MiB/s"
 run pcap-fetch get ffff0000 -o g4
