@@ -356,6 +356,27 @@ printf '{"id":"%s","status":"success","time_limit":300,"submitted":"2023-11-14T2
 golden summary_expect_warn "pcap-summary --expect notype.json full >/dev/null; echo exit \$?; pcap-summary --fail-on-warn --expect notype.json full >out.txt; echo exit \$?; grep -E '^  (warn|result)' out.txt"
 golden summary_expect_bad_json "echo '{\"status\":' >bad.json; pcap-summary --expect bad.json full; echo exit \$?; pcap-summary --expect nosuch.json full; echo exit \$?"
 
+# ---- real-world fixtures (tests/data/realworld/SOURCES) ---------------------
+# Files from joincap's and libpcap's test suites: broken framing, odd
+# headers.  Each is merged (every packet before the damage kept, the damage
+# named with its offset) and summarised; where capinfos reads the file
+# without error, the counts must equal capinfos's.
+mkdir rw && cp "$top"/tests/data/realworld/*.pcap* rw/
+golden realworld_fixtures_merge 'cd rw && for f in *.pcap*; do echo "== $f"; pcap-merge -F pcapng -w ../rw.ng "$f" 2>&1; echo "exit $?"; [ -f ../rw.ng ] && pktdump -q ../rw.ng; rm -f ../rw.ng; done'
+golden realworld_fixtures_filter_ah 'pcap-filter -c --proto udp --dport 54321 rw/libpcap-ipv6_ah_modes.pcap; pcap-filter -c --layer outer --proto udp rw/libpcap-ipv6_ah_modes.pcap; echo exit $?'
+if have capinfos; then
+	agree=1
+	for f in rw/*.pcap*; do
+		ci=$(capinfos -M -c -T -r "$f" 2>/dev/null) || continue
+		ci=$(printf '%s\n' "$ci" | awk -F'\t' 'NR == 1 { print $2 }')
+		ours=$(pcap-summary --json "$f" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"]["packets"])')
+		[ "$ci" = "$ours" ] || { echo "  $f: capinfos $ci, pcap-summary $ours" >&2; agree=0; }
+	done
+	check realworld_fixtures_agree_with_capinfos [ $agree = 1 ]
+else
+	skip realworld_fixtures_agree_with_capinfos "capinfos not installed"
+fi
+
 # ---- fault injection -----------------------------------------------------------
 # Every case: a clear message naming the file, the documented exit status
 # (pcap-merge 1; pcap-filter and pcap-summary 3 for a runtime error; 141 for
