@@ -8,6 +8,10 @@
 # against build-vg/, where each tool is a script that execs valgrind on the
 # build/ binary; any memcheck error or definite leak in any run fails.
 set -u
+command -v valgrind >/dev/null || {
+	echo "make valgrind: valgrind is not installed (apt-get install valgrind)"
+	exit 1
+}
 top=$(cd "$(dirname "$0")/.." && pwd)
 B=$top/build
 V=$top/build-vg
@@ -28,7 +32,11 @@ EOS
 done
 rc=0
 for s in ${VG_SUITES:-fetch}; do
-	BUILD=build-vg NODE_DIR=$top/build/node bash "$top/tests/$s/run.sh" | tail -3 || rc=1
+	BUILD=build-vg NODE_DIR=$top/build/node bash "$top/tests/$s/run.sh" \
+	    >"$logs/../pcapkit-vg-$s.out" 2>&1 || rc=1
+	grep -E '^(FAIL|skip)' "$logs/../pcapkit-vg-$s.out"
+	tail -1 "$logs/../pcapkit-vg-$s.out"
+	rm -f "$logs/../pcapkit-vg-$s.out"
 done
 runs=$(ls "$logs" | wc -l)
 errs=$(grep -l -E 'ERROR SUMMARY: [1-9]|definitely lost|Invalid (read|write)|uninitialised' "$logs"/* 2>/dev/null)

@@ -200,21 +200,27 @@ check merge_progress_when_asked sh -c "grep -q 'pcap-merge: .*packets' progress.
 check merge_no_progress_when_stderr_is_not_a_tty sh -c "[ ! -s progress.err ]"
 
 # SIGINT in the middle of writing: nothing is left in the output directory.
-mkdir -p o3
+# sigint_case NAME DIR CMD...: CMD writes into DIR from slow.fifo, which
+# stalls after 3 MB; once its temp file exists, SIGINT; expect 130 and DIR
+# empty.
 mkfifo slow.fifo
-set -m
-{ head -c 3000000 large.pcap; sleep 30; } >slow.fifo &
-feeder=$!
-"$M" -w o3/m.pcap pcap_0.pcap slow.fifo &
-merger=$!
-for _ in $(seq 50); do [ -n "$(ls -A o3)" ] && break; sleep 0.1; done
-had_temp=$(ls -A o3)
-kill -INT $merger
-wait $merger
-st=$?
-kill %1 2>/dev/null
-set +m
-check merge_sigint_leaves_nothing sh -c "[ -n '$had_temp' ] && [ $st = 130 ] && [ -z \"\$(ls -A o3)\" ]"
+sigint_case() {
+	local name=$1 dir=$2 pid st had_temp; shift 2
+	mkdir -p "$dir"
+	set -m
+	{ head -c 3000000 large.pcap; sleep 30; } >slow.fifo &
+	"$@" &
+	pid=$!
+	for _ in $(seq 50); do [ -n "$(ls -A "$dir")" ] && break; sleep 0.1; done
+	had_temp=$(ls -A "$dir")
+	kill -INT $pid
+	wait $pid
+	st=$?
+	kill %1 2>/dev/null
+	set +m
+	check $name sh -c "[ -n '$had_temp' ] && [ $st = 130 ] && [ -z \"\$(ls -A $dir)\" ]"
+}
+sigint_case merge_sigint_leaves_nothing o3 "$M" -w o3/m.pcap pcap_0.pcap slow.fifo
 
 # ---- pcap-filter ----------------------------------------------------------------
 golden filter_help "pcap-filter -h"
@@ -420,20 +426,7 @@ pcap-summary --flows 100000 large.pcap 2>pipe.err | head -c 100 >/dev/null
 st=${PIPESTATUS[0]}
 check summary_sigpipe_dies_quietly sh -c "[ $st = 141 ] && [ ! -s pipe.err ]"
 
-# SIGINT while pcap-filter writes: nothing left in the output directory.
-mkdir -p o4
-set -m
-{ head -c 3000000 large.pcap; sleep 30; } >slow.fifo &
-"$B/pcap-filter" -w o4/f.pcap slow.fifo &
-filterer=$!
-for _ in $(seq 50); do [ -n "$(ls -A o4)" ] && break; sleep 0.1; done
-had_temp=$(ls -A o4)
-kill -INT $filterer
-wait $filterer
-st=$?
-kill %1 2>/dev/null
-set +m
-check filter_sigint_leaves_nothing sh -c "[ -n '$had_temp' ] && [ $st = 130 ] && [ -z \"\$(ls -A o4)\" ]"
+sigint_case filter_sigint_leaves_nothing o4 "$B/pcap-filter" -w o4/f.pcap slow.fifo
 
 # An input truncated while it is read: once the first output byte is out,
 # the tool has read at least a writer's buffer (256 KiB) of the input; then

@@ -6,7 +6,8 @@
  * Input: byte 0 picks the HTTP status class and which reader; the rest is
  * the body.  Invariants: a reply is accepted only with status 2xx, and a
  * refusal says why; a GCS page's objects have keys, and a key
- * pk_safe_relpath accepts is safe (as in s3xml.c); decoded MD5s are empty or 32 hex digits.
+ * pk_safe_relpath accepts is safe (as in s3xml.c); decoded MD5s are empty
+ * or 32 hex digits.
  */
 #include <string.h>
 
@@ -15,16 +16,6 @@
 #include "fetch.h"
 #include "filter.h"
 #include "fuzz.h"
-
-static void
-check_md5(const char md5[33])
-{
-	size_t n = strnlen(md5, 33);
-
-	FUZZ_ASSERT(n == 0 || n == 32);
-	for (size_t i = 0; i < n; i++)
-		FUZZ_ASSERT(strchr("0123456789abcdef", md5[i]) != NULL);
-}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -75,7 +66,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		} else {
 			for (size_t i = 0; i < l.n; i++) {
 				FUZZ_ASSERT(l.v[i].key != NULL);
-				check_md5(l.v[i].md5);
+				fuzz_check_md5(l.v[i].md5);
 				if (l.v[i].unsafe)
 					FUZZ_ASSERT(l.v[i].why[0] != '\0');
 				if (pk_safe_relpath(l.v[i].key, why,
@@ -89,7 +80,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	default:
 		s = fuzz_strndup(data + 1, size < 64 ? size : 64);
 		pk_md5_from_b64(s, md5);
-		check_md5(md5);
+		fuzz_check_md5(md5);
 		(void)pk_crc32c_from_b64(s, &crc);
 		free(s);
 		break;

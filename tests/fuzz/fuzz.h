@@ -37,6 +37,20 @@ fuzz_strndup(const uint8_t *d, size_t n)
 	return s;
 }
 
+/* An MD5 as the fetch code keeps it: "" or 32 lower-case hex digits. */
+static inline void
+fuzz_check_md5(const char md5[33])
+{
+	size_t n = 0;
+
+	while (n < 33 && md5[n] != '\0')
+		n++;
+	FUZZ_ASSERT(n == 0 || n == 32);
+	for (size_t i = 0; i < n; i++)
+		FUZZ_ASSERT((md5[i] >= '0' && md5[i] <= '9') ||
+		    (md5[i] >= 'a' && md5[i] <= 'f'));
+}
+
 /*
  * An independent statement of a safe relative path (what pk_safe_relpath
  * promises): components non-empty, not "." or "..", no control characters.

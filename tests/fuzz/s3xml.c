@@ -14,16 +14,6 @@
 #include "fuzz.h"
 
 static void
-check_md5(const char md5[33])
-{
-	size_t n = strnlen(md5, 33);
-
-	FUZZ_ASSERT(n == 0 || n == 32);
-	for (size_t i = 0; i < n; i++)
-		FUZZ_ASSERT(strchr("0123456789abcdef", md5[i]) != NULL);
-}
-
-static void
 check_list(const struct pk_objlist *l)
 {
 	char why[160];
@@ -32,7 +22,7 @@ check_list(const struct pk_objlist *l)
 		const struct pk_object *o = &l->v[i];
 
 		FUZZ_ASSERT(o->key != NULL);
-		check_md5(o->md5);
+		fuzz_check_md5(o->md5);
 		if (o->unsafe)
 			FUZZ_ASSERT(o->why[0] != '\0');
 		if (pk_safe_relpath(o->key, why, sizeof(why)) == 0)
@@ -73,7 +63,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_reason((const char *)data, size);
 	s = fuzz_strndup(data, size < 100 ? size : 100);
 	pk_etag_md5(s, md5);
-	check_md5(md5);
+	fuzz_check_md5(md5);
 	free(s);
 	return 0;
 }
