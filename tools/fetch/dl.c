@@ -335,6 +335,16 @@ restart_part(struct xfer *x)
 	return 0;
 }
 
+/* The .part's bytes are bad: drop them and try again from byte 0. */
+static void
+refetch(struct eng *e, struct xfer *x)
+{
+	if (restart_part(x) < 0)
+		finish(e, x, PK_DL_FAILED, strerror(errno));
+	else
+		retry(e, x, -1);
+}
+
 /* The .part is complete and verified (or has nothing to verify against). */
 static void
 commit(struct eng *e, struct xfer *x)
@@ -355,11 +365,7 @@ complete(struct eng *e, struct xfer *x)
 {
 	if (verify(e, x) < 0) {
 		/* A wrong checksum: the bytes are bad, fetch them again. */
-		if (restart_part(x) < 0) {
-			finish(e, x, PK_DL_FAILED, strerror(errno));
-			return;
-		}
-		retry(e, x, -1);
+		refetch(e, x);
 		return;
 	}
 	commit(e, x);
@@ -597,11 +603,7 @@ ended(struct eng *e, struct xfer *x, CURLcode cc)
 		return;
 	}
 	if (x->restart) {
-		if (restart_part(x) < 0) {
-			finish(e, x, PK_DL_FAILED, strerror(errno));
-			return;
-		}
-		retry(e, x, -1);
+		refetch(e, x);
 		return;
 	}
 	if (cc != CURLE_OK && x->status != 200 && x->status != 206) {
@@ -621,11 +623,7 @@ ended(struct eng *e, struct xfer *x, CURLcode cc)
 		}
 		snprintf(x->why, PK_ERRLEN, "HTTP 416 at byte %llu",
 		    (unsigned long long)x->from);
-		if (restart_part(x) < 0) {
-			finish(e, x, PK_DL_FAILED, strerror(errno));
-			return;
-		}
-		retry(e, x, -1);
+		refetch(e, x);
 		return;
 	}
 	if (x->status == 429 || x->status >= 500) {
@@ -671,11 +669,7 @@ ended(struct eng *e, struct xfer *x, CURLcode cc)
 	if (have_want && x->written > want) {
 		snprintf(x->why, PK_ERRLEN, "%llu bytes received, %llu expected",
 		    (unsigned long long)x->written, (unsigned long long)want);
-		if (restart_part(x) < 0) {
-			finish(e, x, PK_DL_FAILED, strerror(errno));
-			return;
-		}
-		retry(e, x, -1);
+		refetch(e, x);
 		return;
 	}
 	complete(e, x);
