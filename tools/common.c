@@ -797,8 +797,12 @@ pk_parse_time(const char *s, int64_t *ns)
 	tm.tm_min = mi;
 	tm.tm_sec = sec == 60 ? 59 : sec;	/* a leap second: 59 + 1 */
 	t = timegm(&tm);
-	/* timegm normalizes Feb 30 to Mar 2: refuse dates that do not exist */
-	if (t == (time_t)-1 || tm.tm_mday != d || tm.tm_mon != mo - 1)
+	/*
+	 * timegm normalizes Feb 30 to Mar 2: refuse dates that do not exist.
+	 * (Its -1 is also 1969-12-31T23:59:59Z, and a 4-digit year cannot
+	 * overflow a 64-bit time_t, so -1 is not an error here.)
+	 */
+	if (tm.tm_mday != d || tm.tm_mon != mo - 1)
 		return -1;
 	t += sec == 60;
 	t -= sign * (oh * 3600 + om * 60);

@@ -221,14 +221,15 @@ if mount -t tmpfs -o size=64k pcapkit-fetch "$W/tiny" 2>/dev/null; then
 	run pcap-fetch get ffff0000 -o tiny/g
 	check fault_get_disk_full [ $rc = 1 ]
 	check fault_get_disk_full_msg has "$err" "No space left on device"
-	# Under its final name a file is whole; only NAME.part (kept for a
-	# resume once there is room) may be partial.
+	# Under its final name a file is whole, and a write error removes the
+	# .part it hit: nothing partial is left.
 	whole=1
 	for f in tiny/g/pcap_*.pcap; do
 		[ -e "$f" ] || continue
 		cmp -s "$f" "gcs/caps/${f##*/}" || { echo "  partial $f" >&2; whole=0; }
 	done
 	check fault_get_disk_full_no_partial_file [ $whole = 1 ]
+	check fault_get_disk_full_no_part_file [ -z "$(find tiny/g -name '*.part')" ]
 	umount "$W/tiny"
 else
 	skip fault_get_disk_full "cannot mount a tmpfs (not root?)"
@@ -299,6 +300,13 @@ run pcap-fetch create --type simple --time-limit 500 --packet-limit 10
 check create_simple_time_range [ $rc = 2 ]
 run pcap-fetch create --type simple --time-limit 60 --packet-limit 20000
 check create_simple_packet_range [ $rc = 2 ]
+# --offset-time is checked before anything is sent (no account: nothing is)
+run env -u CLOUDFLARE_ACCOUNT_ID pcap-fetch create --type simple --time-limit 60 --packet-limit 10 --offset-time 2024-02-30T00:00:00Z
+check create_offset_feb30_refused [ $rc = 2 ]
+run env -u CLOUDFLARE_ACCOUNT_ID pcap-fetch create --type simple --time-limit 60 --packet-limit 10 --offset-time 1969-12-31T23:59:59Z
+check create_offset_epoch_minus_1s_parses has "$err" "no account"
+run env -u CLOUDFLARE_ACCOUNT_ID pcap-fetch create --type simple --time-limit 60 --packet-limit 10 --offset-time 2016-12-31T23:59:60Z
+check create_offset_leap_second_parses has "$err" "no account"
 run pcap-fetch create --type full --time-limit 60 --colo ord02
 check create_full_needs_dest [ $rc = 2 ]
 run pcap-fetch create --type full --time-limit 60 --colo ord02 --dest s3://b --byte-limit 2000000000
