@@ -141,7 +141,10 @@ pf_filter *pf_filter_new(const struct pf_tuple *tuples, size_t n,
  * Judge one packet.  input identifies the file it came from: a later IP
  * fragment matches when the first fragment of its datagram (source,
  * destination, id, protocol) matched earlier in the same input; when that
- * first fragment was never seen, the fragment is PF_UNDECIDABLE.
+ * first fragment was never seen, or was seen more than 120 s before the
+ * latest fragment of that input, the fragment is PF_UNDECIDABLE.  Verdicts
+ * depend only on the packets of the same input, so inputs may be judged
+ * by separate filters (one per thread) with the same results.
  * Returns a pf_verdict, or PF_ERR_INVAL when the BPF expression cannot be
  * compiled for this linktype (see pf_filter_geterr).
  */

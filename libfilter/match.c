@@ -13,8 +13,21 @@
 #include "filter.h"
 #include "filter_int.h"
 
-/* Fragments of a datagram arrive within this much time of the first. */
+/*
+ * Fragments of a datagram arrive within this much time of the first.  Age
+ * is measured on the input's own clock (the latest fragment time seen in
+ * that input), never on other inputs' packets: a verdict then depends only
+ * on the input's own packets, whatever else is interleaved with them, so a
+ * caller may judge inputs in separate filters (threads) and get the same
+ * answers as one filter over the merged stream.
+ */
 #define FRAG_TTL_NS (120LL * 1000000000LL)
+
+struct inclock {
+	int used;
+	uint32_t input;
+	int64_t now;
+};
 
 struct frag {
 	int used;
@@ -39,6 +52,8 @@ struct pf_filter {
 	size_t nprogs;
 	struct frag *frags;	/* open addressing, power-of-two size */
 	size_t fcap, fused;
+	struct inclock *clk;	/* per-input clocks, same scheme */
+	size_t ccap, cused;
 	char errbuf[PF_ERRBUF_SIZE];
 };
 
@@ -168,15 +183,79 @@ frag_find(pf_filter *f, uint32_t input, const struct pf_ip *ip)
 	return NULL;
 }
 
-/* Rebuild the table without entries older than now - TTL, sized for more. */
+static struct inclock *
+clock_find(const pf_filter *f, uint32_t input)
+{
+	size_t i;
+
+	if (f->ccap == 0)
+		return NULL;
+	for (i = (input * 0x9e3779b9u) & (f->ccap - 1); f->clk[i].used;
+	    i = (i + 1) & (f->ccap - 1))
+		if (f->clk[i].input == input)
+			return &f->clk[i];
+	return NULL;
+}
+
+/*
+ * Advance input's clock to ts (it never goes back) and return it; an input
+ * whose clock cannot be stored (no memory) gets ts itself.
+ */
+static int64_t
+clock_tick(pf_filter *f, uint32_t input, int64_t ts)
+{
+	struct inclock *c = clock_find(f, input), *n;
+	size_t i, j, ncap;
+
+	if (c == NULL) {
+		if ((f->cused + 1) * 2 > f->ccap) {
+			ncap = f->ccap ? f->ccap * 2 : 16;
+			if ((n = calloc(ncap, sizeof(*n))) == NULL)
+				return ts;
+			for (i = 0; i < f->ccap; i++) {
+				if (!f->clk[i].used)
+					continue;
+				for (j = (f->clk[i].input * 0x9e3779b9u) &
+				    (ncap - 1); n[j].used; j = (j + 1) &
+				    (ncap - 1))
+					;
+				n[j] = f->clk[i];
+			}
+			free(f->clk);
+			f->clk = n;
+			f->ccap = ncap;
+		}
+		for (i = (input * 0x9e3779b9u) & (f->ccap - 1); f->clk[i].used;
+		    i = (i + 1) & (f->ccap - 1))
+			;
+		c = &f->clk[i];
+		c->used = 1;
+		c->input = input;
+		c->now = ts;
+		f->cused++;
+	} else if (ts > c->now) {
+		c->now = ts;
+	}
+	return c->now;
+}
+
 static int
-frag_rebuild(pf_filter *f, int64_t now)
+frag_stale(const pf_filter *f, const struct frag *e)
+{
+	const struct inclock *c = clock_find(f, e->input);
+
+	return c != NULL && c->now - e->ts > FRAG_TTL_NS;
+}
+
+/* Rebuild the table without stale entries, sized for more. */
+static int
+frag_rebuild(pf_filter *f)
 {
 	struct frag *old = f->frags, *e;
 	size_t ocap = f->fcap, live = 0, i, j;
 
 	for (i = 0; i < ocap; i++)
-		if (old[i].used && now - old[i].ts <= FRAG_TTL_NS)
+		if (old[i].used && !frag_stale(f, &old[i]))
 			live++;
 	f->fcap = 1024;
 	while (f->fcap < live * 4)
@@ -191,7 +270,7 @@ frag_rebuild(pf_filter *f, int64_t now)
 		struct pf_ip k;
 
 		e = &old[i];
-		if (!e->used || now - e->ts > FRAG_TTL_NS)
+		if (!e->used || frag_stale(f, e))
 			continue;
 		memset(&k, 0, sizeof(k));
 		k.version = e->version;
@@ -216,8 +295,9 @@ frag_remember(pf_filter *f, uint32_t input, const struct pf_ip *ip,
 	struct frag *e = frag_find(f, input, ip);
 	size_t i;
 
+	clock_tick(f, input, ts);
 	if (e == NULL) {
-		if ((f->fused + 1) * 2 > f->fcap && frag_rebuild(f, ts) < 0)
+		if ((f->fused + 1) * 2 > f->fcap && frag_rebuild(f) < 0)
 			return;		/* no memory: later fragments undecidable */
 		for (i = frag_hash(input, ip) & (f->fcap - 1);
 		    f->frags[i].used; i = (i + 1) & (f->fcap - 1))
@@ -334,7 +414,12 @@ pf_filter_match(pf_filter *f, uint32_t input, uint32_t linktype,
 		if (last != NULL && last->frag == PF_FRAG_LATER) {
 			/* decided by the datagram's first fragment */
 			struct frag *e = frag_find(f, input, last);
-			v = e != NULL ? e->verdict : PF_UNDECIDABLE;
+			int64_t now = clock_tick(f, input, ts);
+
+			/* A stale entry counts as absent whether or not a
+			 * rebuild has dropped it yet. */
+			v = e != NULL && now - e->ts <= FRAG_TTL_NS ?
+			    e->verdict : PF_UNDECIDABLE;
 		} else {
 			for (i = 0; i < f->n && v != PF_MATCH; i++)
 				v = either(v, match_tuple(f, &f->t[i], &d));
@@ -374,6 +459,7 @@ pf_filter_free(pf_filter *f)
 		pcap_freecode(&f->progs[i].prog);
 	free(f->progs);
 	free(f->frags);
+	free(f->clk);
 	free(f->bpf);
 	free(f->t);
 	free(f);

@@ -457,6 +457,46 @@ START_TEST(filter_follows_fragments_of_a_matching_datagram)
 }
 END_TEST
 
+/*
+ * A fragment's verdict depends on its own input only: another input's
+ * clock (here far ahead, with enough datagrams to make the table rebuild)
+ * does not expire it, and its own clock does.
+ */
+START_TEST(fragments_expire_on_their_own_inputs_clock)
+{
+	struct pf_tuple t = tuple(UDP_5TUPLE);
+	char eb[PF_ERRBUF_SIZE];
+	pf_filter *f = pf_filter_new(&t, 1, NULL, eb);
+	struct pkt first = { .n = 0 }, later = { .n = 0 };
+	const int64_t s = 1000000000;
+	uint16_t id;
+
+	v4(&first, "10.0.0.1", "192.0.2.9", 17, 0x2000, 77, 0);
+	ports(&first, 1234, 53);
+	v4(&later, "10.0.0.1", "192.0.2.9", 17, 185, 77, 0);
+	put32(&later, 0xffffffff);
+	ck_assert_int_eq(pf_filter_match(f, 0, 101, first.b, first.n,
+	    first.n, 1 * s), PF_MATCH);
+	for (id = 1000; id < 1600; id++) {
+		struct pkt o = { .n = 0 };
+		v4(&o, "10.0.0.1", "192.0.2.9", 17, 0x2000, id, 0);
+		ports(&o, 1234, 53);
+		ck_assert_int_eq(pf_filter_match(f, 1, 101, o.b, o.n, o.n,
+		    1000 * s), PF_MATCH);
+	}
+	ck_assert_int_eq(pf_filter_match(f, 0, 101, later.b, later.n,
+	    later.n, 2 * s), PF_MATCH);
+	ck_assert_int_eq(pf_filter_match(f, 0, 101, later.b, later.n,
+	    later.n, 121 * s), PF_MATCH);
+	ck_assert_int_eq(pf_filter_match(f, 0, 101, later.b, later.n,
+	    later.n, 122 * s), PF_UNDECIDABLE);
+	/* the clock does not go back with an out-of-order packet */
+	ck_assert_int_eq(pf_filter_match(f, 0, 101, later.b, later.n,
+	    later.n, 2 * s), PF_UNDECIDABLE);
+	pf_filter_free(f);
+}
+END_TEST
+
 START_TEST(filter_matches_both_directions_when_asked)
 {
 	struct pkt p = { .n = 0 };
@@ -607,6 +647,7 @@ main(void)
 	tcase_add_test(t, filter_matches_ipip_6in4_4in6_and_gre_ethernet);
 	tcase_add_test(t, filter_is_undecidable_when_cut_at_every_header_byte);
 	tcase_add_test(t, filter_follows_fragments_of_a_matching_datagram);
+	tcase_add_test(t, fragments_expire_on_their_own_inputs_clock);
 	tcase_add_test(t, filter_matches_both_directions_when_asked);
 	tcase_add_test(t, filter_cidr_edges);
 	tcase_add_test(t, filter_json_errors_name_the_key);
