@@ -79,7 +79,7 @@ $(BUILD)/pcap-filter: $(BUILD)/tools/pcap-filter.o $(COMMON_OBJ) $(FILTEROPT_OBJ
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PCAP_LIBS) $(JSON_LIBS) $(PKG_LIBS) -lm
 
 $(BUILD)/pcap-summary: $(BUILD)/tools/pcap-summary.o $(COMMON_OBJ) $(FILTEROPT_OBJ) $(BUILD)/libfilter.a $(BUILD)/libmerge.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PCAP_LIBS) $(JSON_LIBS) $(PKG_LIBS) -lm
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PCAP_LIBS) $(JSON_LIBS) $(PKG_LIBS) -lm -pthread
 
 FETCH_OBJ = $(BUILD)/tools/fetch/sigv4.o $(BUILD)/tools/fetch/util.o \
             $(BUILD)/tools/fetch/http.o $(BUILD)/tools/fetch/store.o \

@@ -10,11 +10,14 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -111,7 +114,8 @@ flow_hash(const struct flowkey *k)
 }
 
 static int
-flow_add(struct flowtab *ft, const struct flowkey *k, uint32_t len)
+flow_add(struct flowtab *ft, const struct flowkey *k, uint64_t bytes,
+    uint64_t packets)
 {
 	size_t i, mask;
 	struct flow *f;
@@ -147,8 +151,8 @@ flow_add(struct flowtab *ft, const struct flowkey *k, uint32_t len)
 		if (memcmp(&f->k, k, sizeof(*k)) == 0)
 			break;
 	}
-	f->packets++;
-	f->bytes += len;
+	f->packets += packets;
+	f->bytes += bytes;
 	return 0;
 }
 
@@ -254,15 +258,10 @@ struct expect {
 	struct check ck_filter, ck_time, ck_snap;
 };
 
-static int
-offender_add(struct check *c, const char *file, uint64_t index,
+static void
+offender_fill(struct offender *o, const char *file, uint64_t index,
     const struct pm_packet *pkt, const char *why)
 {
-	struct offender *o;
-
-	if (c->noff == MAX_OFFENDERS)
-		return 0;
-	o = &c->off[c->noff++];
 	snprintf(o->file, sizeof(o->file), "%s", file);
 	o->index = index;
 	o->ts = pkt->ts;
@@ -271,7 +270,6 @@ offender_add(struct check *c, const char *file, uint64_t index,
 		size_t l = strlen(o->what);
 		snprintf(o->what + l, sizeof(o->what) - l, " (%s)", why);
 	}
-	return 0;
 }
 
 static int
@@ -428,23 +426,210 @@ count_check(struct check *c, const char *name, uint64_t got, uint64_t want,
 
 /* ---- the run --------------------------------------------------------------- */
 
+/*
+ * The inputs are split into contiguous runs, one per worker thread, each
+ * merged by its own pm_merge and counted into the worker's own tally.  The
+ * workers send the main thread their packets' timestamps in merged order
+ * (chunks through a small ring, so memory stays bounded), with the warnings
+ * and offenders tagged by position.  The main thread merges those streams
+ * with the same tie-break as libmerge (earlier input first), which gives
+ * exactly the single-merge order (libmerge's passes rely on the same fact),
+ * so the largest gap, the first offenders and the order of the warnings
+ * are those of one merge over all inputs, whatever the number of threads.
+ * Everything else is a sum.  libfilter judges fragments per input, so one
+ * filter per worker gives the same verdicts as one filter for all.
+ */
+#define CHUNK_TS 8192
+#define NCHUNKS 4
+#define MAX_WORKERS 64
+#define DEFAULT_WORKERS 8	/* at most, by default: one per CPU */
+
+enum { EV_WARN, EV_FATAL, EV_OFF };
+enum { OFF_FILTER, OFF_TIME, OFF_SNAP, N_OFF };
+
+struct event {
+	uint64_t pos;		/* before packet pos (EV_OFF: packet pos) */
+	int kind;
+	int check;		/* EV_OFF: OFF_* */
+	char *file;		/* a warning's file, or NULL */
+	char *text;
+	struct offender *off;
+};
+
+struct chunk {
+	int64_t ts[CHUNK_TS];
+	size_t n;
+	struct event *ev;
+	size_t nev, capev;
+	int last;		/* the worker's stream ends here */
+};
+
+struct run;
+
+struct worker {			/* a cache line of its own */
+	_Alignas(64) struct run *r;
+	size_t lo, hi;			/* its inputs: [lo, hi) */
+	pm_merge *m;
+	pthread_t tid;
+	int started;
+	/* what it counts */
+	struct pm_reader_stats st;	/* only the sums are used */
+	struct pcount proto[P_N];
+	struct flowtab flows;
+	int flows_failed;
+	uint64_t *index;		/* packets seen per input, from lo */
+	pf_filter *filter, *efilter;
+	uint64_t f_match, f_nomatch, f_undecidable, f_unsupported;
+	uint64_t outside_filter, undecidable, outside_time, over_snap;
+	size_t noff[N_OFF];
+	int damaged;
+	int failed;			/* out of memory for an event */
+	uint64_t pos;			/* packets sent */
+	/* the ring to the main thread */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct chunk *ring;
+	size_t head, count;		/* filled: ring[head], ... */
+	atomic_uint_least64_t bytes_in;
+};
+
 struct run {
 	struct pk_inputs in;
-	struct pk_capin cin;
+	struct worker *w;
+	size_t nw;
+	int stream_ts;			/* workers send times (nw > 1) */
+	atomic_int cancel;
+	int ignore_errors;		/* unreadable inputs are skipped */
+	int damaged;			/* an input had damage or was skipped */
 	/* Counts over the merged stream; per file, libmerge keeps them. */
 	struct pm_reader_stats tot;
 	struct pcount proto[P_N];
 	struct flowtab flows;
 	size_t nflows;			/* --flows N; 0: none */
-	pf_filter *filter;		/* tuple options */
+	struct pk_filteropt *fopt;	/* tuple options, or NULL */
 	uint64_t f_match, f_nomatch, f_undecidable, f_unsupported;
-	uint64_t *index;		/* packets seen per input */
 	struct expect *e;
 	int per_file, json;
 };
 
+static const struct pm_input_info *
+input_info(const struct run *r, size_t i)
+{
+	size_t k = 0;
+
+	while (i >= r->w[k].hi)
+		k++;
+	return pm_merge_input(r->w[k].m, i - r->w[k].lo);
+}
+
+/* Worker side: add an event to chunk c.  -1: no memory. */
+static int
+event_add(struct chunk *c, uint64_t pos, int kind, const char *file,
+    const char *text, struct offender *off, int check)
+{
+	struct event *ev;
+
+	if (c->nev == c->capev) {
+		size_t ncap = c->capev ? 2 * c->capev : 8;
+		if ((ev = realloc(c->ev, ncap * sizeof(*ev))) == NULL)
+			return -1;
+		c->ev = ev;
+		c->capev = ncap;
+	}
+	ev = &c->ev[c->nev];
+	memset(ev, 0, sizeof(*ev));
+	ev->pos = pos;
+	ev->kind = kind;
+	ev->check = check;
+	ev->off = off;
+	if ((file != NULL && (ev->file = strdup(file)) == NULL) ||
+	    (text != NULL && (ev->text = strdup(text)) == NULL)) {
+		free(ev->file);
+		free(ev->text);
+		return -1;
+	}
+	c->nev++;
+	return 0;
+}
+
 static void
-count_protocols(struct run *r, const struct pm_packet *pkt)
+chunk_clear(struct chunk *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nev; i++) {
+		free(c->ev[i].file);
+		free(c->ev[i].text);
+		free(c->ev[i].off);
+	}
+	c->nev = 0;
+	c->n = 0;
+	c->last = 0;
+}
+
+/* Worker side: the next chunk to fill, or NULL when the run is cancelled. */
+static struct chunk *
+chunk_begin(struct worker *w)
+{
+	struct chunk *c;
+
+	pthread_mutex_lock(&w->mu);
+	while (w->count == NCHUNKS && !atomic_load(&w->r->cancel))
+		pthread_cond_wait(&w->cv, &w->mu);
+	c = atomic_load(&w->r->cancel) ? NULL :
+	    &w->ring[(w->head + w->count) % NCHUNKS];
+	pthread_mutex_unlock(&w->mu);
+	if (c != NULL)
+		chunk_clear(c);
+	return c;
+}
+
+static void
+chunk_publish(struct worker *w)
+{
+	atomic_store_explicit(&w->bytes_in, pm_merge_bytes_in(w->m),
+	    memory_order_relaxed);
+	pthread_mutex_lock(&w->mu);
+	w->count++;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* Main side: the oldest filled chunk of w (waits for it). */
+static struct chunk *
+chunk_get(struct worker *w)
+{
+	struct chunk *c;
+
+	pthread_mutex_lock(&w->mu);
+	while (w->count == 0)
+		pthread_cond_wait(&w->cv, &w->mu);
+	c = &w->ring[w->head];
+	pthread_mutex_unlock(&w->mu);
+	return c;
+}
+
+static void
+chunk_release(struct worker *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->head = (w->head + 1) % NCHUNKS;
+	w->count--;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* A fatal event, or the failed flag when even that cannot be said. */
+static void
+fatal_event(struct worker *w, struct chunk *c, const char *file,
+    const char *text)
+{
+	if (event_add(c, w->pos, EV_FATAL, file, text, NULL, 0) < 0)
+		w->failed = 1;
+}
+
+static void
+count_protocols(struct worker *w, const struct pm_packet *pkt)
 {
 	struct pf_dissection d;
 	const struct pf_ip *ip;
@@ -452,17 +637,17 @@ count_protocols(struct run *r, const struct pm_packet *pkt)
 
 	pf_dissect(pkt->linktype, pkt->data, pkt->caplen, &d);
 	if (d.n == 0) {
-		r->proto[P_NOTIP].packets++;
-		r->proto[P_NOTIP].bytes += pkt->len;
+		w->proto[P_NOTIP].packets++;
+		w->proto[P_NOTIP].bytes += pkt->len;
 		return;
 	}
 	ip = &d.ip[d.n - 1];
 	t = ip->version == 4 ? P_IPV4 : P_IPV6;
-	r->proto[t].packets++;
-	r->proto[t].bytes += pkt->len;
+	w->proto[t].packets++;
+	w->proto[t].bytes += pkt->len;
 	if (d.n > 1) {
-		r->proto[P_TUNNEL].packets++;
-		r->proto[P_TUNNEL].bytes += pkt->len;
+		w->proto[P_TUNNEL].packets++;
+		w->proto[P_TUNNEL].bytes += pkt->len;
 	}
 	if (!ip->proto_known)
 		t = P_OTHER;
@@ -474,9 +659,9 @@ count_protocols(struct run *r, const struct pm_packet *pkt)
 	case 47: t = P_GRE; break;
 	default: t = P_OTHER; break;
 	}
-	r->proto[t].packets++;
-	r->proto[t].bytes += pkt->len;
-	if (r->nflows > 0) {
+	w->proto[t].packets++;
+	w->proto[t].bytes += pkt->len;
+	if (w->r->nflows > 0 && !w->flows_failed) {
 		struct flowkey k;
 
 		memset(&k, 0, sizeof(k));
@@ -489,75 +674,552 @@ count_protocols(struct run *r, const struct pm_packet *pkt)
 		}
 		memcpy(k.src, ip->src, ip->version == 4 ? 4 : 16);
 		memcpy(k.dst, ip->dst, ip->version == 4 ? 4 : 16);
-		if (flow_add(&r->flows, &k, pkt->len) < 0) {
-			pk_warn("out of memory for --flows; counting stopped");
-			r->nflows = 0;
-		}
+		if (flow_add(&w->flows, &k, pkt->len, 1) < 0)
+			w->flows_failed = 1;	/* said by fold() */
 	}
 }
 
+/* The first offenders of each check, sent for the main thread to order. */
 static int
-per_packet(struct run *r, const struct pm_packet *pkt)
+offender(struct worker *w, struct chunk *c, int check, const char *file,
+    uint64_t idx, const struct pm_packet *pkt, const char *why)
 {
-	size_t input = pm_merge_last_input(r->cin.m);
+	struct offender *o;
+
+	if (w->noff[check] == MAX_OFFENDERS)
+		return 0;
+	if ((o = calloc(1, sizeof(*o))) == NULL)
+		return -1;
+	offender_fill(o, file, idx, pkt, why);
+	if (event_add(c, w->pos, EV_OFF, NULL, NULL, o, check) < 0) {
+		free(o);
+		return -1;
+	}
+	w->noff[check]++;
+	return 0;
+}
+
+/* 0, or -1 with a fatal event added. */
+static int
+per_packet(struct worker *w, struct chunk *c, const struct pm_packet *pkt)
+{
+	struct run *r = w->r;
+	size_t input = pm_merge_last_input(w->m);
 	uint64_t idx = 0;
 	const char *file = "(merged)";
 	int v;
 
-	if (input < r->in.n) {
-		idx = ++r->index[input];
-		file = pm_merge_input(r->cin.m, input)->name;
+	if (input != (size_t)-1) {
+		idx = ++w->index[input];
+		file = pm_merge_input(w->m, input)->name;
+		input += w->lo;
 	}
-	pm_stats_add(&r->tot, pkt);
-	count_protocols(r, pkt);
+	pm_stats_add(&w->st, pkt);
+	count_protocols(w, pkt);
 
-	if (r->filter != NULL) {
-		v = pf_filter_match(r->filter, (uint32_t)input, pkt->linktype,
+	if (w->filter != NULL) {
+		v = pf_filter_match(w->filter, (uint32_t)input, pkt->linktype,
 		    pkt->data, pkt->caplen, pkt->len, pkt->ts);
 		if (v < 0) {
-			pk_warn("%s", pf_filter_geterr(r->filter));
+			fatal_event(w, c, NULL, pf_filter_geterr(w->filter));
 			return -1;
 		}
 		if (v == PF_MATCH)
-			r->f_match++;
+			w->f_match++;
 		else if (v == PF_NOMATCH)
-			r->f_nomatch++;
+			w->f_nomatch++;
 		else if (v == PF_UNDECIDABLE)
-			r->f_undecidable++;
+			w->f_undecidable++;
 		else
-			r->f_unsupported++;
+			w->f_unsupported++;
 	}
 	if (r->e != NULL) {
-		struct expect *e = r->e;
+		const struct expect *e = r->e;
+		int rc = 0;
 
-		if (e->filter != NULL) {
-			v = pf_filter_match(e->filter, (uint32_t)input,
+		if (w->efilter != NULL) {
+			v = pf_filter_match(w->efilter, (uint32_t)input,
 			    pkt->linktype, pkt->data, pkt->caplen, pkt->len,
 			    pkt->ts);
 			if (v < 0) {
-				pk_warn("%s", pf_filter_geterr(e->filter));
+				fatal_event(w, c, NULL,
+				    pf_filter_geterr(w->efilter));
 				return -1;
 			}
 			if (v == PF_NOMATCH) {
-				e->outside_filter++;
-				offender_add(&e->ck_filter, file, idx, pkt,
-				    NULL);
+				w->outside_filter++;
+				rc |= offender(w, c, OFF_FILTER, file, idx,
+				    pkt, NULL);
 			} else if (v != PF_MATCH) {
-				e->undecidable++;
+				w->undecidable++;
 			}
 		}
 		if (e->hi > e->lo && (pkt->ts < e->lo || pkt->ts > e->hi)) {
-			e->outside_time++;
-			offender_add(&e->ck_time, file, idx, pkt, NULL);
+			w->outside_time++;
+			rc |= offender(w, c, OFF_TIME, file, idx, pkt, NULL);
 		}
 		if (e->simple && pkt->caplen > SIMPLE_SNAPLEN) {
 			char why[48];
-			e->over_snap++;
+			w->over_snap++;
 			snprintf(why, sizeof(why), "caplen %u", pkt->caplen);
-			offender_add(&e->ck_snap, file, idx, pkt, why);
+			rc |= offender(w, c, OFF_SNAP, file, idx, pkt, why);
+		}
+		if (rc < 0) {
+			fatal_event(w, c, NULL, "out of memory");
+			return -1;
 		}
 	}
 	return 0;
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct chunk *c;
+	struct pm_packet pkt;
+	const struct pm_input_info *f;
+	int rc, fatal;
+
+	if ((c = chunk_begin(w)) == NULL)
+		return NULL;
+	for (;;) {
+		rc = pm_merge_next(w->m, &pkt);
+		if (rc == 1) {
+			if (per_packet(w, c, &pkt) < 0)
+				break;
+			if (w->r->stream_ts)
+				c->ts[c->n] = pkt.ts;
+			c->n++;
+			w->pos++;
+			if (c->n == CHUNK_TS) {
+				chunk_publish(w);
+				if ((c = chunk_begin(w)) == NULL)
+					return NULL;
+			}
+			continue;
+		}
+		if (rc == 0)
+			break;
+		if (rc != PM_ERR_DAMAGED && rc != PM_ERR_TRUNCATED &&
+		    rc != PM_ERR_INPUT) {
+			fatal_event(w, c, NULL, pm_merge_geterr(w->m));
+			break;
+		}
+		f = pm_merge_input(w->m, pm_merge_failed(w->m));
+		/* An input that is not there, or not a capture, is a mistake
+		 * to fix; damage is not. */
+		fatal = rc == PM_ERR_INPUT && !f->opened &&
+		    !w->r->ignore_errors;
+		if (fatal) {
+			fatal_event(w, c, f->name, pm_merge_geterr(w->m));
+			break;
+		}
+		if (event_add(c, w->pos, EV_WARN, f->name,
+		    pm_merge_geterr(w->m), NULL, 0) < 0) {
+			w->failed = 1;
+			break;
+		}
+		w->damaged = 1;
+	}
+	c->last = 1;
+	chunk_publish(w);
+	return NULL;
+}
+
+/* Main side: one worker's place in its stream. */
+struct cursor {
+	struct chunk *c;
+	size_t i, e;
+	uint64_t pos;
+	int done;
+};
+
+/* Print a warning or take an offender.  -1: a fatal event. */
+static int
+apply(struct run *r, const struct event *ev, struct pk_progress *prog)
+{
+	struct check *ck;
+
+	if (ev->kind == EV_OFF) {
+		ck = ev->check == OFF_FILTER ? &r->e->ck_filter :
+		    ev->check == OFF_TIME ? &r->e->ck_time : &r->e->ck_snap;
+		if (ck->noff < MAX_OFFENDERS)
+			ck->off[ck->noff++] = *ev->off;
+		return 0;
+	}
+	pk_progress_done(prog);
+	if (ev->file != NULL)
+		pk_warnf(ev->file, "%s", ev->text);
+	else
+		pk_warn("%s", ev->text);
+	return ev->kind == EV_FATAL ? -1 : 0;
+}
+
+/*
+ * Bring w's cursor to its next packet, taking the events before it.
+ * 1: there is one; 0: w is done; -1: a fatal event.
+ */
+static int
+advance(struct run *r, struct worker *w, struct cursor *k,
+    struct pk_progress *prog)
+{
+	struct chunk *c;
+	struct event *ev;
+
+	for (;;) {
+		if (k->c == NULL) {
+			k->c = chunk_get(w);
+			k->i = k->e = 0;
+		}
+		c = k->c;
+		while (k->e < c->nev) {
+			ev = &c->ev[k->e];
+			if (ev->pos > k->pos || (ev->pos == k->pos &&
+			    ev->kind == EV_OFF))
+				break;
+			k->e++;
+			if (apply(r, ev, prog) < 0)
+				return -1;
+		}
+		if (k->i < c->n)
+			return 1;
+		if (c->last) {
+			k->done = 1;
+			return 0;
+		}
+		chunk_release(w);
+		k->c = NULL;
+	}
+}
+
+/* Take w's next packet: its offenders, and its time for the totals. */
+static void
+consume(struct run *r, struct cursor *k, struct pk_progress *prog)
+{
+	struct chunk *c = k->c;
+	struct pm_packet p = { 0 };
+
+	while (k->e < c->nev && c->ev[k->e].pos == k->pos)
+		apply(r, &c->ev[k->e++], prog);
+	if (r->stream_ts) {
+		p.ts = c->ts[k->i];
+		pm_stats_add(&r->tot, &p);	/* sizes: summed */
+	}
+	k->i++;
+	k->pos++;
+}
+
+static void
+stop_workers(struct run *r)
+{
+	size_t i;
+
+	atomic_store(&r->cancel, 1);
+	for (i = 0; i < r->nw; i++) {
+		struct worker *w = &r->w[i];
+		pthread_mutex_lock(&w->mu);
+		pthread_cond_broadcast(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+	}
+	for (i = 0; i < r->nw; i++)
+		if (r->w[i].started) {
+			pthread_join(r->w[i].tid, NULL);
+			r->w[i].started = 0;
+		}
+}
+
+/* Add the workers' counts into the run. */
+static int
+fold(struct run *r)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < r->nw; i++) {
+		struct worker *w = &r->w[i];
+
+		if (!r->stream_ts) {
+			r->tot = w->st;		/* its stream is the merge */
+		} else {
+			r->tot.caplen_bytes += w->st.caplen_bytes;
+			r->tot.wire_bytes += w->st.wire_bytes;
+			r->tot.cut_short += w->st.cut_short;
+			if (w->st.max_caplen > r->tot.max_caplen)
+				r->tot.max_caplen = w->st.max_caplen;
+		}
+		for (j = 0; j < P_N; j++) {
+			r->proto[j].packets += w->proto[j].packets;
+			r->proto[j].bytes += w->proto[j].bytes;
+		}
+		r->f_match += w->f_match;
+		r->f_nomatch += w->f_nomatch;
+		r->f_undecidable += w->f_undecidable;
+		r->f_unsupported += w->f_unsupported;
+		if (r->e != NULL) {
+			r->e->outside_filter += w->outside_filter;
+			r->e->undecidable += w->undecidable;
+			r->e->outside_time += w->outside_time;
+			r->e->over_snap += w->over_snap;
+		}
+		r->damaged |= w->damaged;
+		if (w->flows_failed && r->nflows > 0) {
+			pk_warn("out of memory for --flows; counting stopped");
+			r->nflows = 0;
+		}
+		for (k = 0; r->nflows > 0 && k < w->flows.cap; k++) {
+			const struct flow *f = &w->flows.t[k];
+			if (f->used && flow_add(&r->flows, &f->k, f->bytes,
+			    f->packets) < 0) {
+				pk_warn("out of memory for --flows");
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+/*
+ * Split the inputs into nw contiguous runs of about the same size (an
+ * input of unknown size, stdin, counts as an average one).
+ */
+static void
+split(struct run *r)
+{
+	uint64_t *sz, total = 0, known = 0, acc = 0;
+	size_t i, k = 0, nknown = 0;
+	struct stat st;
+
+	if ((sz = calloc(r->in.n, sizeof(*sz))) == NULL) {
+		r->nw = 1;
+		r->w[0].lo = 0;
+		r->w[0].hi = r->in.n;
+		return;
+	}
+	for (i = 0; i < r->in.n; i++)
+		if (strcmp(r->in.paths[i], "-") != 0 &&
+		    stat(r->in.paths[i], &st) == 0 && S_ISREG(st.st_mode)) {
+			sz[i] = (uint64_t)st.st_size + 1;
+			known += sz[i];
+			nknown++;
+		}
+	for (i = 0; i < r->in.n; i++) {
+		if (sz[i] == 0)
+			sz[i] = nknown ? known / nknown : 1;
+		total += sz[i];
+	}
+	r->w[0].lo = 0;
+	for (i = 0; i < r->in.n; i++) {
+		acc += sz[i];
+		/* close worker k after input i when it has its share, as
+		 * long as every later worker can still get an input */
+		if (k + 1 < r->nw && r->in.n - (i + 1) >= r->nw - (k + 1) &&
+		    (acc * r->nw >= total * (k + 1) ||
+		    r->in.n - (i + 1) == r->nw - (k + 1))) {
+			r->w[k].hi = i + 1;
+			r->w[++k].lo = i + 1;
+		}
+	}
+	r->w[k].hi = r->in.n;
+	r->nw = k + 1;
+	free(sz);
+}
+
+/* Open the merges and start the workers.  0, or prints why and returns 3
+ * (or 2 for a filter that cannot be made). */
+static int
+start(struct run *r, size_t threads, const char *tmpdir)
+{
+	struct pm_merge_opts mo = { 0 };
+	char errbuf[PM_ERRBUF_SIZE > PF_ERRBUF_SIZE ? PM_ERRBUF_SIZE :
+	    PF_ERRBUF_SIZE];
+	size_t i, j, max_open = pk_raise_nofile(r->in.n);
+
+	/* More inputs than may be open: one merge, in passes. */
+	if (threads > r->in.n)
+		threads = r->in.n;
+	if (max_open < r->in.n || threads == 0)
+		threads = 1;
+	if ((r->w = aligned_alloc(64, threads * sizeof(*r->w))) == NULL) {
+		pk_warn("out of memory");
+		return 3;
+	}
+	memset(r->w, 0, threads * sizeof(*r->w));
+	r->nw = threads;
+	split(r);
+	r->stream_ts = r->nw > 1;
+	mo.max_open = max_open < r->in.n ? max_open : 0;
+	mo.tmpdir = tmpdir;
+	for (i = 0; i < r->nw; i++) {
+		struct worker *w = &r->w[i];
+
+		w->r = r;
+		pthread_mutex_init(&w->mu, NULL);
+		pthread_cond_init(&w->cv, NULL);
+		if ((w->ring = calloc(NCHUNKS, sizeof(*w->ring))) == NULL ||
+		    (w->index = calloc(w->hi - w->lo,
+		    sizeof(*w->index))) == NULL) {
+			pk_warn("out of memory");
+			return 3;
+		}
+		if ((w->m = pm_merge_new(&mo, errbuf)) == NULL) {
+			pk_warn("%s", errbuf);
+			return 3;
+		}
+		for (j = w->lo; j < w->hi; j++) {
+			int fd = strcmp(r->in.paths[j], "-") == 0 ?
+			    STDIN_FILENO : -1;
+			if (pm_merge_add(w->m, r->in.paths[j], fd) < 0) {
+				pk_warn("%s", pm_merge_geterr(w->m));
+				return 3;
+			}
+		}
+		if (r->fopt != NULL && (w->filter = pf_filter_new(
+		    r->fopt->tuples, r->fopt->n, &r->fopt->fo, errbuf)) ==
+		    NULL) {
+			pk_warn("%s", errbuf);
+			return 2;
+		}
+		if (r->e != NULL && r->e->has_filter) {
+			struct pf_filter_opts eo = { .layer = PF_LAYER_ANY };
+			if ((w->efilter = pf_filter_new(&r->e->tuple, 1, &eo,
+			    errbuf)) == NULL) {
+				pk_warn("%s", errbuf);
+				return 2;
+			}
+		}
+	}
+	for (i = 0; i < r->nw; i++) {
+		int err = pthread_create(&r->w[i].tid, NULL, worker_main,
+		    &r->w[i]);
+		if (err != 0) {
+			pk_warn("cannot start a thread: %s", strerror(err));
+			return 3;
+		}
+		r->w[i].started = 1;
+	}
+	return 0;
+}
+
+static void
+show_progress(struct run *r, const struct cursor *k, struct pk_progress *prog)
+{
+	uint64_t bytes = 0, packets = 0;
+	size_t i;
+
+	if (!prog->on)
+		return;
+	for (i = 0; i < r->nw; i++) {
+		bytes += atomic_load_explicit(&r->w[i].bytes_in,
+		    memory_order_relaxed);
+		packets += k[i].pos;
+	}
+	pk_progress_update(prog, bytes, packets);
+}
+
+/* Merge the workers' streams.  0, or -1 after a fatal error (printed). */
+static int
+collect(struct run *r, struct pk_progress *prog)
+{
+	struct cursor k[MAX_WORKERS];
+	struct pm_packet p = { 0 };
+	size_t i, b;
+	int64_t lim = 0;
+	int has_lim, eq_ok, rc;
+
+	memset(k, 0, sizeof(k));
+	for (i = 0; i < r->nw; i++)
+		if (advance(r, &r->w[i], &k[i], prog) < 0)
+			return -1;
+	for (;;) {
+		b = r->nw;
+		for (i = 0; i < r->nw; i++)
+			if (!k[i].done && (b == r->nw ||
+			    k[i].c->ts[k[i].i] < k[b].c->ts[k[b].i]))
+				b = i;
+		if (b == r->nw)
+			break;
+		/*
+		 * Worker b stays first while its times are below every other
+		 * head, or equal to it when b comes earlier (ties go to the
+		 * earlier input).
+		 */
+		has_lim = 0;
+		eq_ok = 1;
+		for (i = 0; i < r->nw; i++) {
+			int64_t t;
+			if (i == b || k[i].done)
+				continue;
+			t = k[i].c->ts[k[i].i];
+			if (!has_lim || t < lim) {
+				lim = t;
+				eq_ok = i > b;
+				has_lim = 1;
+			} else if (t == lim && i < b) {
+				eq_ok = 0;
+			}
+		}
+#define FIRST(t) (!has_lim || (t) < lim || ((t) == lim && eq_ok))
+		for (;;) {
+			struct cursor *c = &k[b];
+			struct chunk *ch = c->c;
+			uint64_t evpos = c->e < ch->nev ? ch->ev[c->e].pos :
+			    UINT64_MAX;
+
+			/* the common case: packets without events */
+			if (!r->stream_ts) {	/* one worker, no times */
+				uint64_t left = ch->n - c->i;
+				if (evpos - c->pos < left)
+					left = evpos - c->pos;
+				c->i += left;
+				c->pos += left;
+			}
+			while (c->i < ch->n && c->pos < evpos &&
+			    FIRST(ch->ts[c->i])) {
+				p.ts = ch->ts[c->i++];
+				c->pos++;
+				pm_stats_add(&r->tot, &p);  /* sizes: summed */
+			}
+			if (c->i < ch->n && c->pos < evpos)
+				break;			/* another is first */
+			/* events due here, or the chunk is used up */
+			if ((rc = advance(r, &r->w[b], c, prog)) < 0)
+				return -1;
+			show_progress(r, k, prog);
+			if (rc == 0 || !FIRST(c->c->ts[c->i]))
+				break;
+			consume(r, c, prog);
+		}
+#undef FIRST
+	}
+	return 0;
+}
+
+static void
+free_run(struct run *r)
+{
+	size_t i, j;
+
+	if (r->w == NULL)
+		return;
+	stop_workers(r);
+	for (i = 0; i < r->nw; i++) {
+		struct worker *w = &r->w[i];
+
+		for (j = 0; w->ring != NULL && j < NCHUNKS; j++) {
+			chunk_clear(&w->ring[j]);
+			free(w->ring[j].ev);
+		}
+		free(w->ring);
+		free(w->index);
+		free(w->flows.t);
+		pf_filter_free(w->filter);
+		pf_filter_free(w->efilter);
+		pm_merge_free(w->m);
+		pthread_mutex_destroy(&w->mu);
+		pthread_cond_destroy(&w->cv);
+	}
+	free(r->w);
+	r->w = NULL;
 }
 
 /* ---- the checks ----------------------------------------------------------- */
@@ -596,8 +1258,7 @@ static size_t
 run_checks(struct run *r, struct check *ck)
 {
 	struct expect *e = r->e;
-	pm_merge *m = r->cin.m;
-	size_t n = 0, i, nin = pm_merge_count(m), bad = 0;
+	size_t n = 0, i, nin = r->in.n, bad = 0;
 	const struct pm_input_info *first = NULL;
 	char buf[512], w[128];
 	size_t used = 0;
@@ -625,7 +1286,7 @@ run_checks(struct run *r, struct check *ck)
 	/* files: opened, not empty, not damaged */
 	buf[0] = '\0';
 	for (i = 0; i < nin; i++) {
-		const struct pm_input_info *f = pm_merge_input(m, i);
+		const struct pm_input_info *f = input_info(r, i);
 		const struct pm_reader_stats *s = &f->stats;
 		char why[160];
 
@@ -669,11 +1330,11 @@ run_checks(struct run *r, struct check *ck)
 		} else {
 			snprintf(prefix, sizeof(prefix), "pcap_%s", e->id);
 			for (i = 0, bad = 0; i < nin; i++) {
-				const char *b = base_name(pm_merge_input(m,
+				const char *b = base_name(input_info(r,
 				    i)->name);
 				if (strncmp(b, prefix, strlen(prefix)) != 0 &&
 				    bad++ == 0)
-					badname = pm_merge_input(m, i)->name;
+					badname = input_info(r, i)->name;
 			}
 			snprintf(w, sizeof(w), "%s*", prefix);
 			if (bad == 0)
@@ -691,7 +1352,7 @@ run_checks(struct run *r, struct check *ck)
 
 	/* one linktype and one format */
 	for (i = 0, bad = 0; i < nin; i++) {
-		const struct pm_input_info *f = pm_merge_input(m, i);
+		const struct pm_input_info *f = input_info(r, i);
 		if (!f->opened)
 			continue;
 		if (first == NULL)
@@ -863,8 +1524,7 @@ view_file(struct view *v, const struct pm_input_info *f)
 static void
 view_total(struct view *v, const struct run *r)
 {
-	pm_merge *m = r->cin.m;
-	size_t i, j, nin = pm_merge_count(m);
+	size_t i, j, nin = r->in.n;
 	int fmt = 0, nano = -1, comp = -1;
 
 	memset(v, 0, sizeof(*v));
@@ -876,7 +1536,7 @@ view_total(struct view *v, const struct run *r)
 	v->st.backwards = 0;
 	v->st.max_backwards = 0;
 	for (i = 0; i < nin; i++) {
-		const struct pm_input_info *f = pm_merge_input(m, i);
+		const struct pm_input_info *f = input_info(r, i);
 		if (!f->opened) {
 			v->unreadable++;
 			continue;
@@ -1111,8 +1771,7 @@ print_offenders(const struct check *c)
 static int
 output(struct run *r, struct check *ck, size_t nck, int verdict)
 {
-	pm_merge *m = r->cin.m;
-	size_t i, nin = pm_merge_count(m), nf = 0;
+	size_t i, nin = r->in.n, nf = 0;
 	struct flow *fl = r->nflows ? top_flows(r, &nf) : NULL;
 	struct view v;
 	char buf[256];
@@ -1135,7 +1794,7 @@ output(struct run *r, struct check *ck, size_t nck, int verdict)
 			a = json_array();
 			for (i = 0; i < nin; i++) {
 				const struct pm_input_info *f =
-				    pm_merge_input(m, i);
+				    input_info(r, i);
 				json_t *fv;
 
 				view_file(&v, f);
@@ -1179,7 +1838,7 @@ output(struct run *r, struct check *ck, size_t nck, int verdict)
 			}
 			json_object_set_new(doc, "flows", a);
 		}
-		if (r->filter != NULL)
+		if (r->fopt != NULL)
 			json_object_set_new(doc, "filter", json_pack(
 			    "{s:I, s:I, s:I, s:I}",
 			    "matched", (json_int_t)r->f_match,
@@ -1229,7 +1888,7 @@ output(struct run *r, struct check *ck, size_t nck, int verdict)
 	print_view(&v);
 	if (r->per_file)
 		for (i = 0; i < nin; i++) {
-			const struct pm_input_info *f = pm_merge_input(m, i);
+			const struct pm_input_info *f = input_info(r, i);
 			view_file(&v, f);
 			printf("\nFile: %s\n", f->name);
 			print_view(&v);
@@ -1250,7 +1909,7 @@ output(struct run *r, struct check *ck, size_t nck, int verdict)
 			    (unsigned long long)fl[i].bytes);
 		}
 	}
-	if (r->filter != NULL)
+	if (r->fopt != NULL)
 		printf("\n  %-20s%llu matched, %llu not matched, %llu "
 		    "undecidable, %llu unsupported linktype\n", "Filter",
 		    (unsigned long long)r->f_match,
@@ -1277,7 +1936,7 @@ int
 main(int argc, char **argv)
 {
 	enum { O_JSON = 256, O_PERFILE, O_FLOWS, O_EXPECT, O_FAILWARN,
-	    O_TOL, O_IGN, O_PROGRESS };
+	    O_TOL, O_IGN, O_PROGRESS, O_THREADS };
 	static const struct option longopts[] = {
 		PK_FILTER_LONGOPTS,
 		{ "json", no_argument, NULL, O_JSON },
@@ -1288,6 +1947,7 @@ main(int argc, char **argv)
 		{ "tolerance", required_argument, NULL, O_TOL },
 		{ "ignore-errors", no_argument, NULL, O_IGN },
 		{ "progress", no_argument, NULL, O_PROGRESS },
+		{ "threads", required_argument, NULL, O_THREADS },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -1297,13 +1957,12 @@ main(int argc, char **argv)
 	static struct expect e;
 	struct check ck[16];
 	struct pk_progress prog = { 0 };
-	struct pm_packet pkt;
 	char errbuf[PF_ERRBUF_SIZE];
 	const char *expect_path = NULL, *tmpdir = NULL;
 	int64_t tolerance = DEFAULT_TOLERANCE;
 	uint64_t v;
-	int c, rc, status = 0, fail_on_warn = 0, progress = 0, verdict = CK_OK;
-	size_t i, nck = 0;
+	int c, status = 0, fail_on_warn = 0, progress = 0, verdict = CK_OK;
+	size_t i, nck = 0, threads = 0;
 
 	pk_setprogname(argv[0]);
 	memset(ck, 0, sizeof(ck));
@@ -1337,10 +1996,18 @@ main(int argc, char **argv)
 			}
 			break;
 		case O_IGN:
-			r.cin.ignore_errors = 1;
+			r.ignore_errors = 1;
 			break;
 		case O_PROGRESS:
 			progress = 1;
+			break;
+		case O_THREADS:
+			if (pk_parse_u64(optarg, 0, MAX_WORKERS, &v) < 0) {
+				pk_warn("--threads: '%s' is not a number from 0 "
+				    "to %d", optarg, MAX_WORKERS);
+				usage(2);
+			}
+			threads = (size_t)v;
 			break;
 		case 'T':
 			tmpdir = optarg;
@@ -1361,10 +2028,16 @@ main(int argc, char **argv)
 	argv += optind;
 	if (pk_filteropt_finish(&fopt) != 0)
 		usage(2);
-	if (fopt.given && (r.filter = pf_filter_new(fopt.tuples, fopt.n,
-	    &fopt.fo, errbuf)) == NULL) {
-		pk_warn("%s", errbuf);
-		return 2;
+	if (fopt.given) {
+		/* made here for the usage error; each worker makes its own */
+		pf_filter *f = pf_filter_new(fopt.tuples, fopt.n, &fopt.fo,
+		    errbuf);
+		if (f == NULL) {
+			pk_warn("%s", errbuf);
+			return 2;
+		}
+		pf_filter_free(f);
+		r.fopt = &fopt;
 	}
 	if (expect_path != NULL) {
 		struct pf_filter_opts eo = { .layer = PF_LAYER_ANY };
@@ -1397,30 +2070,31 @@ main(int argc, char **argv)
 		status = 3;
 		goto out;
 	}
-	if ((r.index = calloc(r.in.n, sizeof(*r.index))) == NULL) {
-		pk_warn("out of memory");
-		status = 3;
-		goto out;
-	}
 	pk_progress_init(&prog, progress || isatty(STDERR_FILENO),
 	    r.in.total_bytes);
-	r.cin.prog = &prog;
-	if (pk_capin_open(&r.cin, &r.in, 0, tmpdir ? tmpdir :
-	    getenv("TMPDIR"))) {
-		status = 3;
-		goto out;
+	if (threads == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = n < 1 ? 1 : n > DEFAULT_WORKERS ? DEFAULT_WORKERS :
+		    (size_t)n;
 	}
-	while ((rc = pk_capin_next(&r.cin, &pkt)) > 0) {
-		if (per_packet(&r, &pkt) < 0) {
+	if ((status = start(&r, threads, tmpdir ? tmpdir :
+	    getenv("TMPDIR"))) != 0)
+		goto out;
+	if (collect(&r, &prog) < 0) {
+		/* Said already.  Do not wait for the workers: one may be
+		 * blocked reading a pipe. */
+		atomic_store(&r.cancel, 1);
+		exit(3);
+	}
+	stop_workers(&r);
+	pk_progress_done(&prog);
+	for (i = 0; i < r.nw; i++)
+		if (r.w[i].failed) {
+			pk_warn("out of memory");
 			status = 3;
 			goto out;
 		}
-		if (prog.on)
-			pk_progress_update(&prog, pm_merge_bytes_in(r.cin.m),
-			    r.tot.packets);
-	}
-	pk_progress_done(&prog);
-	if (rc < 0) {
+	if (fold(&r) < 0) {
 		status = 3;
 		goto out;
 	}
@@ -1438,7 +2112,7 @@ main(int argc, char **argv)
 	}
 	if (verdict == CK_FAIL || (verdict == CK_WARN && fail_on_warn))
 		status = 1;
-	else if (r.cin.damaged && !r.cin.ignore_errors)
+	else if (r.damaged && !r.ignore_errors)
 		status = 1;
 	else
 		status = 0;
@@ -1449,10 +2123,8 @@ out:
 		json_decref(ck[i].expected);
 	}
 	free(r.flows.t);
-	free(r.index);
-	pk_capin_close(&r.cin);
+	free_run(&r);
 	pk_inputs_free(&r.in);
-	pf_filter_free(r.filter);
 	pf_filter_free(e.filter);
 	json_decref(e.root);
 	return status;

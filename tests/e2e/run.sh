@@ -55,6 +55,19 @@ golden() {
 		bad "$name" "differs from golden:"
 		diff "$GOLD/$name.txt" - <<<"$got" | head -20
 	fi
+	# pcap-summary must say the same with any number of threads
+	case $cmd in *pcap-summary*)
+		local t
+		for t in 1 3; do
+			got=$(sh -c "${cmd//pcap-summary /pcap-summary --threads $t }" \
+			    >"$W/.out" 2>"$W/.err"; rc=$?
+			    echo "exit $rc"; echo "--- stdout"; cat "$W/.out"
+			    echo "--- stderr"; cat "$W/.err")
+			[ "${UPDATE:-0}" = 1 ] || [ "$got" = "$(cat "$GOLD/$name.txt")" ] ||
+			    { bad "$name --threads $t" "differs from golden:"
+			    diff "$GOLD/$name.txt" - <<<"$got" | head -20; }
+		done
+	esac
 }
 
 # ---- fixtures ----------------------------------------------------------------
@@ -349,6 +362,29 @@ mkdir cut; cp full/* cut/; head -c -100 full/pcap_${id}_m2.pcap >cut/pcap_${id}_
 golden summary_expect_truncated_file "pcap-summary --expect cut/capture.json cut >out.txt; echo exit \$?; sed -n '/^Expect/,\$p' out.txt"
 capjson failed 0 ',"error_message":"No packets matched the filter in the time limit given."' >failed.json
 golden summary_expect_failed_status "pcap-summary --expect failed.json full >out.txt; echo exit \$?; sed -n '/^Expect/,\$p' out.txt"
+# The same figures, warnings and first offenders with any number of threads:
+# inputs with ties across workers (a copy), damage, a cut end, packets out of
+# order, offenders in every file.
+mkdir mix
+cp pcap_0.pcap mix/a0.pcap; cp pcap_0.pcap mix/a1.pcap; cp dmg.pcap mix/a2.pcap
+cp pcap_1.pcap mix/a3.pcap; cp trunc.pcap mix/a4.pcap
+"$G" -n 300 -S 41 -t 1700000000000000700 -i 5000000 -b 7 -o mix/a5.pcap
+cp pcap_3.pcap mix/a6.pcap
+capjson success 1 >mix.json
+threads_out() {
+	pcap-summary --threads "$1" --json --per-file --flows 7 --proto tcp \
+	    --expect mix.json mix 2>&1; echo "exit $?"
+}
+threads_out 1 >mix.out
+for t in 2 3 4 7 64; do
+	check "summary_threads_$t" same "$(threads_out $t | md5sum)" "$(md5sum <mix.out)"
+done
+check summary_threads_saw_everything sh -c "grep -q 'damaged record' mix.out && grep -q 'truncated record' mix.out && [ \$(grep -c '\"packet\":' mix.out) = 3 ]"
+# Equal times in two workers' files: the earlier input's packet comes first,
+# as in one merge (the offenders show the order).
+mkdir tie; cp pcap_0.pcap tie/b0.pcap; cp pcap_0.pcap tie/b1.pcap
+golden summary_ties_across_threads "pcap-summary --expect mix.json tie | grep -A3 '^  FAIL  filter'"
+golden summary_bad_threads "pcap-summary --threads 65 m.pcap"
 capjson running "$n" >running.json
 golden summary_expect_running_status "pcap-summary --expect running.json full | grep status"
 golden summary_expect_wrong_names "pcap-summary --expect full/capture.json pcap_0.pcap | grep -E 'file_names|result'"
