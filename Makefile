@@ -50,7 +50,7 @@ TEST_BINS  = $(FUZZERS:%=$(BUILD)/tests/fuzz/replay-%) $(BUILD)/tests/gencap $(B
              $(BUILD)/tests/unit/test_merge $(BUILD)/tests/unit/test_filter \
              $(BUILD)/tests/unit/test_fetch
 
-.PHONY: all tools tests check check-run demo bench asan fuzz valgrind \
+.PHONY: all tools tests check check-run demo bench asan tsan fuzz valgrind \
         sweep install uninstall clean setup
 .SUFFIXES:
 # Keep the harness objects, which only pattern rules name.
@@ -145,8 +145,16 @@ asan:
 	@bash tests/asan.sh $(MAKE) --no-print-directory BUILD=build-asan \
 	    CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" check-run
 
-# make valgrind: the pcap-fetch suite (the one place threads run: libcurl's
-# resolver) with every tool under memcheck; VG_SUITES="fetch e2e" for more.
+# make tsan: the e2e suite against a ThreadSanitizer build (build-tsan/);
+# pcap-summary's worker threads are the threads pcapkit starts.
+TSAN = -fsanitize=thread
+tsan: setup
+	@$(MAKE) --no-print-directory BUILD=build-tsan \
+	    CFLAGS="-O1 -g $(TSAN)" LDFLAGS="$(TSAN)" tools tests
+	@bash tests/asan.sh env BUILD=build-tsan bash tests/e2e/run.sh
+
+# make valgrind: the pcap-fetch suite (where libcurl's resolver runs
+# threads) with every tool under memcheck; VG_SUITES="fetch e2e" for more.
 valgrind: setup
 	@$(MAKE) --no-print-directory tools tests
 	bash tests/valgrind.sh
@@ -178,6 +186,6 @@ uninstall:
 	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) $(TOOLS:%=$(DESTDIR)$(MANDIR)/man1/%.1)
 
 clean:
-	rm -rf build build-asan build-fuzz build-vg
+	rm -rf build build-asan build-tsan build-fuzz build-vg build-sweep
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,5 +1,6 @@
 #!/bin/bash
-# make asan: the whole suite against the ASan+UBSan build (build-asan/).
+# make asan: the whole suite against the ASan+UBSan build (build-asan/);
+# make tsan: the e2e suite against the ThreadSanitizer build (build-tsan/).
 # Sanitizer reports go to files, not stderr, so that a report from a run
 # whose test only checks a message or a golden file still fails the suite:
 # any file in the log directory at the end is a failure.  The directory is
@@ -10,12 +11,13 @@ chmod 1777 "$logs"
 trap 'rm -rf "$logs"' EXIT
 export ASAN_OPTIONS=log_path=$logs/asan:detect_leaks=1
 export UBSAN_OPTIONS=log_path=$logs/ubsan:print_stacktrace=1
+export TSAN_OPTIONS=log_path=$logs/tsan
 "$@"
 rc=$?
 if [ -n "$(ls -A "$logs")" ]; then
-	echo "make asan: sanitizer reports:"
+	echo "sanitizer reports:"
 	for f in "$logs"/*; do echo "== $f"; head -40 "$f"; done
 	exit 1
 fi
-echo "make asan: no sanitizer reports"
+echo "no sanitizer reports"
 exit $rc

@@ -2084,6 +2084,8 @@ main(int argc, char **argv)
 		/* Said already.  Do not wait for the workers: one may be
 		 * blocked reading a pipe. */
 		atomic_store(&r.cancel, 1);
+		for (i = 0; i < r.nw; i++)
+			pthread_detach(r.w[i].tid);
 		exit(3);
 	}
 	stop_workers(&r);
