@@ -44,7 +44,7 @@ usage(int status)
 "                    [--layer outer|inner|any] [--both-directions]\n"
 "                    [--expect capture.json] [--tolerance dur]\n"
 "                    [--fail-on-warn] [--ignore-errors] [--progress]\n"
-"                    [-T tmpdir] [input ...]\n");
+"                    [--threads n] [-T tmpdir] [input ...]\n");
 	if (status != 0)
 		exit(status);
 	fprintf(f,
@@ -58,6 +58,7 @@ usage(int status)
 "  --fail-on-warn       a warning fails the checks too\n"
 "  --ignore-errors      damaged or unreadable inputs do not fail the run\n"
 "  --progress           show progress on stderr even when it is not a tty\n"
+"  --threads N          worker threads (default: one per CPU, at most 8)\n"
 "  -T DIR               directory for temporary files of big merges\n"
 "  -h, --help           this text;  -V, --version  the version\n"
 "\n"
