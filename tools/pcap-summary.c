@@ -2,11 +2,11 @@
  * pcap-summary - packet and byte counts of captures, and checks that a
  * capture is complete and matches the capture object that asked for it.
  *
- * The inputs are merged in time order (one pass over each file), so that
- * the whole-input figures (largest gap, first and last packet) are those
- * of the merged capture; per-file figures come from libmerge's reader
- * counters, which stay exact even when a big merge goes through temporary
- * files.
+ * The inputs are read once each, by worker threads that each merge a run
+ * of them; the whole-input figures (largest gap, first and last packet,
+ * first offenders) are those of the merged capture (see "the run" below).
+ * Per-file figures come from libmerge's reader counters, which stay exact
+ * even when a big merge goes through temporary files.
  */
 #include <arpa/inet.h>
 #include <errno.h>
