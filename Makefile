@@ -47,6 +47,7 @@ TOOLS      = pcap-merge pcap-filter pcap-summary pcap-fetch
 TOOL_BINS  = $(TOOLS:%=$(BUILD)/%)
 FUZZERS    = reader dissect filter_v1 s3xml apijson
 TEST_BINS  = $(FUZZERS:%=$(BUILD)/tests/fuzz/replay-%) $(BUILD)/tests/gencap $(BUILD)/tests/pktdump \
+             $(BUILD)/tests/rrread \
              $(BUILD)/tests/unit/test_merge $(BUILD)/tests/unit/test_filter \
              $(BUILD)/tests/unit/test_fetch
 
@@ -90,6 +91,9 @@ $(BUILD)/pcap-fetch: $(BUILD)/tools/pcap-fetch.o $(FETCH_OBJ) $(COMMON_OBJ) $(FI
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(FETCH_LIBS) $(PCAP_LIBS) $(PKG_LIBS) -lm
 
 $(BUILD)/tests/gencap: $(BUILD)/tests/gencap.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
+
+$(BUILD)/tests/rrread: $(BUILD)/tests/rrread.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
 $(BUILD)/tests/pktdump: $(BUILD)/tests/pktdump.o $(BUILD)/libmerge.a

@@ -84,6 +84,8 @@ rm -f "$out"
 echo "== 4 vs 2,048 inputs, 4,000,000 packets in all" >&2
 k4=$(best "pcap-merge 4 inputs -w - >/dev/null" "$M -w - k4 >/dev/null")
 k2048=$(best "pcap-merge 2048 inputs -w - >/dev/null" "$M -w - k2048 >/dev/null")
+# The floor: only read(2) the 2,048 files round-robin, as a merge must.
+rr=$(best "read 2048 inputs round-robin, 8 KiB" "$B/tests/rrread 8192 k2048/* >/dev/null")
 
 echo "== pcap-filter, a 5-tuple over the merged 4,000,000 packets" >&2
 "$M" -w merged.pcap $in16
@@ -151,6 +153,8 @@ r=$(ratio "$pm_file" "$cat_file")
 printf 'merge time / cat time, to a file             %5.2fx   <= 2x   %s\n' "$r" "$(verdict "$r" '<=' 2)"
 r=$(ratio "$k4" "$k2048")
 printf '2048-input / 4-input throughput              %5.2f    >= 0.70 %s\n' "$r" "$(verdict "$r" '>=' 0.70)"
+r=$(ratio "$k4" "$rr")
+printf '  (reading alone, round-robin, at most       %5.2f of the 4-input merge)\n' "$r"
 if [ -n "${td:-}" ]; then
 	r=$(ratio "$td" "$pf")
 	printf 'filter speedup vs tcpdump, 5-tuple           %5.2fx   >= 1.5x %s\n' "$r" "$(verdict "$r" '>=' 1.5)"
