@@ -886,6 +886,12 @@ advance(struct run *r, struct worker *w, struct cursor *k,
 		if (k->i < c->n)
 			return 1;
 		if (c->last) {
+			/* What is left came with a packet never sent (the
+			 * worker stopped on it): its fatal error still counts. */
+			for (; k->e < c->nev; k->e++)
+				if (c->ev[k->e].kind != EV_OFF &&
+				    apply(r, &c->ev[k->e], prog) < 0)
+					return -1;
 			k->done = 1;
 			return 0;
 		}
