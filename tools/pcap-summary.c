@@ -474,7 +474,7 @@ struct worker {			/* a cache line of its own */
 	pthread_t tid;
 	int started;
 	/* what it counts */
-	struct pm_reader_stats st;	/* only the sums are used */
+	struct pm_reader_stats st;	/* the total when alone, else sums */
 	struct pcount proto[P_N];
 	struct flowtab flows;
 	int flows_failed;
@@ -780,7 +780,7 @@ worker_main(void *arg)
 	struct chunk *c;
 	struct pm_packet pkt;
 	const struct pm_input_info *f;
-	int rc, fatal;
+	int rc;
 
 	if ((c = chunk_begin(w)) == NULL)
 		return NULL;
@@ -802,18 +802,9 @@ worker_main(void *arg)
 		}
 		if (rc == 0)
 			break;
-		if (rc != PM_ERR_DAMAGED && rc != PM_ERR_TRUNCATED &&
-		    rc != PM_ERR_INPUT) {
-			fatal_event(w, c, NULL, pm_merge_geterr(w->m));
-			break;
-		}
-		f = pm_merge_input(w->m, pm_merge_failed(w->m));
-		/* An input that is not there, or not a capture, is a mistake
-		 * to fix; damage is not. */
-		fatal = rc == PM_ERR_INPUT && !f->opened &&
-		    !w->r->ignore_errors;
-		if (fatal) {
-			fatal_event(w, c, f->name, pm_merge_geterr(w->m));
+		if (pk_merge_failure(w->m, rc, w->r->ignore_errors, &f)) {
+			fatal_event(w, c, f != NULL ? f->name : NULL,
+			    pm_merge_geterr(w->m));
 			break;
 		}
 		if (event_add(c, w->pos, EV_WARN, f->name,
