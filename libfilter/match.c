@@ -183,6 +183,19 @@ frag_find(pf_filter *f, uint32_t input, const struct pf_ip *ip)
 	return NULL;
 }
 
+/* The slot of input in a clock table of cap (a power of two) slots: its
+ * own, or the free one where it goes. */
+static size_t
+clock_slot(const struct inclock *t, size_t cap, uint32_t input)
+{
+	size_t i;
+
+	for (i = (input * 0x9e3779b9u) & (cap - 1); t[i].used &&
+	    t[i].input != input; i = (i + 1) & (cap - 1))
+		;
+	return i;
+}
+
 static struct inclock *
 clock_find(const pf_filter *f, uint32_t input)
 {
@@ -190,11 +203,8 @@ clock_find(const pf_filter *f, uint32_t input)
 
 	if (f->ccap == 0)
 		return NULL;
-	for (i = (input * 0x9e3779b9u) & (f->ccap - 1); f->clk[i].used;
-	    i = (i + 1) & (f->ccap - 1))
-		if (f->clk[i].input == input)
-			return &f->clk[i];
-	return NULL;
+	i = clock_slot(f->clk, f->ccap, input);
+	return f->clk[i].used ? &f->clk[i] : NULL;
 }
 
 /*
@@ -205,30 +215,22 @@ static int64_t
 clock_tick(pf_filter *f, uint32_t input, int64_t ts)
 {
 	struct inclock *c = clock_find(f, input), *n;
-	size_t i, j, ncap;
+	size_t i, ncap;
 
 	if (c == NULL) {
 		if ((f->cused + 1) * 2 > f->ccap) {
 			ncap = f->ccap ? f->ccap * 2 : 16;
 			if ((n = calloc(ncap, sizeof(*n))) == NULL)
 				return ts;
-			for (i = 0; i < f->ccap; i++) {
-				if (!f->clk[i].used)
-					continue;
-				for (j = (f->clk[i].input * 0x9e3779b9u) &
-				    (ncap - 1); n[j].used; j = (j + 1) &
-				    (ncap - 1))
-					;
-				n[j] = f->clk[i];
-			}
+			for (i = 0; i < f->ccap; i++)
+				if (f->clk[i].used)
+					n[clock_slot(n, ncap,
+					    f->clk[i].input)] = f->clk[i];
 			free(f->clk);
 			f->clk = n;
 			f->ccap = ncap;
 		}
-		for (i = (input * 0x9e3779b9u) & (f->ccap - 1); f->clk[i].used;
-		    i = (i + 1) & (f->ccap - 1))
-			;
-		c = &f->clk[i];
+		c = &f->clk[clock_slot(f->clk, f->ccap, input)];
 		c->used = 1;
 		c->input = input;
 		c->now = ts;
