@@ -76,6 +76,7 @@ struct pm_merge {
 	size_t failed;
 	struct pm_damage dmg;
 	uint64_t closed_bytes_in;
+	pm_writer *sink;	/* attached: may borrow returned packets */
 	char errbuf[PM_ERRBUF_SIZE];
 };
 
@@ -301,6 +302,22 @@ read_source(pm_merge *m, struct source *s)
 	return rc == PM_ERR_NOMEM ? rc : PM_ERR_INPUT;
 }
 
+/*
+ * A source's read buffer is about to move or go: the writers that may
+ * borrow packets it returned (the attached one, and a temporary pass's)
+ * must let go of them first.
+ */
+static void
+release(void *arg)
+{
+	pm_merge *m = arg;
+
+	if (m->sink != NULL)
+		pm_writer_release(m->sink);
+	if (m->cur != NULL && m->cur->out != NULL)
+		pm_writer_release(m->cur->out);
+}
+
 static int
 open_source(pm_merge *m, struct pass *p, struct source *s)
 {
@@ -308,15 +325,16 @@ open_source(pm_merge *m, struct pass *p, struct source *s)
 
 	if (s->input != NO_INPUT) {
 		s->r = open_input(m, s->input, p->bufsize, &rc);
-		return s->r == NULL ? rc : 0;
+	} else {
+		s->r = pm_reader_open_fd(s->tmpfd, "(temporary file)",
+		    p->bufsize, &err, m->errbuf);
+		s->tmpfd = -1;
+		if (s->r == NULL)
+			rc = m->broken = PM_ERR_IO;
 	}
-	s->r = pm_reader_open_fd(s->tmpfd, "(temporary file)", p->bufsize,
-	    &err, m->errbuf);
-	s->tmpfd = -1;
-	if (s->r == NULL) {
-		m->broken = PM_ERR_IO;
-		return PM_ERR_IO;
-	}
+	if (s->r == NULL)
+		return rc;
+	pm_reader_set_release(s->r, release, m);
 	return 0;
 }
 
@@ -420,6 +438,7 @@ start_pass(pm_merge *m, size_t ntemp, size_t ninput, int final)
 		if ((p->out = pm_writer_open(p->tmpfd, &wo, &err,
 		    m->errbuf)) == NULL)
 			return m->broken = err;
+		pm_writer_attached(p->out, m);
 	}
 	m->passes++;
 	return 0;
@@ -609,7 +628,7 @@ pm_merge_next(pm_merge *m, struct pm_packet *pkt)
 		if (rc == 1) {
 			if (m->cur->final)
 				return 1;
-			if ((rc = pm_writer_write(m->cur->out, pkt)) < 0) {
+			if ((rc = pm_writer_write_ref(m->cur->out, pkt)) < 0) {
 				pm_seterr(m->errbuf, rc,
 				    "writing a temporary file: %s",
 				    pm_writer_geterr(m->cur->out));
@@ -631,6 +650,23 @@ pm_merge_next(pm_merge *m, struct pm_packet *pkt)
 }
 
 size_t pm_merge_failed(const pm_merge *m) { return m->failed; }
+
+void
+pm_merge_attach(pm_merge *m, pm_writer *w)
+{
+	if (m->sink != NULL)
+		pm_writer_detached(m->sink);
+	m->sink = w;
+	if (w != NULL)
+		pm_writer_attached(w, m);
+}
+
+void
+pm_merge_detached(pm_merge *m, pm_writer *w)
+{
+	if (m->sink == w)
+		m->sink = NULL;
+}
 
 size_t
 pm_merge_last_input(const pm_merge *m)
@@ -698,6 +734,8 @@ pm_merge_free(pm_merge *m)
 	if (m == NULL)
 		return;
 	free_pass(m, m->cur);
+	if (m->sink != NULL)
+		pm_writer_detached(m->sink);
 	for (i = 0; i < m->ntemps; i++)
 		close(m->temps[i]);
 	for (i = 0; i < m->nin; i++) {

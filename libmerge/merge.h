@@ -42,6 +42,12 @@ struct pm_packet {
 	uint32_t len;		/* length on the wire */
 	uint32_t linktype;	/* LINKTYPE_* value */
 	uint32_t snaplen;	/* snaplen of the interface it came from */
+	/*
+	 * Bytes just before data that belong to the packet's record and may
+	 * be read as long as data may: 16 for a classic pcap record (its
+	 * header), else 0.  Lets a writer pass an unchanged record on whole.
+	 */
+	uint32_t headroom;
 	const uint8_t *data;	/* valid until the next call on its source */
 };
 
@@ -177,6 +183,13 @@ pm_writer *pm_writer_open(int fd, const struct pm_writer_opts *o, int *err,
     char *errbuf);
 int pm_writer_write(pm_writer *w, const struct pm_packet *pkt);
 /*
+ * The same for a packet just returned by the merge w is attached to (see
+ * pm_merge_attach): instead of copying pkt->data, w may keep pointing at it
+ * and send it with writev(2) later; the merge makes w write or copy what it
+ * holds before a read buffer moves or is freed.  Unattached: a copy.
+ */
+int pm_writer_write_ref(pm_writer *w, const struct pm_packet *pkt);
+/*
  * Flush everything and finish the compressed stream.  When the output is an
  * uncompressed pcap in a regular file and a record was longer than the
  * header's snaplen, the snaplen in the header is raised to the longest
@@ -246,6 +259,13 @@ int pm_merge_add(pm_merge *m, const char *path, int fd);
  * and pm_merge_summary() is complete for choosing an output format.
  */
 int pm_merge_next(pm_merge *m, struct pm_packet *pkt);
+/*
+ * Let w borrow the packets m returns (pm_writer_write_ref): m then tells w
+ * before it reuses their memory.  w NULL detaches.  Either may be closed
+ * first; the link goes with it.  A write error in such a hand-over is
+ * returned by w's next call (pm_writer_finish included).
+ */
+void pm_merge_attach(pm_merge *m, pm_writer *w);
 size_t pm_merge_failed(const pm_merge *m);
 /*
  * The input the packet last returned came from, or (size_t)-1 when it came

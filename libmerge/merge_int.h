@@ -29,6 +29,13 @@ struct pm_src {
 	void *zd;		/* ZSTD_DCtx * */
 	uint64_t bytes_in;
 	char *errbuf;		/* PM_ERRBUF_SIZE, owned by the user of the src */
+	/*
+	 * Called before bytes in buf[0, end) are moved, overwritten or freed:
+	 * whoever still points into them (a writer's pending gather list)
+	 * must write or copy them now.
+	 */
+	void (*release)(void *arg);
+	void *release_arg;
 };
 
 int pm_src_init(struct pm_src *s, int fd, size_t bufsize, char *errbuf);
@@ -46,12 +53,31 @@ pm_src_offset(const struct pm_src *s)
 	return s->base + s->pos;
 }
 
+/* Install s->release on the reader's byte source (see struct pm_src). */
+void pm_reader_set_release(pm_reader *r, void (*fn)(void *), void *arg);
+
+/*
+ * Write or copy everything w points to outside its own buffer; an error is
+ * kept and returned by the next call on w.  For the merge's release hook.
+ */
+void pm_writer_release(pm_writer *w);
+/*
+ * The link between a merge and a writer that borrows its packets: set by
+ * either side, cut by whichever goes first.
+ */
+void pm_writer_attached(pm_writer *w, pm_merge *m);
+void pm_writer_detached(pm_writer *w);
+void pm_merge_detached(pm_merge *m, pm_writer *w);
+
 /* Fill errbuf like snprintf; returns err so callers can `return seterr()`. */
 int pm_seterr(char *errbuf, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Write all of buf to fd, retrying on EINTR and short writes. */
 int pm_write_all(int fd, const void *buf, size_t n, char *errbuf);
+/* The same for n <= IOV_MAX iovecs; iov is used up (changed). */
+struct iovec;
+int pm_writev_all(int fd, struct iovec *iov, int n, char *errbuf);
 
 static inline uint16_t
 pm_get16(const uint8_t *p, int swap)

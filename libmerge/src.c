@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <zlib.h>
@@ -43,6 +44,32 @@ pm_write_all(int fd, const void *buf, size_t n, char *errbuf)
 		}
 		p += w;
 		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+pm_writev_all(int fd, struct iovec *iov, int n, char *errbuf)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = writev(fd, iov, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return pm_seterr(errbuf, PM_ERR_IO, "write: %s",
+			    strerror(errno));
+		}
+		while (n > 0 && (size_t)w >= iov->iov_len) {
+			w -= (ssize_t)iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n > 0) {
+			iov->iov_base = (uint8_t *)iov->iov_base + w;
+			iov->iov_len -= (size_t)w;
+		}
 	}
 	return 0;
 }
@@ -212,6 +239,8 @@ pm_src_fill(struct pm_src *s, size_t need)
 	 */
 	if (s->eof)
 		return (long)(s->end - s->pos);
+	if (s->release != NULL && (s->pos > 0 || need > s->cap))
+		s->release(s->release_arg);
 	if (s->pos > 0) {
 		memmove(s->buf, s->buf + s->pos, s->end - s->pos);
 		s->base += s->pos;
@@ -297,6 +326,8 @@ pm_src_init(struct pm_src *s, int fd, size_t bufsize, char *errbuf)
 void
 pm_src_free(struct pm_src *s)
 {
+	if (s->release != NULL)
+		s->release(s->release_arg);
 	if (s->gz != NULL) {
 		inflateEnd(s->gz);
 		free(s->gz);

@@ -1,12 +1,25 @@
 /*
- * writer.c - pcap and pcapng writers, plain or zstd, buffered in large
- * blocks: a packet costs one memcpy, the file a write(2) per megabyte.
+ * writer.c - pcap and pcapng writers, plain or zstd.
+ *
+ * Output is a gather list: iovecs in output order, pointing either into the
+ * writer's own 256 KiB arena (file headers, record headers, copied packets)
+ * or, for pm_writer_write_ref(), straight at the packet bytes in a merge's
+ * read buffers.  One writev(2) sends up to IOV_MAX pieces, so a packet
+ * costs no copy in user space at all, and an unchanged classic pcap record
+ * is sent as it was read (one piece; consecutive records of one input
+ * coalesce).  Before a read buffer moves, the merge calls
+ * pm_writer_release(): a large pending list is written, a small one has its
+ * borrowed pieces copied into the arena (a writev per few packets would
+ * cost more than the copy: 2,048 inputs with 8 KiB buffers release every
+ * few KiB).  zstd output copies: the compressor buffers anyway.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <zstd.h>
@@ -14,12 +27,23 @@
 #include "merge_int.h"
 
 #define WBUF_SIZE (256u * 1024u)
+#if defined(IOV_MAX) && IOV_MAX < 1024
+#define WIOV IOV_MAX
+#else
+#define WIOV 1024
+#endif
+/* Release: below this many borrowed bytes, copy them instead of writing. */
+#define RELEASE_COPY_MAX (32u * 1024u)
 
 struct pm_writer {
 	int fd;
 	struct pm_writer_opts o;
-	uint8_t *buf;
+	uint8_t *buf;		/* the arena */
 	size_t len;
+	struct iovec iov[WIOV];	/* pending output, in order */
+	int niov;
+	int last_ext;		/* iov[niov - 1] is borrowed */
+	size_t ext_bytes;	/* borrowed bytes pending */
 	ZSTD_CCtx *zc;
 	uint8_t *zbuf;
 	size_t zcap;
@@ -28,6 +52,7 @@ struct pm_writer {
 	uint32_t max_caplen;
 	uint32_t *ifs;		/* pcapng: linktype of each interface */
 	size_t nifs, capifs;
+	pm_merge *merge;	/* attached to, or NULL */
 	int failed;
 	char errbuf[PM_ERRBUF_SIZE];
 };
@@ -67,20 +92,77 @@ emit(pm_writer *w, const void *p, size_t n)
 	return 0;
 }
 
+/* Write the pending list; afterwards it is empty, whatever happened. */
 static int
 flush(pm_writer *w)
 {
-	int rc;
+	uint64_t n = 0;
+	int i, rc = 0;
 
-	if (w->len == 0)
+	if (w->niov == 0)
 		return 0;
-	rc = emit(w, w->buf, w->len);
+	if (w->zc != NULL) {
+		for (i = 0; i < w->niov && rc == 0; i++)
+			rc = emit(w, w->iov[i].iov_base, w->iov[i].iov_len);
+	} else {
+		for (i = 0; i < w->niov; i++)
+			n += w->iov[i].iov_len;
+		if ((rc = pm_writev_all(w->fd, w->iov, w->niov,
+		    w->errbuf)) == 0)
+			w->out_bytes += n;
+	}
+	w->niov = 0;
 	w->len = 0;
+	w->ext_bytes = 0;
 	if (rc < 0)
 		w->failed = rc;
 	return rc;
 }
 
+/* Make room for nown arena bytes in up to npieces new iovecs. */
+static inline int
+room(pm_writer *w, size_t nown, int npieces)
+{
+	if (w->len + nown > WBUF_SIZE || w->niov + npieces > WIOV)
+		return flush(w);
+	return 0;
+}
+
+/* Append a piece; the caller has made room for it. */
+static inline void
+piece(pm_writer *w, const void *p, size_t n, int ext)
+{
+	struct iovec *v;
+
+	if (n == 0)
+		return;
+	if (ext)
+		w->ext_bytes += n;
+	if (w->niov > 0 && w->last_ext == ext) {
+		v = &w->iov[w->niov - 1];
+		if ((const uint8_t *)v->iov_base + v->iov_len == p) {
+			v->iov_len += n;
+			return;
+		}
+	}
+	v = &w->iov[w->niov++];
+	v->iov_base = (void *)(uintptr_t)p;
+	v->iov_len = n;
+	w->last_ext = ext;
+}
+
+/* n arena bytes as the next piece; the caller has made room for them. */
+static inline uint8_t *
+own(pm_writer *w, size_t n)
+{
+	uint8_t *p = w->buf + w->len;
+
+	piece(w, p, n, 0);
+	w->len += n;
+	return p;
+}
+
+/* Copy n bytes out. */
 static int
 put(pm_writer *w, const void *p, size_t n)
 {
@@ -88,19 +170,48 @@ put(pm_writer *w, const void *p, size_t n)
 
 	if (w->failed)
 		return w->failed;
-	if (n > WBUF_SIZE - w->len) {
-		if ((rc = flush(w)) < 0)
+	if (n <= WBUF_SIZE) {
+		if ((rc = room(w, n, 1)) < 0)
 			return rc;
-		if (n > WBUF_SIZE) {
-			if ((rc = emit(w, p, n)) < 0)
-				w->failed = rc;
-			return rc;
-		}
+		memcpy(own(w, n), p, n);
+		return 0;
 	}
-	memcpy(w->buf + w->len, p, n);
-	w->len += n;
-	return 0;
+	if ((rc = flush(w)) < 0)
+		return rc;
+	if ((rc = emit(w, p, n)) < 0)
+		w->failed = rc;
+	return rc;
 }
+
+void
+pm_writer_release(pm_writer *w)
+{
+	int i;
+
+	if (w->ext_bytes == 0 || w->failed)
+		return;
+	if (w->ext_bytes >= RELEASE_COPY_MAX ||
+	    w->len + w->ext_bytes > WBUF_SIZE) {
+		flush(w);
+		return;
+	}
+	/* Pieces stay in order; only where borrowed ones live changes. */
+	for (i = 0; i < w->niov; i++) {
+		struct iovec *v = &w->iov[i];
+		uintptr_t b = (uintptr_t)v->iov_base;
+
+		if (b - (uintptr_t)w->buf < WBUF_SIZE)
+			continue;	/* in the arena already */
+		memcpy(w->buf + w->len, v->iov_base, v->iov_len);
+		v->iov_base = w->buf + w->len;
+		w->len += v->iov_len;
+	}
+	w->ext_bytes = 0;
+	w->last_ext = 0;
+}
+
+void pm_writer_attached(pm_writer *w, pm_merge *m) { w->merge = m; }
+void pm_writer_detached(pm_writer *w) { w->merge = NULL; }
 
 static int
 put_idb(pm_writer *w, uint32_t linktype)
@@ -235,11 +346,14 @@ bad:
 	return NULL;
 }
 
-int
-pm_writer_write(pm_writer *w, const struct pm_packet *pkt)
+/*
+ * One record.  ref: the packet bytes (and, for an unchanged classic pcap
+ * record, its header) may be borrowed instead of copied.
+ */
+static int
+write_pkt(pm_writer *w, const struct pm_packet *pkt, int ref)
 {
-	uint8_t *p;
-	size_t need, i;
+	size_t i;
 	uint32_t v[7];
 	int64_t ts = pkt->ts < 0 ? 0 : pkt->ts;
 	int rc;
@@ -248,7 +362,11 @@ pm_writer_write(pm_writer *w, const struct pm_packet *pkt)
 		return w->failed;
 	if (pkt->caplen > w->max_caplen)
 		w->max_caplen = pkt->caplen;
+	ref &= w->zc == NULL;
 	if (w->o.format == PM_FMT_PCAP) {
+		size_t need = 16 + (size_t)pkt->caplen;
+		uint8_t *p;
+
 		if (pkt->linktype != w->o.linktype)
 			return pm_seterr(w->errbuf, PM_ERR_LINKTYPE,
 			    "a packet of linktype %u in a pcap of linktype %u",
@@ -259,17 +377,30 @@ pm_writer_write(pm_writer *w, const struct pm_packet *pkt)
 			v[1] /= 1000;
 		v[2] = pkt->caplen;
 		v[3] = pkt->len;
-		need = 16 + (size_t)pkt->caplen;
-		if (need > WBUF_SIZE - w->len) {
+		if (ref) {
+			if ((rc = room(w, 16, 2)) < 0)
+				return rc;
+			/* Equal bytes are the same record, whatever they
+			 * came from. */
+			if (pkt->headroom >= 16 &&
+			    memcmp(pkt->data - 16, v, 16) == 0) {
+				piece(w, pkt->data - 16, need, 1);
+				return 0;
+			}
+			memcpy(own(w, 16), v, 16);
+			piece(w, pkt->data, pkt->caplen, 1);
+			return 0;
+		}
+		if (need > WBUF_SIZE) {
 			if ((rc = put(w, v, 16)) < 0)
 				return rc;
 			return put(w, pkt->data, pkt->caplen);
 		}
-		/* the common case: both parts straight into the buffer */
-		p = w->buf + w->len;
+		if ((rc = room(w, need, 1)) < 0)
+			return rc;
+		p = own(w, need);
 		memcpy(p, v, 16);
 		memcpy(p + 16, pkt->data, pkt->caplen);
-		w->len += need;
 		return 0;
 	}
 
@@ -284,6 +415,7 @@ pm_writer_write(pm_writer *w, const struct pm_packet *pkt)
 		uint32_t tot = 32 + pkt->caplen + pad;
 		uint64_t t = w->o.nano ? (uint64_t)ts : (uint64_t)ts / 1000;
 		static const uint8_t zero[4];
+		uint8_t *p;
 
 		v[0] = PM_BT_EPB;
 		v[1] = tot;
@@ -292,6 +424,16 @@ pm_writer_write(pm_writer *w, const struct pm_packet *pkt)
 		v[4] = (uint32_t)t;
 		v[5] = pkt->caplen;
 		v[6] = pkt->len;
+		if (ref) {
+			if ((rc = room(w, 36, 3)) < 0)
+				return rc;
+			memcpy(own(w, 28), v, 28);
+			piece(w, pkt->data, pkt->caplen, 1);
+			p = own(w, pad + 4);
+			memset(p, 0, pad);
+			memcpy(p + pad, &tot, 4);
+			return 0;
+		}
 		if ((rc = put(w, v, 28)) < 0 ||
 		    (rc = put(w, pkt->data, pkt->caplen)) < 0 ||
 		    (rc = put(w, zero, pad)) < 0 ||
@@ -302,6 +444,18 @@ pm_writer_write(pm_writer *w, const struct pm_packet *pkt)
 }
 
 int
+pm_writer_write(pm_writer *w, const struct pm_packet *pkt)
+{
+	return write_pkt(w, pkt, 0);
+}
+
+int
+pm_writer_write_ref(pm_writer *w, const struct pm_packet *pkt)
+{
+	return write_pkt(w, pkt, w->merge != NULL);
+}
+
+int
 pm_writer_finish(pm_writer *w)
 {
 	ZSTD_inBuffer in = { NULL, 0, 0 };
@@ -309,6 +463,8 @@ pm_writer_finish(pm_writer *w)
 	size_t zr;
 	int rc;
 
+	if (w->failed)		/* perhaps in a flush a release asked for */
+		return w->failed;
 	if ((rc = flush(w)) < 0)
 		return rc;
 	if (w->zc != NULL) {
@@ -346,6 +502,8 @@ pm_writer_close(pm_writer *w)
 {
 	if (w == NULL)
 		return;
+	if (w->merge != NULL)
+		pm_merge_detached(w->merge, w);
 	ZSTD_freeCCtx(w->zc);
 	free(w->zbuf);
 	free(w->buf);

@@ -204,10 +204,13 @@ main(int argc, char **argv)
 		size_t input;
 		int v, sel, orc;
 
-		if (outpath != NULL && w == NULL &&
-		    (orc = pk_capout_open(&out, &w, outpath, cin.m, &co)) != 0) {
-			status = orc == 2 ? 2 : 3;
-			goto out;
+		if (outpath != NULL && w == NULL) {
+			if ((orc = pk_capout_open(&out, &w, outpath, cin.m,
+			    &co)) != 0) {
+				status = orc == 2 ? 2 : 3;
+				goto out;
+			}
+			pm_merge_attach(cin.m, w);
 		}
 		if (rc == 0)
 			break;
@@ -241,7 +244,7 @@ main(int argc, char **argv)
 		if (!sel)
 			continue;
 		n.matched++;
-		if (w != NULL && (rc = pm_writer_write(w, &pkt)) < 0) {
+		if (w != NULL && (rc = pm_writer_write_ref(w, &pkt)) < 0) {
 			if (rc == PM_ERR_LINKTYPE)
 				pk_report_mixed(cin.m);
 			else

@@ -186,9 +186,12 @@ main(int argc, char **argv)
 
 	while ((rc = pk_capin_next(&cin, &pkt)) >= 0) {
 		/* The header needs every input opened: after the first packet. */
-		if (w == NULL &&
-		    (status = pk_capout_open(&out, &w, o.out, cin.m, &co)) != 0)
-			goto out;
+		if (w == NULL) {
+			if ((status = pk_capout_open(&out, &w, o.out, cin.m,
+			    &co)) != 0)
+				goto out;
+			pm_merge_attach(cin.m, w);
+		}
 		if (rc == 0)
 			break;
 		if (o.snaplen && pkt.caplen > o.snaplen)
@@ -204,7 +207,7 @@ main(int argc, char **argv)
 				continue;
 			}
 		}
-		if ((rc = pm_writer_write(w, &pkt)) < 0) {
+		if ((rc = pm_writer_write_ref(w, &pkt)) < 0) {
 			pk_progress_done(&prog);
 			if (rc == PM_ERR_LINKTYPE)
 				pk_report_mixed(cin.m);

@@ -853,6 +853,188 @@ START_TEST(writer_reports_a_full_disk)
 }
 END_TEST
 
+/* ---- borrowing writer ------------------------------------------------------ */
+
+/*
+ * Five inputs in every layout the reader has (LE/BE, micro/nano, pcapng),
+ * records of 0 to 1999 bytes whose bytes tell them apart, timestamps that
+ * interleave and tie.  Written to borrow.N.
+ */
+static void
+borrow_inputs(char names[5][300])
+{
+	int f, i;
+
+	for (f = 0; f < 5; f++) {
+		struct mb b = { 0 };
+
+		b.big = f == 1;
+		if (f == 4) {
+			ng_shb(&b);
+			ng_idb(&b, 1, 0, 9);
+		} else {
+			pcap_hdr(&b, f == 2, 65535, 1);
+		}
+		for (i = 0; i < 700; i++) {
+			uint32_t us = (uint32_t)(i * 5 + f * 2 % 7);
+			uint32_t cl = (uint32_t)((i * 37 + f * 101) % 2000);
+			uint8_t fill = (uint8_t)(f * 50 + i);
+
+			if (f == 4)
+				ng_epb(&b, 0, 1000000000ull + us * 1000ull,
+				    cl, 2000, fill);
+			else
+				pcap_rec(&b, 1, f == 2 ? us * 1000 : us, cl,
+				    2000, fill);
+		}
+		snprintf(names[f], 300, "%s", save(b.p, b.n));
+		free(b.p);
+	}
+}
+
+/*
+ * Merge the inputs into path with write or write_ref (attached), cutting
+ * every third packet to 40 bytes as -s does.
+ */
+static void
+borrow_run(char **paths, const struct pm_merge_opts *mo, enum pm_format fmt,
+    int nano, int borrow, const char *path)
+{
+	struct pm_writer_opts wo = { .format = fmt, .nano = nano,
+	    .snaplen = 65535, .linktype = 1 };
+	char eb[PM_ERRBUF_SIZE];
+	struct pm_packet p;
+	pm_merge *m = pm_merge_new(mo, eb);
+	pm_writer *w;
+	int fd, i, rc, n = 0;
+
+	ck_assert_ptr_nonnull(m);
+	for (i = 0; i < 5; i++)
+		ck_assert_int_eq(pm_merge_add(m, paths[i], -1), 0);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	w = pm_writer_open(fd, &wo, NULL, eb);
+	ck_assert_ptr_nonnull(w);
+	if (borrow)
+		pm_merge_attach(m, w);
+	while ((rc = pm_merge_next(m, &p)) == 1) {
+		if (n++ % 3 == 0 && p.caplen > 40)
+			p.caplen = 40;
+		rc = borrow ? pm_writer_write_ref(w, &p) :
+		    pm_writer_write(w, &p);
+		ck_assert_int_eq(rc, 0);
+	}
+	ck_assert_int_eq(rc, 0);
+	ck_assert_int_eq(n, 5 * 700);
+	ck_assert_int_eq(pm_writer_finish(w), 0);
+	/* alternate which one goes first: the link goes with either */
+	if (borrow && (fmt + nano) % 2) {
+		pm_merge_free(m);
+		pm_writer_close(w);
+	} else {
+		pm_writer_close(w);
+		pm_merge_free(m);
+	}
+	ck_assert_int_eq(close(fd), 0);
+}
+
+/* (one ck_assert per byte would be one write(2) each: Check logs them) */
+static void
+assert_same_file(const char *a, const char *b)
+{
+	FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+	static uint8_t ba[65536], bb[65536];
+	size_t na, nb, i;
+	long off = 0;
+
+	ck_assert_ptr_nonnull(fa);
+	ck_assert_ptr_nonnull(fb);
+	do {
+		na = fread(ba, 1, sizeof(ba), fa);
+		nb = fread(bb, 1, sizeof(bb), fb);
+		if (na != nb || memcmp(ba, bb, na) != 0) {
+			for (i = 0; i < na && i < nb && ba[i] == bb[i]; i++)
+				;
+			ck_abort_msg("%s and %s differ at byte %ld", a, b,
+			    off + (long)i);
+		}
+		off += (long)na;
+	} while (na > 0);
+	ck_assert_int_gt(off, 1000);
+	fclose(fa);
+	fclose(fb);
+}
+
+START_TEST(borrowing_writer_writes_what_copying_writer_writes)
+{
+	static char names[5][300];
+	/* 8 KiB buffers: releases every few records (the copy path);
+	 * 1 MiB: the write path; max_open 2: temporary passes borrow too */
+	static const struct pm_merge_opts mos[] = {
+		{ .buffer_budget = 5 * 8192 },
+		{ .buffer_budget = 5u << 20 },
+		{ .buffer_budget = 5 * 8192, .max_open = 2 },
+	};
+	static const struct { enum pm_format fmt; int nano; } outs[] = {
+		{ PM_FMT_PCAP, 0 }, { PM_FMT_PCAP, 1 }, { PM_FMT_PCAPNG, 1 },
+		{ PM_FMT_PCAPNG, 0 },
+	};
+	char *paths[5], a[300], b[300];
+	size_t i, j;
+
+	borrow_inputs(names);
+	for (i = 0; i < 5; i++)
+		paths[i] = names[i];
+	snprintf(a, sizeof(a), "%s/copied", tmpdir);
+	snprintf(b, sizeof(b), "%s/borrowed", tmpdir);
+	for (i = 0; i < sizeof(mos) / sizeof(mos[0]); i++)
+		for (j = 0; j < sizeof(outs) / sizeof(outs[0]); j++) {
+			borrow_run(paths, &mos[i], outs[j].fmt, outs[j].nano,
+			    0, a);
+			borrow_run(paths, &mos[i], outs[j].fmt, outs[j].nano,
+			    1, b);
+			assert_same_file(a, b);
+		}
+}
+END_TEST
+
+START_TEST(borrowing_writer_reports_a_failed_hand_over)
+{
+	static char names[5][300];
+	struct pm_merge_opts mo = { .buffer_budget = 5 * 8192 };
+	struct pm_writer_opts wo = { .format = PM_FMT_PCAP, .snaplen = 65535,
+	    .linktype = 1 };
+	char eb[PM_ERRBUF_SIZE], *paths[5];
+	struct pm_packet p;
+	pm_merge *m;
+	pm_writer *w;
+	int fd = open("/dev/full", O_WRONLY), i, rc = 0;
+
+	if (fd < 0)
+		return;
+	borrow_inputs(names);
+	m = pm_merge_new(&mo, eb);
+	for (i = 0; i < 5; i++) {
+		paths[i] = names[i];
+		ck_assert_int_eq(pm_merge_add(m, paths[i], -1), 0);
+	}
+	w = pm_writer_open(fd, &wo, NULL, eb);
+	ck_assert_ptr_nonnull(w);
+	pm_merge_attach(m, w);
+	while (rc == 0 && pm_merge_next(m, &p) == 1)
+		rc = pm_writer_write_ref(w, &p);
+	if (rc == 0)
+		rc = pm_writer_finish(w);
+	ck_assert_int_eq(rc, PM_ERR_IO);
+	ck_assert_ptr_nonnull(strstr(pm_writer_geterr(w), "No space"));
+	/* an error kept from a hand-over is not forgotten by finish */
+	ck_assert_int_eq(pm_writer_finish(w), PM_ERR_IO);
+	pm_writer_close(w);
+	pm_merge_free(m);
+	close(fd);
+}
+END_TEST
+
 /* ---- dedup -------------------------------------------------------------- */
 
 START_TEST(dedup_drops_the_same_packet_within_the_window)
@@ -916,6 +1098,8 @@ suite(void)
 	tcase_add_test(t, zstd_writer_is_read_back);
 	tcase_add_test(t, pcap_writer_refuses_a_second_linktype);
 	tcase_add_test(t, writer_reports_a_full_disk);
+	tcase_add_test(t, borrowing_writer_writes_what_copying_writer_writes);
+	tcase_add_test(t, borrowing_writer_reports_a_failed_hand_over);
 	tcase_add_test(t, dedup_drops_the_same_packet_within_the_window);
 	suite_add_tcase(s, t);
 	return s;
