@@ -19,6 +19,7 @@ struct pm_src {
 	uint8_t *buf;
 	size_t cap, pos, end;
 	uint64_t base;
+	int lent;		/* buf is someone else's (an arena slice) */
 	int eof;		/* no more bytes will come */
 	int trunc;		/* the compressed stream ended inside a frame */
 	/* compressed bytes */
@@ -38,13 +39,24 @@ struct pm_src {
 	void *release_arg;
 };
 
-int pm_src_init(struct pm_src *s, int fd, size_t bufsize, char *errbuf);
+/* buf: bufsize bytes lent by the caller for the life of s, or NULL. */
+int pm_src_init(struct pm_src *s, int fd, uint8_t *buf, size_t bufsize,
+    char *errbuf);
 /*
  * Make at least need bytes available at buf + pos.  Returns how many are
  * available (fewer than need only at the end of the stream) or a PM_ERR_*.
  * Moves the window: pointers into buf are invalid afterwards.
  */
-long pm_src_fill(struct pm_src *s, size_t need);
+long pm_src_refill(struct pm_src *s, size_t need);
+
+/* The common case, that the bytes are there, without a call. */
+static inline long
+pm_src_fill(struct pm_src *s, size_t need)
+{
+	if (s->end - s->pos >= need)
+		return (long)need;
+	return pm_src_refill(s, need);
+}
 void pm_src_free(struct pm_src *s);
 
 static inline uint64_t
@@ -52,6 +64,12 @@ pm_src_offset(const struct pm_src *s)
 {
 	return s->base + s->pos;
 }
+
+/* pm_reader_open_fd reading into buf (bufsize bytes, lent: see pm_src). */
+pm_reader *pm_reader_open_fd_buf(int fd, const char *name, uint8_t *buf,
+    size_t bufsize, int *err, char *errbuf);
+pm_reader *pm_reader_open_buf(const char *path, uint8_t *buf,
+    size_t bufsize, int *err, char *errbuf);
 
 /* Install s->release on the reader's byte source (see struct pm_src). */
 void pm_reader_set_release(pm_reader *r, void (*fn)(void *), void *arg);

@@ -675,12 +675,19 @@ pm_reader *
 pm_reader_open_fd(int fd, const char *name, size_t bufsize, int *err,
     char *errbuf)
 {
+	return pm_reader_open_fd_buf(fd, name, NULL, bufsize, err, errbuf);
+}
+
+pm_reader *
+pm_reader_open_fd_buf(int fd, const char *name, uint8_t *buf,
+    size_t bufsize, int *err, char *errbuf)
+{
 	pm_reader *r;
 	int rc;
 
-	if (bufsize == 0)
+	if (buf == NULL && bufsize == 0)
 		bufsize = 1u << 20;
-	if (bufsize < 4096)
+	if (buf == NULL && bufsize < 4096)
 		bufsize = 4096;
 	if ((r = calloc(1, sizeof(*r))) == NULL ||
 	    (r->name = strdup(name)) == NULL) {
@@ -691,7 +698,7 @@ pm_reader_open_fd(int fd, const char *name, size_t bufsize, int *err,
 		pm_seterr(errbuf, PM_ERR_NOMEM, "out of memory");
 		return NULL;
 	}
-	rc = pm_src_init(&r->s, fd, bufsize, r->errbuf);
+	rc = pm_src_init(&r->s, fd, buf, bufsize, r->errbuf);
 	if (rc == 0)
 		rc = open_header(r);
 	if (rc < 0) {
@@ -707,6 +714,13 @@ pm_reader_open_fd(int fd, const char *name, size_t bufsize, int *err,
 pm_reader *
 pm_reader_open(const char *path, size_t bufsize, int *err, char *errbuf)
 {
+	return pm_reader_open_buf(path, NULL, bufsize, err, errbuf);
+}
+
+pm_reader *
+pm_reader_open_buf(const char *path, uint8_t *buf, size_t bufsize, int *err,
+    char *errbuf)
+{
 	int fd;
 
 	do
@@ -718,7 +732,7 @@ pm_reader_open(const char *path, size_t bufsize, int *err, char *errbuf)
 		pm_seterr(errbuf, PM_ERR_IO, "%s", strerror(errno));
 		return NULL;
 	}
-	return pm_reader_open_fd(fd, path, bufsize, err, errbuf);
+	return pm_reader_open_fd_buf(fd, path, buf, bufsize, err, errbuf);
 }
 
 int

@@ -227,7 +227,7 @@ produce(struct pm_src *s)
 }
 
 long
-pm_src_fill(struct pm_src *s, size_t need)
+pm_src_refill(struct pm_src *s, size_t need)
 {
 	int rc;
 
@@ -249,10 +249,13 @@ pm_src_fill(struct pm_src *s, size_t need)
 	}
 	if (need > s->cap) {
 		size_t ncap = s->cap * 2 > need ? s->cap * 2 : need;
-		uint8_t *nb = realloc(s->buf, ncap);
+		uint8_t *nb = s->lent ? malloc(ncap) : realloc(s->buf, ncap);
 		if (nb == NULL)
 			return pm_seterr(s->errbuf, PM_ERR_NOMEM,
 			    "out of memory for a %zu-byte buffer", ncap);
+		if (s->lent)
+			memcpy(nb, s->buf, s->end);
+		s->lent = 0;
 		s->buf = nb;
 		s->cap = ncap;
 	}
@@ -265,7 +268,8 @@ pm_src_fill(struct pm_src *s, size_t need)
 }
 
 int
-pm_src_init(struct pm_src *s, int fd, size_t bufsize, char *errbuf)
+pm_src_init(struct pm_src *s, int fd, uint8_t *buf, size_t bufsize,
+    char *errbuf)
 {
 	const uint8_t *m;
 	ssize_t r;
@@ -275,7 +279,9 @@ pm_src_init(struct pm_src *s, int fd, size_t bufsize, char *errbuf)
 	s->errbuf = errbuf;
 	s->cap = bufsize;
 	s->zcap = bufsize / 4 < 4096 ? 4096 : bufsize / 4;
-	if ((s->buf = malloc(s->cap)) == NULL ||
+	s->buf = buf;
+	s->lent = buf != NULL;
+	if ((s->buf == NULL && (s->buf = malloc(s->cap)) == NULL) ||
 	    (s->zbuf = malloc(s->zcap)) == NULL)
 		return pm_seterr(errbuf, PM_ERR_NOMEM, "out of memory");
 	/* Sniff: at least 6 bytes, or the whole file if shorter. */
@@ -334,7 +340,8 @@ pm_src_free(struct pm_src *s)
 	}
 	if (s->zd != NULL)
 		ZSTD_freeDCtx(s->zd);
-	free(s->buf);
+	if (!s->lent)
+		free(s->buf);
 	free(s->zbuf);
 	if (s->fd >= 0)
 		close(s->fd);

@@ -858,7 +858,9 @@ END_TEST
 /*
  * Five inputs in every layout the reader has (LE/BE, micro/nano, pcapng),
  * records of 0 to 1999 bytes whose bytes tell them apart, timestamps that
- * interleave and tie.  Written to borrow.N.
+ * interleave and tie, and in the first file two records of 60,000 bytes,
+ * larger than a merge's 8 KiB read buffer (which then grows out of the
+ * merge's arena).
  */
 static void
 borrow_inputs(char names[5][300])
@@ -880,10 +882,16 @@ borrow_inputs(char names[5][300])
 			uint32_t cl = (uint32_t)((i * 37 + f * 101) % 2000);
 			uint8_t fill = (uint8_t)(f * 50 + i);
 
-			if (f == 4)
+			if (f == 4) {
 				ng_epb(&b, 0, 1000000000ull + us * 1000ull,
 				    cl, 2000, fill);
-			else
+			} else if (f == 0 && (i == 100 || i == 101)) {
+				static uint8_t big[60000];
+				memset(big, fill, sizeof(big));
+				mb_u32(&b, 1); mb_u32(&b, us);
+				mb_u32(&b, sizeof(big)); mb_u32(&b, 60000);
+				mb_put(&b, big, sizeof(big));
+			} else
 				pcap_rec(&b, 1, f == 2 ? us * 1000 : us, cl,
 				    2000, fill);
 		}
