@@ -346,6 +346,17 @@ bad:
 	return NULL;
 }
 
+/* Two 32-bit fields, a then b, as the 8 bytes they occupy in host order. */
+static inline uint64_t
+host_pair(uint32_t a, uint32_t b)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (uint64_t)b << 32 | a;
+#else
+	return (uint64_t)a << 32 | b;
+#endif
+}
+
 /*
  * One record.  ref: the packet bytes (and, for an unchanged classic pcap
  * record, its header) may be borrowed instead of copied.
@@ -371,35 +382,44 @@ write_pkt(pm_writer *w, const struct pm_packet *pkt, int ref)
 			return pm_seterr(w->errbuf, PM_ERR_LINKTYPE,
 			    "a packet of linktype %u in a pcap of linktype %u",
 			    pkt->linktype, w->o.linktype);
-		v[0] = (uint32_t)(ts / 1000000000);
-		v[1] = (uint32_t)(ts % 1000000000);
+		/*
+		 * The header as two host-order words, built in registers:
+		 * four 4-byte stores read back as wider loads would stall
+		 * on store forwarding.
+		 */
+		uint32_t sec = (uint32_t)(ts / 1000000000);
+		uint32_t frac = (uint32_t)(ts % 1000000000);
+		uint64_t h[2], in[2];
+
 		if (!w->o.nano)
-			v[1] /= 1000;
-		v[2] = pkt->caplen;
-		v[3] = pkt->len;
+			frac /= 1000;
+		h[0] = host_pair(sec, frac);
+		h[1] = host_pair(pkt->caplen, pkt->len);
 		if (ref) {
 			if ((rc = room(w, 16, 2)) < 0)
 				return rc;
 			/* Equal bytes are the same record, whatever they
 			 * came from. */
-			if (pkt->headroom >= 16 &&
-			    memcmp(pkt->data - 16, v, 16) == 0) {
-				piece(w, pkt->data - 16, need, 1);
-				return 0;
+			if (pkt->headroom >= 16) {
+				memcpy(in, pkt->data - 16, 16);
+				if (((in[0] ^ h[0]) | (in[1] ^ h[1])) == 0) {
+					piece(w, pkt->data - 16, need, 1);
+					return 0;
+				}
 			}
-			memcpy(own(w, 16), v, 16);
+			memcpy(own(w, 16), h, 16);
 			piece(w, pkt->data, pkt->caplen, 1);
 			return 0;
 		}
 		if (need > WBUF_SIZE) {
-			if ((rc = put(w, v, 16)) < 0)
+			if ((rc = put(w, h, 16)) < 0)
 				return rc;
 			return put(w, pkt->data, pkt->caplen);
 		}
 		if ((rc = room(w, need, 1)) < 0)
 			return rc;
 		p = own(w, need);
-		memcpy(p, v, 16);
+		memcpy(p, h, 16);
 		memcpy(p + 16, pkt->data, pkt->caplen);
 		return 0;
 	}
