@@ -858,9 +858,9 @@ END_TEST
 /*
  * Five inputs in every layout the reader has (LE/BE, micro/nano, pcapng),
  * records of 0 to 1999 bytes whose bytes tell them apart, timestamps that
- * interleave and tie, and in the first file two records of 60,000 bytes,
- * larger than a merge's 8 KiB read buffer (which then grows out of the
- * merge's arena).
+ * interleave and tie, and in the first file two records of 100,000 bytes,
+ * larger than the merge's read buffers (which then grow, out of the
+ * merge's arena where they were slices of it).
  */
 static void
 borrow_inputs(char names[5][300])
@@ -886,10 +886,10 @@ borrow_inputs(char names[5][300])
 				ng_epb(&b, 0, 1000000000ull + us * 1000ull,
 				    cl, 2000, fill);
 			} else if (f == 0 && (i == 100 || i == 101)) {
-				static uint8_t big[60000];
+				static uint8_t big[100000];
 				memset(big, fill, sizeof(big));
 				mb_u32(&b, 1); mb_u32(&b, us);
-				mb_u32(&b, sizeof(big)); mb_u32(&b, 60000);
+				mb_u32(&b, sizeof(big)); mb_u32(&b, 100000);
 				mb_put(&b, big, sizeof(big));
 			} else
 				pcap_rec(&b, 1, f == 2 ? us * 1000 : us, cl,
@@ -977,9 +977,12 @@ START_TEST(borrowing_writer_writes_what_copying_writer_writes)
 {
 	static char names[5][300];
 	/* 8 KiB buffers: releases every few records (the copy path);
-	 * 1 MiB: the write path; max_open 2: temporary passes borrow too */
+	 * 64 KiB and 1 MiB: the write path, buffers in the huge-page
+	 * arena (64 KiB ones grow out of it); max_open 2: temporary passes
+	 * borrow too */
 	static const struct pm_merge_opts mos[] = {
 		{ .buffer_budget = 5 * 8192 },
+		{ .buffer_budget = 5 * 65536 },
 		{ .buffer_budget = 5u << 20 },
 		{ .buffer_budget = 5 * 8192, .max_open = 2 },
 	};
