@@ -81,6 +81,37 @@ struct pcount {
 	uint64_t packets, bytes;
 };
 
+/*
+ * What is counted packet by packet: by each worker over its inputs, then
+ * summed into the run.
+ */
+struct tally {
+	struct pcount proto[P_N];
+	/* the tuple options: verdicts */
+	uint64_t f_match, f_nomatch, f_undecidable, f_unsupported;
+	/* --expect: packets against each check */
+	uint64_t outside_filter, undecidable, outside_time, over_snap;
+};
+
+static void
+tally_add(struct tally *to, const struct tally *t)
+{
+	size_t i;
+
+	for (i = 0; i < P_N; i++) {
+		to->proto[i].packets += t->proto[i].packets;
+		to->proto[i].bytes += t->proto[i].bytes;
+	}
+	to->f_match += t->f_match;
+	to->f_nomatch += t->f_nomatch;
+	to->f_undecidable += t->f_undecidable;
+	to->f_unsupported += t->f_unsupported;
+	to->outside_filter += t->outside_filter;
+	to->undecidable += t->undecidable;
+	to->outside_time += t->outside_time;
+	to->over_snap += t->over_snap;
+}
+
 /* A 5-tuple of the innermost IP header. */
 struct flowkey {
 	uint8_t version, proto, ports;	/* ports: 1 when known */
@@ -254,8 +285,7 @@ struct expect {
 	int has_filter;
 	struct pf_tuple tuple;
 	pf_filter *filter;
-	/* per-packet findings */
-	uint64_t outside_filter, undecidable, outside_time, over_snap;
+	/* per-packet findings: counts in run.t, first offenders here */
 	struct check ck_filter, ck_time, ck_snap;
 };
 
@@ -475,13 +505,11 @@ struct worker {			/* a cache line of its own */
 	int started;
 	/* what it counts */
 	struct pm_reader_stats st;	/* the total when alone, else sums */
-	struct pcount proto[P_N];
+	struct tally t;
 	struct flowtab flows;
 	int flows_failed;
 	uint64_t *index;		/* packets seen per input, from lo */
 	pf_filter *filter, *efilter;
-	uint64_t f_match, f_nomatch, f_undecidable, f_unsupported;
-	uint64_t outside_filter, undecidable, outside_time, over_snap;
 	size_t noff[N_OFF];
 	int damaged;
 	int failed;			/* out of memory for an event */
@@ -504,11 +532,10 @@ struct run {
 	int damaged;			/* an input had damage or was skipped */
 	/* Counts over the merged stream; per file, libmerge keeps them. */
 	struct pm_reader_stats tot;
-	struct pcount proto[P_N];
+	struct tally t;
 	struct flowtab flows;
 	size_t nflows;			/* --flows N; 0: none */
 	struct pk_filteropt *fopt;	/* tuple options, or NULL */
-	uint64_t f_match, f_nomatch, f_undecidable, f_unsupported;
 	struct expect *e;
 	int per_file, json;
 };
@@ -638,17 +665,17 @@ count_protocols(struct worker *w, const struct pm_packet *pkt)
 
 	pf_dissect(pkt->linktype, pkt->data, pkt->caplen, &d);
 	if (d.n == 0) {
-		w->proto[P_NOTIP].packets++;
-		w->proto[P_NOTIP].bytes += pkt->len;
+		w->t.proto[P_NOTIP].packets++;
+		w->t.proto[P_NOTIP].bytes += pkt->len;
 		return;
 	}
 	ip = &d.ip[d.n - 1];
 	t = ip->version == 4 ? P_IPV4 : P_IPV6;
-	w->proto[t].packets++;
-	w->proto[t].bytes += pkt->len;
+	w->t.proto[t].packets++;
+	w->t.proto[t].bytes += pkt->len;
 	if (d.n > 1) {
-		w->proto[P_TUNNEL].packets++;
-		w->proto[P_TUNNEL].bytes += pkt->len;
+		w->t.proto[P_TUNNEL].packets++;
+		w->t.proto[P_TUNNEL].bytes += pkt->len;
 	}
 	if (!ip->proto_known)
 		t = P_OTHER;
@@ -660,8 +687,8 @@ count_protocols(struct worker *w, const struct pm_packet *pkt)
 	case 47: t = P_GRE; break;
 	default: t = P_OTHER; break;
 	}
-	w->proto[t].packets++;
-	w->proto[t].bytes += pkt->len;
+	w->t.proto[t].packets++;
+	w->t.proto[t].bytes += pkt->len;
 	if (w->r->nflows > 0 && !w->flows_failed) {
 		struct flowkey k;
 
@@ -726,13 +753,13 @@ per_packet(struct worker *w, struct chunk *c, const struct pm_packet *pkt)
 			return -1;
 		}
 		if (v == PF_MATCH)
-			w->f_match++;
+			w->t.f_match++;
 		else if (v == PF_NOMATCH)
-			w->f_nomatch++;
+			w->t.f_nomatch++;
 		else if (v == PF_UNDECIDABLE)
-			w->f_undecidable++;
+			w->t.f_undecidable++;
 		else
-			w->f_unsupported++;
+			w->t.f_unsupported++;
 	}
 	if (r->e != NULL) {
 		const struct expect *e = r->e;
@@ -748,20 +775,20 @@ per_packet(struct worker *w, struct chunk *c, const struct pm_packet *pkt)
 				return -1;
 			}
 			if (v == PF_NOMATCH) {
-				w->outside_filter++;
+				w->t.outside_filter++;
 				rc |= offender(w, c, OFF_FILTER, file, idx,
 				    pkt, NULL);
 			} else if (v != PF_MATCH) {
-				w->undecidable++;
+				w->t.undecidable++;
 			}
 		}
 		if (e->hi > e->lo && (pkt->ts < e->lo || pkt->ts > e->hi)) {
-			w->outside_time++;
+			w->t.outside_time++;
 			rc |= offender(w, c, OFF_TIME, file, idx, pkt, NULL);
 		}
 		if (e->simple && pkt->caplen > SIMPLE_SNAPLEN) {
 			char why[48];
-			w->over_snap++;
+			w->t.over_snap++;
 			snprintf(why, sizeof(why), "caplen %u", pkt->caplen);
 			rc |= offender(w, c, OFF_SNAP, file, idx, pkt, why);
 		}
@@ -931,7 +958,7 @@ stop_workers(struct run *r)
 static int
 fold(struct run *r)
 {
-	size_t i, j, k;
+	size_t i, k;
 
 	for (i = 0; i < r->nw; i++) {
 		struct worker *w = &r->w[i];
@@ -945,20 +972,7 @@ fold(struct run *r)
 			if (w->st.max_caplen > r->tot.max_caplen)
 				r->tot.max_caplen = w->st.max_caplen;
 		}
-		for (j = 0; j < P_N; j++) {
-			r->proto[j].packets += w->proto[j].packets;
-			r->proto[j].bytes += w->proto[j].bytes;
-		}
-		r->f_match += w->f_match;
-		r->f_nomatch += w->f_nomatch;
-		r->f_undecidable += w->f_undecidable;
-		r->f_unsupported += w->f_unsupported;
-		if (r->e != NULL) {
-			r->e->outside_filter += w->outside_filter;
-			r->e->undecidable += w->undecidable;
-			r->e->outside_time += w->outside_time;
-			r->e->over_snap += w->over_snap;
-		}
+		tally_add(&r->t, &w->t);
 		r->damaged |= w->damaged;
 		if (w->flows_failed && r->nflows > 0) {
 			pk_warn("out of memory for --flows; counting stopped");
@@ -1384,19 +1398,19 @@ run_checks(struct run *r, struct check *ck)
 		    json_integer(0), "no filter_v1: every packet belongs");
 	else {
 		struct check *c = &e->ck_filter;
-		if (e->outside_filter > 0)
+		if (r->t.outside_filter > 0)
 			check_set(c, "filter", CK_FAIL,
-			    json_integer((json_int_t)e->outside_filter),
+			    json_integer((json_int_t)r->t.outside_filter),
 			    json_integer(0), "%llu of %llu packets do not "
 			    "match filter_v1", (unsigned long long)
-			    e->outside_filter, (unsigned long long)
+			    r->t.outside_filter, (unsigned long long)
 			    r->tot.packets);
-		else if (e->undecidable > 0)
+		else if (r->t.undecidable > 0)
 			check_set(c, "filter", CK_WARN, json_integer(0),
 			    json_integer(0), "no packet outside filter_v1, "
 			    "but %llu could not be judged (headers cut or "
 			    "linktype not dissected)",
-			    (unsigned long long)e->undecidable);
+			    (unsigned long long)r->t.undecidable);
 		else
 			check_set(c, "filter", CK_OK, json_integer(0),
 			    json_integer(0), "all %llu packets match "
@@ -1422,12 +1436,12 @@ run_checks(struct run *r, struct check *ck)
 	if (e->hi > e->lo) {
 		struct check *c = &e->ck_time;
 		fmt_window(buf, sizeof(buf), e);
-		if (e->outside_time > 0)
+		if (r->t.outside_time > 0)
 			check_set(c, "time_window", CK_FAIL,
-			    json_integer((json_int_t)e->outside_time),
+			    json_integer((json_int_t)r->t.outside_time),
 			    json_window(e), "%llu packets outside %s "
 			    "(%s and time_limit %g s, with tolerance)",
-			    (unsigned long long)e->outside_time, buf,
+			    (unsigned long long)r->t.outside_time, buf,
 			    e->start_field, e->time_limit);
 		else
 			check_set(c, "time_window", CK_OK, json_integer(0),
@@ -1444,12 +1458,12 @@ run_checks(struct run *r, struct check *ck)
 	/* simple: 160 bytes */
 	if (e->simple) {
 		struct check *c = &e->ck_snap;
-		if (e->over_snap > 0)
+		if (r->t.over_snap > 0)
 			check_set(c, "snaplen", CK_FAIL,
 			    json_integer((json_int_t)r->tot.max_caplen),
 			    json_integer(SIMPLE_SNAPLEN), "%llu packets "
 			    "longer than %d bytes, the largest %u",
-			    (unsigned long long)e->over_snap, SIMPLE_SNAPLEN,
+			    (unsigned long long)r->t.over_snap, SIMPLE_SNAPLEN,
 			    r->tot.max_caplen);
 		else
 			check_set(c, "snaplen", CK_OK,
@@ -1809,8 +1823,8 @@ output(struct run *r, struct check *ck, size_t nck, int verdict)
 		for (i = 0; i < P_N; i++)
 			json_object_set_new(o, proto_key[i], json_pack(
 			    "{s:I, s:I}", "packets",
-			    (json_int_t)r->proto[i].packets, "bytes_wire",
-			    (json_int_t)r->proto[i].bytes));
+			    (json_int_t)r->t.proto[i].packets, "bytes_wire",
+			    (json_int_t)r->t.proto[i].bytes));
 		json_object_set_new(doc, "protocols", o);
 		if (r->nflows) {
 			a = json_array();
@@ -1839,11 +1853,11 @@ output(struct run *r, struct check *ck, size_t nck, int verdict)
 		if (r->fopt != NULL)
 			json_object_set_new(doc, "filter", json_pack(
 			    "{s:I, s:I, s:I, s:I}",
-			    "matched", (json_int_t)r->f_match,
-			    "not_matched", (json_int_t)r->f_nomatch,
-			    "undecidable", (json_int_t)r->f_undecidable,
+			    "matched", (json_int_t)r->t.f_match,
+			    "not_matched", (json_int_t)r->t.f_nomatch,
+			    "undecidable", (json_int_t)r->t.f_undecidable,
 			    "unsupported_linktype",
-			    (json_int_t)r->f_unsupported));
+			    (json_int_t)r->t.f_unsupported));
 		if (r->e != NULL) {
 			a = json_array();
 			for (i = 0; i < nck; i++) {
@@ -1894,8 +1908,8 @@ output(struct run *r, struct check *ck, size_t nck, int verdict)
 	printf("\n  %-20s%12s %16s\n", "Protocol", "Packets", "Wire bytes");
 	for (i = 0; i < P_N; i++)
 		printf("  %-20s%12llu %16llu\n", proto_label[i],
-		    (unsigned long long)r->proto[i].packets,
-		    (unsigned long long)r->proto[i].bytes);
+		    (unsigned long long)r->t.proto[i].packets,
+		    (unsigned long long)r->t.proto[i].bytes);
 	if (r->nflows) {
 		snprintf(buf, sizeof(buf), "Top %zu flow%s by wire bytes",
 		    r->nflows, r->nflows == 1 ? "" : "s");
@@ -1910,10 +1924,10 @@ output(struct run *r, struct check *ck, size_t nck, int verdict)
 	if (r->fopt != NULL)
 		printf("\n  %-20s%llu matched, %llu not matched, %llu "
 		    "undecidable, %llu unsupported linktype\n", "Filter",
-		    (unsigned long long)r->f_match,
-		    (unsigned long long)r->f_nomatch,
-		    (unsigned long long)r->f_undecidable,
-		    (unsigned long long)r->f_unsupported);
+		    (unsigned long long)r->t.f_match,
+		    (unsigned long long)r->t.f_nomatch,
+		    (unsigned long long)r->t.f_undecidable,
+		    (unsigned long long)r->t.f_unsupported);
 	if (r->e != NULL) {
 		printf("\nExpect: capture %s (%s)\n", r->e->id ? r->e->id :
 		    "(no id)", r->e->type ? r->e->type : "type unknown");
