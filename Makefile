@@ -14,8 +14,10 @@ BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
 BUILD   ?= build
 CC      ?= cc
-CFLAGS  ?= -O2 -g
-LDFLAGS ?=
+# Link-time optimization lets the merge inline the reader's per-packet
+# path across files (about 5% of pcap-merge's time; make bench).
+CFLAGS  ?= -O2 -g -flto=auto
+LDFLAGS ?= -flto=auto
 
 PKGS      = libpcap libzstd zlib jansson libcrypto libcurl expat
 # Deferred (=): evaluated when a recipe runs, after the set-up step.

@@ -382,31 +382,41 @@ write_pkt(pm_writer *w, const struct pm_packet *pkt, int ref)
 			return pm_seterr(w->errbuf, PM_ERR_LINKTYPE,
 			    "a packet of linktype %u in a pcap of linktype %u",
 			    pkt->linktype, w->o.linktype);
+		uint32_t sec, frac, in[4];
+		uint64_t h[2];
+
+		if (ref) {
+			if ((rc = room(w, 16, 2)) < 0)
+				return rc;
+			/*
+			 * The record as read is the record to write when its
+			 * header, in host order, says exactly this packet at
+			 * the output's precision: send it whole.  (Checked
+			 * by multiplying out, not dividing down.)
+			 */
+			if (pkt->headroom >= 16) {
+				memcpy(in, pkt->data - 16, 16);
+				if (in[2] == pkt->caplen && in[3] == pkt->len &&
+				    in[1] < (w->o.nano ? 1000000000u : 1000000u) &&
+				    (int64_t)in[0] * 1000000000 + (int64_t)in[1] *
+				    (w->o.nano ? 1 : 1000) == ts) {
+					piece(w, pkt->data - 16, need, 1);
+					return 0;
+				}
+			}
+		}
 		/*
 		 * The header as two host-order words, built in registers:
 		 * four 4-byte stores read back as wider loads would stall
 		 * on store forwarding.
 		 */
-		uint32_t sec = (uint32_t)(ts / 1000000000);
-		uint32_t frac = (uint32_t)(ts % 1000000000);
-		uint64_t h[2], in[2];
-
+		sec = (uint32_t)(ts / 1000000000);
+		frac = (uint32_t)(ts % 1000000000);
 		if (!w->o.nano)
 			frac /= 1000;
 		h[0] = host_pair(sec, frac);
 		h[1] = host_pair(pkt->caplen, pkt->len);
 		if (ref) {
-			if ((rc = room(w, 16, 2)) < 0)
-				return rc;
-			/* Equal bytes are the same record, whatever they
-			 * came from. */
-			if (pkt->headroom >= 16) {
-				memcpy(in, pkt->data - 16, 16);
-				if (((in[0] ^ h[0]) | (in[1] ^ h[1])) == 0) {
-					piece(w, pkt->data - 16, need, 1);
-					return 0;
-				}
-			}
 			memcpy(own(w, 16), h, 16);
 			piece(w, pkt->data, pkt->caplen, 1);
 			return 0;
