@@ -29,26 +29,6 @@ pm_seterr(char *errbuf, int err, const char *fmt, ...)
 }
 
 int
-pm_write_all(int fd, const void *buf, size_t n, char *errbuf)
-{
-	const uint8_t *p = buf;
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return pm_seterr(errbuf, PM_ERR_IO, "write: %s",
-			    strerror(errno));
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-int
 pm_writev_all(int fd, struct iovec *iov, int n, char *errbuf)
 {
 	ssize_t w;
@@ -72,6 +52,14 @@ pm_writev_all(int fd, struct iovec *iov, int n, char *errbuf)
 		}
 	}
 	return 0;
+}
+
+int
+pm_write_all(int fd, const void *buf, size_t n, char *errbuf)
+{
+	struct iovec v = { (void *)(uintptr_t)buf, n };
+
+	return n > 0 ? pm_writev_all(fd, &v, 1, errbuf) : 0;
 }
 
 /* read(2) that retries on EINTR; returns bytes read, 0 at EOF, or -1. */
