@@ -214,13 +214,12 @@ produce(struct pm_src *s)
 	return PM_ERR_INVAL;
 }
 
+/* Only through pm_src_fill, which has found fewer than need bytes. */
 long
 pm_src_refill(struct pm_src *s, size_t need)
 {
 	int rc;
 
-	if (s->end - s->pos >= need)
-		return (long)need;
 	/*
 	 * At the end, move and grow nothing: a resync scanning the last
 	 * bytes byte by byte would otherwise move them all at every step.

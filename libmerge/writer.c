@@ -357,6 +357,16 @@ host_pair(uint32_t a, uint32_t b)
 #endif
 }
 
+/* The packet bytes as the next piece, borrowed or copied (room made). */
+static inline void
+body(pm_writer *w, const struct pm_packet *pkt, int ref)
+{
+	if (ref)
+		piece(w, pkt->data, pkt->caplen, 1);
+	else
+		memcpy(own(w, pkt->caplen), pkt->data, pkt->caplen);
+}
+
 /*
  * One record.  ref: the packet bytes (and, for an unchanged classic pcap
  * record, its header) may be borrowed instead of copied.
@@ -376,33 +386,29 @@ write_pkt(pm_writer *w, const struct pm_packet *pkt, int ref)
 	ref &= w->zc == NULL;
 	if (w->o.format == PM_FMT_PCAP) {
 		size_t need = 16 + (size_t)pkt->caplen;
-		uint8_t *p;
+		uint32_t sec, frac, in[4];
+		uint64_t h[2];
 
 		if (pkt->linktype != w->o.linktype)
 			return pm_seterr(w->errbuf, PM_ERR_LINKTYPE,
 			    "a packet of linktype %u in a pcap of linktype %u",
 			    pkt->linktype, w->o.linktype);
-		uint32_t sec, frac, in[4];
-		uint64_t h[2];
-
-		if (ref) {
-			if ((rc = room(w, 16, 2)) < 0)
-				return rc;
-			/*
-			 * The record as read is the record to write when its
-			 * header, in host order, says exactly this packet at
-			 * the output's precision: send it whole.  (Checked
-			 * by multiplying out, not dividing down.)
-			 */
-			if (pkt->headroom >= 16) {
-				memcpy(in, pkt->data - 16, 16);
-				if (in[2] == pkt->caplen && in[3] == pkt->len &&
-				    in[1] < (w->o.nano ? 1000000000u : 1000000u) &&
-				    (int64_t)in[0] * 1000000000 + (int64_t)in[1] *
-				    (w->o.nano ? 1 : 1000) == ts) {
-					piece(w, pkt->data - 16, need, 1);
-					return 0;
-				}
+		/*
+		 * The record as read is the record to write when its header,
+		 * in host order, says exactly this packet at the output's
+		 * precision: send it whole.  (Checked by multiplying out, not
+		 * dividing down.)
+		 */
+		if (ref && pkt->headroom >= 16) {
+			memcpy(in, pkt->data - 16, 16);
+			if (in[2] == pkt->caplen && in[3] == pkt->len &&
+			    in[1] < (w->o.nano ? 1000000000u : 1000000u) &&
+			    (int64_t)in[0] * 1000000000 + (int64_t)in[1] *
+			    (w->o.nano ? 1 : 1000) == ts) {
+				if ((rc = room(w, 0, 1)) < 0)
+					return rc;
+				piece(w, pkt->data - 16, need, 1);
+				return 0;
 			}
 		}
 		/*
@@ -416,21 +422,15 @@ write_pkt(pm_writer *w, const struct pm_packet *pkt, int ref)
 			frac /= 1000;
 		h[0] = host_pair(sec, frac);
 		h[1] = host_pair(pkt->caplen, pkt->len);
-		if (ref) {
-			memcpy(own(w, 16), h, 16);
-			piece(w, pkt->data, pkt->caplen, 1);
-			return 0;
-		}
-		if (need > WBUF_SIZE) {
+		if (!ref && need > WBUF_SIZE) {
 			if ((rc = put(w, h, 16)) < 0)
 				return rc;
 			return put(w, pkt->data, pkt->caplen);
 		}
-		if ((rc = room(w, need, 1)) < 0)
+		if ((rc = room(w, ref ? 16 : need, 2)) < 0)
 			return rc;
-		p = own(w, need);
-		memcpy(p, h, 16);
-		memcpy(p + 16, pkt->data, pkt->caplen);
+		memcpy(own(w, 16), h, 16);
+		body(w, pkt, ref);
 		return 0;
 	}
 
@@ -454,21 +454,21 @@ write_pkt(pm_writer *w, const struct pm_packet *pkt, int ref)
 		v[4] = (uint32_t)t;
 		v[5] = pkt->caplen;
 		v[6] = pkt->len;
-		if (ref) {
-			if ((rc = room(w, 36, 3)) < 0)
+		if (!ref && tot > WBUF_SIZE) {
+			if ((rc = put(w, v, 28)) < 0 ||
+			    (rc = put(w, pkt->data, pkt->caplen)) < 0 ||
+			    (rc = put(w, zero, pad)) < 0 ||
+			    (rc = put(w, &tot, 4)) < 0)
 				return rc;
-			memcpy(own(w, 28), v, 28);
-			piece(w, pkt->data, pkt->caplen, 1);
-			p = own(w, pad + 4);
-			memset(p, 0, pad);
-			memcpy(p + pad, &tot, 4);
 			return 0;
 		}
-		if ((rc = put(w, v, 28)) < 0 ||
-		    (rc = put(w, pkt->data, pkt->caplen)) < 0 ||
-		    (rc = put(w, zero, pad)) < 0 ||
-		    (rc = put(w, &tot, 4)) < 0)
+		if ((rc = room(w, ref ? 36 : tot, 3)) < 0)
 			return rc;
+		memcpy(own(w, 28), v, 28);
+		body(w, pkt, ref);
+		p = own(w, pad + 4);
+		memset(p, 0, pad);
+		memcpy(p + pad, &tot, 4);
 	}
 	return 0;
 }
