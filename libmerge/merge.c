@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "merge_int.h"
@@ -54,7 +55,7 @@ struct hent {
  * zeroed whole (10,000 inputs of 3 packets: 106 MB -> 136 MB, 40% slower).
  * Where mmap fails, slices are not used.
  */
-#define ARENA_MIN_SLICE (64u * 1024u)
+#define ARENA_MIN_SLICE (32u * 1024u)
 
 struct arena {
 	uint8_t *base;		/* 2 MiB aligned */
@@ -133,6 +134,15 @@ arena_init(struct arena *a, size_t n, size_t slice)
 	a->slice = slice;
 #ifdef MADV_HUGEPAGE
 	(void)madvise(a->base, len, MADV_HUGEPAGE);
+#endif
+#ifdef MADV_POPULATE_WRITE
+	/*
+	 * Every slice is filled soon anyway (fit_to_files keeps them to the
+	 * files' sizes), and one call is far cheaper than a fault per page:
+	 * on the development VM, where a fault costs ~15 us and huge pages
+	 * are not given, 2,048 inputs' 64 MiB took 0.2 s of faults.
+	 */
+	(void)madvise(a->base, len, MADV_POPULATE_WRITE);
 #endif
 }
 
@@ -242,8 +252,6 @@ pm_merge_new(const struct pm_merge_opts *o, char *errbuf)
 		m->o = *o;
 	if (m->o.max_open != 0 && m->o.max_open < 4)
 		m->o.max_open = 4;
-	if (m->o.buffer_budget == 0)
-		m->o.buffer_budget = 4u << 20;
 	return m;
 }
 
@@ -293,16 +301,72 @@ note_reader(struct minput *in, pm_reader *r)
 	in->info.stats = *pm_reader_stats(r);
 }
 
+/*
+ * The default read buffer per input: 4 MiB shared, but at least
+ * BUF_FLOOR while the total stays under BUF_FLOOR_TOTAL, and always
+ * 8 KiB to 1 MiB.  Few inputs get big buffers that stay in the CPU caches
+ * between read(2) and the write; many inputs get fewer, larger reads:
+ * with 2,048 inputs, 32 KiB buffers took the merge from 1.5 s to 1.0 s
+ * against 8 KiB ones (a quarter of the read(2) calls and of the hand-overs
+ * to the writer; 64 KiB gained nothing more).  Past 2,048 inputs the
+ * buffers shrink again, so 10,000 inputs still take 8 KiB each.
+ */
+#define BUF_FLOOR	(32u * 1024u)
+#define BUF_FLOOR_TOTAL	(64u << 20)
+
 static size_t
 bufsize_for(const pm_merge *m, size_t nopen)
 {
-	size_t b = m->o.buffer_budget / (nopen ? nopen : 1);
+	size_t n = nopen ? nopen : 1, b;
 
+	if (m->o.buffer_budget != 0)
+		b = m->o.buffer_budget / n;
+	else {
+		b = (4u << 20) / n;
+		if (b < BUF_FLOOR)
+			b = BUF_FLOOR_TOTAL / n < BUF_FLOOR ?
+			    BUF_FLOOR_TOTAL / n : BUF_FLOOR;
+	}
 	if (b < 8192)
 		b = 8192;
 	if (b > (1u << 20))
 		b = 1u << 20;
 	return b & ~(size_t)4095;
+}
+
+/*
+ * A buffer larger than its file is never filled, but a huge page of the
+ * arena is resident whole once touched (1,000 inputs of three packets:
+ * 45 MB instead of 17 MB).  When every source is a regular file, buffers
+ * need be no larger than the largest.  (Only where an arena would be
+ * used: a stat(2) per input is not free either.)
+ */
+static size_t
+fit_to_files(const pm_merge *m, const struct pass *p, size_t bufsize)
+{
+	const struct source *s;
+	struct stat st;
+	uint64_t max = 0;
+	size_t i, b;
+	int rc;
+
+	for (i = 0; i < p->n; i++) {
+		s = &p->src[i];
+		if (s->input == NO_INPUT)
+			rc = fstat(s->tmpfd, &st);
+		else if (m->in[s->input].fd >= 0)
+			rc = fstat(m->in[s->input].fd, &st);
+		else
+			rc = stat(m->in[s->input].path, &st);
+		if (rc != 0 || !S_ISREG(st.st_mode))
+			return bufsize;
+		if ((uint64_t)st.st_size > max)
+			max = (uint64_t)st.st_size;
+	}
+	if (max >= bufsize)
+		return bufsize;
+	b = ((size_t)max + 4095) & ~(size_t)4095;
+	return b < 8192 ? 8192 : b;
 }
 
 /* Open input i; on failure mark it failed and return PM_ERR_INPUT. */
@@ -392,14 +456,14 @@ read_source(pm_merge *m, struct source *s)
  * must let go of them first.
  */
 static void
-release(void *arg)
+release(void *arg, const uint8_t *p, size_t n)
 {
 	pm_merge *m = arg;
 
 	if (m->sink != NULL)
-		pm_writer_release(m->sink);
+		pm_writer_release(m->sink, p, n);
 	if (m->cur != NULL && m->cur->out != NULL)
-		pm_writer_release(m->cur->out);
+		pm_writer_release(m->cur->out, p, n);
 }
 
 static int
@@ -496,9 +560,6 @@ start_pass(pm_merge *m, size_t ntemp, size_t ninput, int final)
 	p->n = n;
 	p->final = final;
 	p->tmpfd = -1;
-	p->bufsize = bufsize_for(m, m->o.concatenate ? 1 : n);
-	if (!m->o.concatenate && p->bufsize >= ARENA_MIN_SLICE)
-		arena_init(&p->arena, n, p->bufsize);
 	for (i = 0; i < ntemp; i++) {
 		p->src[i].input = NO_INPUT;
 		p->src[i].tmpfd = m->temps[i];
@@ -513,6 +574,11 @@ start_pass(pm_merge *m, size_t ntemp, size_t ninput, int final)
 		p->src[ntemp + i].tmpfd = -1;
 	}
 	m->next_input += ninput;
+	p->bufsize = bufsize_for(m, m->o.concatenate ? 1 : n);
+	if (!m->o.concatenate && p->bufsize >= ARENA_MIN_SLICE)
+		p->bufsize = fit_to_files(m, p, p->bufsize);
+	if (!m->o.concatenate && p->bufsize >= ARENA_MIN_SLICE)
+		arena_init(&p->arena, n, p->bufsize);
 	m->cur = p;
 	if (!final) {
 		struct pm_writer_opts wo = {
@@ -658,6 +724,13 @@ pass_merge_next(pm_merge *m, struct pass *p, struct pm_packet *pkt)
 	p->last = tree_winner(p);
 	*pkt = p->src[p->last].pkt;
 	p->top_stale = 1;
+	/*
+	 * The next call reads this source's next record header: ask for it
+	 * while the caller handles this packet.  The reader prefetched it
+	 * too, but with many inputs that was long ago (5-8% faster with 4,
+	 * 16 and 2,048 inputs).
+	 */
+	__builtin_prefetch(pkt->data + pkt->caplen);
 	return 1;
 }
 

@@ -215,9 +215,11 @@ struct pm_merge_opts {
 	size_t max_open;
 	const char *tmpdir;	/* for such passes; NULL: /tmp */
 	/*
-	 * Read buffer budget shared by the inputs open at once (0: 4 MiB;
-	 * each gets 8 KiB to 1 MiB).  Small buffers stay in the CPU caches
-	 * between read(2) and the copy out: 4 MiB measured fastest.
+	 * Read buffer budget shared by the inputs open at once, each getting
+	 * 8 KiB to 1 MiB.  0: 4 MiB, but 32 KiB per input as long as that
+	 * stays under 64 MiB (up to 2,048 inputs).  Few large buffers stay
+	 * in the CPU caches between read(2) and the write; many inputs need
+	 * fewer read(2) calls more than they need the caches.
 	 */
 	size_t buffer_budget;
 };

@@ -31,11 +31,11 @@ struct pm_src {
 	uint64_t bytes_in;
 	char *errbuf;		/* PM_ERRBUF_SIZE, owned by the user of the src */
 	/*
-	 * Called before bytes in buf[0, end) are moved, overwritten or freed:
-	 * whoever still points into them (a writer's pending gather list)
-	 * must write or copy them now.
+	 * Called with buf and cap before bytes there are moved, overwritten
+	 * or freed: whoever still points into them (a writer's pending
+	 * gather list) must write or copy them now.
 	 */
-	void (*release)(void *arg);
+	void (*release)(void *arg, const uint8_t *p, size_t n);
 	void *release_arg;
 };
 
@@ -72,13 +72,14 @@ pm_reader *pm_reader_open_buf(const char *path, uint8_t *buf,
     size_t bufsize, int *err, char *errbuf);
 
 /* Install s->release on the reader's byte source (see struct pm_src). */
-void pm_reader_set_release(pm_reader *r, void (*fn)(void *), void *arg);
+void pm_reader_set_release(pm_reader *r,
+    void (*fn)(void *, const uint8_t *, size_t), void *arg);
 
 /*
- * Write or copy everything w points to outside its own buffer; an error is
+ * Write or copy the pieces w borrowed from the n bytes at p; an error is
  * kept and returned by the next call on w.  For the merge's release hook.
  */
-void pm_writer_release(pm_writer *w);
+void pm_writer_release(pm_writer *w, const void *p, size_t n);
 /*
  * The link between a merge and a writer that borrows its packets: set by
  * either side, cut by whichever goes first.

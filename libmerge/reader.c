@@ -756,7 +756,8 @@ pm_reader_close(pm_reader *r)
 }
 
 void
-pm_reader_set_release(pm_reader *r, void (*fn)(void *), void *arg)
+pm_reader_set_release(pm_reader *r,
+    void (*fn)(void *, const uint8_t *, size_t), void *arg)
 {
 	r->s.release = fn;
 	r->s.release_arg = arg;

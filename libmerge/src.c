@@ -227,7 +227,7 @@ pm_src_refill(struct pm_src *s, size_t need)
 	if (s->eof)
 		return (long)(s->end - s->pos);
 	if (s->release != NULL && (s->pos > 0 || need > s->cap))
-		s->release(s->release_arg);
+		s->release(s->release_arg, s->buf, s->cap);
 	if (s->pos > 0) {
 		memmove(s->buf, s->buf + s->pos, s->end - s->pos);
 		s->base += s->pos;
@@ -320,7 +320,7 @@ void
 pm_src_free(struct pm_src *s)
 {
 	if (s->release != NULL)
-		s->release(s->release_arg);
+		s->release(s->release_arg, s->buf, s->cap);
 	if (s->gz != NULL) {
 		inflateEnd(s->gz);
 		free(s->gz);

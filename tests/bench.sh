@@ -84,8 +84,9 @@ rm -f "$out"
 echo "== 4 vs 2,048 inputs, 4,000,000 packets in all" >&2
 k4=$(best "pcap-merge 4 inputs -w - >/dev/null" "$M -w - k4 >/dev/null")
 k2048=$(best "pcap-merge 2048 inputs -w - >/dev/null" "$M -w - k2048 >/dev/null")
-# The floor: only read(2) the 2,048 files round-robin, as a merge must.
-rr=$(best "read 2048 inputs round-robin, 8 KiB" "$B/tests/rrread 8192 k2048/* >/dev/null")
+# The floor: only read(2) the 2,048 files round-robin, as a merge must, in
+# reads of the size pcap-merge uses for 2,048 inputs.
+rr=$(best "read 2048 inputs round-robin, 32 KiB" "$B/tests/rrread 32768 k2048/* >/dev/null")
 
 echo "== pcap-filter, a 5-tuple over the merged 4,000,000 packets" >&2
 "$M" -w merged.pcap $in16

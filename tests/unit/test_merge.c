@@ -16,6 +16,7 @@
 #include <zstd.h>
 
 #include "merge.h"
+#include "merge_int.h"	/* pm_writer_release */
 
 /* ---- building captures in memory ---------------------------------------- */
 
@@ -1046,6 +1047,56 @@ START_TEST(borrowing_writer_reports_a_failed_hand_over)
 }
 END_TEST
 
+/*
+ * The read buffers of a merge are slices of one mapping, so the last
+ * record of one and the first of the next can join into one borrowed
+ * piece: releasing either buffer must copy the whole piece.
+ */
+START_TEST(hand_over_copies_a_piece_that_spans_two_buffers)
+{
+	struct pm_writer_opts wo = { .format = PM_FMT_PCAP, .snaplen = 65535,
+	    .linktype = 1 };
+	struct pm_packet p = { .caplen = 64, .len = 64, .linktype = 1,
+	    .headroom = 16 };
+	uint8_t mem[160], want[24 + 160], got[sizeof(want) + 1];
+	uint32_t h[4];
+	char eb[PM_ERRBUF_SIZE], path[300];
+	pm_merge *m = pm_merge_new(NULL, eb);
+	pm_writer *w;
+	int fd, i;
+
+	ck_assert_ptr_nonnull(m);
+	for (i = 0; i < 2; i++) {
+		h[0] = 1700000000u + (uint32_t)i;
+		h[1] = 0;
+		h[2] = h[3] = 64;
+		memcpy(mem + 80 * i, h, 16);
+		memset(mem + 80 * i + 16, 'A' + i, 64);
+	}
+	snprintf(path, sizeof(path), "%s/span", tmpdir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	w = pm_writer_open(fd, &wo, NULL, eb);
+	ck_assert_ptr_nonnull(w);
+	pm_merge_attach(m, w);		/* a writer borrows only from a merge */
+	for (i = 0; i < 2; i++) {
+		p.ts = (1700000000LL + i) * 1000000000;
+		p.data = mem + 80 * i + 16;
+		ck_assert_int_eq(pm_writer_write_ref(w, &p), 0);
+	}
+	/* the second "buffer" is refilled; the first stays as it is */
+	pm_writer_release(w, mem + 80, 80);
+	memcpy(want + 24, mem, 160);
+	memset(mem + 80, 0xee, 80);
+	ck_assert_int_eq(pm_writer_finish(w), 0);
+	pm_writer_close(w);
+	ck_assert_int_eq(pread(fd, got, sizeof(got), 0), (ssize_t)sizeof(want));
+	ck_assert_int_eq(memcmp(got + 24, want + 24, 160), 0);
+	ck_assert_int_eq(close(fd), 0);
+	pm_merge_free(m);
+}
+END_TEST
+
 /* ---- dedup -------------------------------------------------------------- */
 
 START_TEST(dedup_drops_the_same_packet_within_the_window)
@@ -1111,6 +1162,7 @@ suite(void)
 	tcase_add_test(t, writer_reports_a_full_disk);
 	tcase_add_test(t, borrowing_writer_writes_what_copying_writer_writes);
 	tcase_add_test(t, borrowing_writer_reports_a_failed_hand_over);
+	tcase_add_test(t, hand_over_copies_a_piece_that_spans_two_buffers);
 	tcase_add_test(t, dedup_drops_the_same_packet_within_the_window);
 	suite_add_tcase(s, t);
 	return s;
