@@ -87,6 +87,10 @@ k2048=$(best "pcap-merge 2048 inputs -w - >/dev/null" "$M -w - k2048 >/dev/null"
 # The floor: only read(2) the 2,048 files round-robin, as a merge must, in
 # reads of the size pcap-merge uses for 2,048 inputs.
 rr=$(best "read 2048 inputs round-robin, 32 KiB" "$B/tests/rrread 32768 k2048/* >/dev/null")
+# On top of that reading, a 2,048-input merge does at least the user-space
+# work of the 4-input one (the same packets parsed and written).
+k4u=$( { TIMEFORMAT=%3U; time sh -c "$M -w - k4 >/dev/null"; } 2>&1 )
+printf '%-44s %8.3f s\n' "pcap-merge 4 inputs, user time" "$k4u" >&2
 
 echo "== pcap-filter, a 5-tuple over the merged 4,000,000 packets" >&2
 "$M" -w merged.pcap $in16
@@ -154,8 +158,8 @@ r=$(ratio "$pm_file" "$cat_file")
 printf 'merge time / cat time, to a file             %5.2fx   <= 2x   %s\n' "$r" "$(verdict "$r" '<=' 2)"
 r=$(ratio "$k4" "$k2048")
 printf '2048-input / 4-input throughput              %5.2f    >= 0.70 %s\n' "$r" "$(verdict "$r" '>=' 0.70)"
-r=$(ratio "$k4" "$rr")
-printf '  (reading alone, round-robin, at most       %5.2f of the 4-input merge)\n' "$r"
+r=$(ratio "$k4" "$(echo "$rr + $k4u" | bc -l)")
+printf '  (reading alone plus the 4-input user time allow at most %.2f)\n' "$r"
 if [ -n "${td:-}" ]; then
 	r=$(ratio "$td" "$pf")
 	printf 'filter speedup vs tcpdump, 5-tuple           %5.2fx   >= 1.5x %s\n' "$r" "$(verdict "$r" '>=' 1.5)"
