@@ -38,6 +38,8 @@ struct source {
 	size_t input;		/* index in inputs, or NO_INPUT for a temp */
 	int tmpfd;		/* a temp to open, or -1 */
 	struct pm_packet pkt;
+	size_t bufsize;		/* its read buffer's size */
+	uint8_t *slice;		/* that buffer in the pass's arena, or NULL */
 };
 
 struct hent {
@@ -50,10 +52,10 @@ struct hent {
  * backed by huge pages where the kernel gives them: the merge walks all
  * the buffers at once, and with 4 KiB pages a miss in the TLB (a nested
  * page walk in a VM) came with almost every record header.  Measured: 5%
- * of the 16-input merge.  Only for slices of 32 KiB and up (2,048 inputs
- * or fewer), which fit_to_files keeps to the files' sizes: the arena is
- * prefaulted, and a huge page is resident whole (10,000 inputs of 3
- * packets in 8 KiB slices: 106 MB -> 136 MB, 40% slower).  Where mmap
+ * of the 16-input merge.  Only where a slice is 32 KiB or more (2,048
+ * inputs or fewer), and each no larger than its file (fit_to_files): the
+ * arena is prefaulted, and a huge page is resident whole (10,000 inputs of
+ * 3 packets in 8 KiB slices: 106 MB -> 136 MB, 40% slower).  Where mmap
  * fails, slices are not used.
  */
 #define ARENA_MIN_SLICE (32u * 1024u)
@@ -62,7 +64,6 @@ struct arena {
 	uint8_t *base;		/* 2 MiB aligned */
 	void *map;
 	size_t maplen;
-	size_t slice;
 };
 
 struct pass {
@@ -84,7 +85,6 @@ struct pass {
 	int final;
 	int tmpfd;		/* output of a temp pass */
 	pm_writer *out;
-	size_t bufsize;
 	struct arena arena;	/* the sources' read buffers */
 };
 
@@ -110,10 +110,11 @@ struct pm_merge {
 
 #define HUGE_PAGE (2u << 20)
 
+/* Give each of the n sources its slice, of its bufsize, or leave them NULL. */
 static void
-arena_init(struct arena *a, size_t n, size_t slice)
+arena_init(struct arena *a, struct source *src, size_t n)
 {
-	size_t len = n * slice;
+	size_t len = 0, i;
 	uintptr_t b;
 
 	memset(a, 0, sizeof(*a));
@@ -121,7 +122,12 @@ arena_init(struct arena *a, size_t n, size_t slice)
 	/* Separate malloc'ed buffers: overruns between them get caught. */
 	return;
 #endif
-	if (n == 0 || len / n != slice || len > SIZE_MAX - HUGE_PAGE)
+	for (i = 0; i < n; i++) {
+		if (src[i].bufsize > SIZE_MAX - HUGE_PAGE - len)
+			return;
+		len += src[i].bufsize;
+	}
+	if (len == 0)
 		return;
 	a->maplen = len + HUGE_PAGE;
 	a->map = mmap(NULL, a->maplen, PROT_READ | PROT_WRITE,
@@ -132,7 +138,8 @@ arena_init(struct arena *a, size_t n, size_t slice)
 	}
 	b = ((uintptr_t)a->map + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
 	a->base = (uint8_t *)b;
-	a->slice = slice;
+	for (i = 0, b = 0; i < n; b += src[i++].bufsize)
+		src[i].slice = a->base + b;
 #ifdef MADV_HUGEPAGE
 	(void)madvise(a->base, len, MADV_HUGEPAGE);
 #endif
@@ -145,13 +152,6 @@ arena_init(struct arena *a, size_t n, size_t slice)
 	 */
 	(void)madvise(a->base, len, MADV_POPULATE_WRITE);
 #endif
-}
-
-/* Slice i, or NULL (the reader then allocates its own buffer). */
-static uint8_t *
-arena_slice(const struct arena *a, size_t i)
-{
-	return a->base != NULL ? a->base + i * a->slice : NULL;
 }
 
 static void
@@ -336,19 +336,18 @@ bufsize_for(const pm_merge *m, size_t nopen)
 }
 
 /*
- * A buffer larger than its file is never filled, but a huge page of the
- * arena is resident whole once touched (1,000 inputs of three packets:
- * 45 MB instead of 17 MB).  When every source is a regular file, buffers
- * need be no larger than the largest.  (Only where an arena would be
- * used: a stat(2) per input is not free either.)
+ * A buffer larger than its file is never filled, but the arena is
+ * prefaulted (1,000 inputs of three packets: 45 MB instead of 17 MB).  So
+ * a source that is a regular file gets a buffer no larger than the file;
+ * returns the largest.  (Only where an arena would be used: a stat(2) per
+ * input is not free either.)
  */
 static size_t
-fit_to_files(const pm_merge *m, const struct pass *p, size_t bufsize)
+fit_to_files(const pm_merge *m, struct pass *p)
 {
-	const struct source *s;
+	struct source *s;
 	struct stat st;
-	uint64_t max = 0;
-	size_t i, b;
+	size_t i, b, max = 0;
 	int rc;
 
 	for (i = 0; i < p->n; i++) {
@@ -359,15 +358,15 @@ fit_to_files(const pm_merge *m, const struct pass *p, size_t bufsize)
 			rc = fstat(m->in[s->input].fd, &st);
 		else
 			rc = stat(m->in[s->input].path, &st);
-		if (rc != 0 || !S_ISREG(st.st_mode))
-			return bufsize;
-		if ((uint64_t)st.st_size > max)
-			max = (uint64_t)st.st_size;
+		if (rc == 0 && S_ISREG(st.st_mode) &&
+		    (uint64_t)st.st_size < s->bufsize) {
+			b = ((size_t)st.st_size + 4095) & ~(size_t)4095;
+			s->bufsize = b < 8192 ? 8192 : b;
+		}
+		if (s->bufsize > max)
+			max = s->bufsize;
 	}
-	if (max >= bufsize)
-		return bufsize;
-	b = ((size_t)max + 4095) & ~(size_t)4095;
-	return b < 8192 ? 8192 : b;
+	return max;
 }
 
 /* Open input i; on failure mark it failed and return PM_ERR_INPUT. */
@@ -470,14 +469,13 @@ release(void *arg, const uint8_t *p, size_t n)
 static int
 open_source(pm_merge *m, struct pass *p, struct source *s)
 {
-	uint8_t *buf = arena_slice(&p->arena, (size_t)(s - p->src));
 	int rc = 0, err;
 
 	if (s->input != NO_INPUT) {
-		s->r = open_input(m, s->input, buf, p->bufsize, &rc);
+		s->r = open_input(m, s->input, s->slice, s->bufsize, &rc);
 	} else {
 		s->r = pm_reader_open_fd_buf(s->tmpfd, "(temporary file)",
-		    buf, p->bufsize, &err, m->errbuf);
+		    s->slice, s->bufsize, &err, m->errbuf);
 		s->tmpfd = -1;
 		if (s->r == NULL)
 			rc = m->broken = PM_ERR_IO;
@@ -544,7 +542,7 @@ static int
 start_pass(pm_merge *m, size_t ntemp, size_t ninput, int final)
 {
 	struct pass *p;
-	size_t i, n = ntemp + ninput;
+	size_t i, b, n = ntemp + ninput;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL ||
 	    (p->src = calloc(n ? n : 1, sizeof(*p->src))) == NULL ||
@@ -575,11 +573,12 @@ start_pass(pm_merge *m, size_t ntemp, size_t ninput, int final)
 		p->src[ntemp + i].tmpfd = -1;
 	}
 	m->next_input += ninput;
-	p->bufsize = bufsize_for(m, m->o.concatenate ? 1 : n);
-	if (!m->o.concatenate && p->bufsize >= ARENA_MIN_SLICE)
-		p->bufsize = fit_to_files(m, p, p->bufsize);
-	if (!m->o.concatenate && p->bufsize >= ARENA_MIN_SLICE)
-		arena_init(&p->arena, n, p->bufsize);
+	b = bufsize_for(m, m->o.concatenate ? 1 : n);
+	for (i = 0; i < n; i++)
+		p->src[i].bufsize = b;
+	if (!m->o.concatenate && b >= ARENA_MIN_SLICE &&
+	    fit_to_files(m, p) >= ARENA_MIN_SLICE)
+		arena_init(&p->arena, p->src, n);
 	m->cur = p;
 	if (!final) {
 		struct pm_writer_opts wo = {
