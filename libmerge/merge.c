@@ -114,7 +114,7 @@ struct pm_merge {
 static void
 arena_init(struct arena *a, struct source *src, size_t n)
 {
-	size_t len = 0, i;
+	size_t len = 0, off, i;
 	uintptr_t b;
 
 	memset(a, 0, sizeof(*a));
@@ -138,8 +138,8 @@ arena_init(struct arena *a, struct source *src, size_t n)
 	}
 	b = ((uintptr_t)a->map + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
 	a->base = (uint8_t *)b;
-	for (i = 0, b = 0; i < n; b += src[i++].bufsize)
-		src[i].slice = a->base + b;
+	for (i = 0, off = 0; i < n; off += src[i++].bufsize)
+		src[i].slice = a->base + off;
 #ifdef MADV_HUGEPAGE
 	(void)madvise(a->base, len, MADV_HUGEPAGE);
 #endif

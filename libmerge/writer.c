@@ -185,19 +185,21 @@ put(pm_writer *w, const void *p, size_t n)
 	return rc;
 }
 
-/* Whether piece v lies in w's arena, and whether it overlaps [lo, hi). */
+/* Whether piece v lies in w's arena. */
 static inline int
 in_arena(const pm_writer *w, const struct iovec *v)
 {
 	return (uintptr_t)v->iov_base - (uintptr_t)w->buf < WBUF_SIZE;
 }
 
+/* Whether piece v is borrowed and overlaps [lo, hi). */
 static inline int
-overlaps(const struct iovec *v, uintptr_t lo, uintptr_t hi)
+borrowed_from(const pm_writer *w, const struct iovec *v, uintptr_t lo,
+    uintptr_t hi)
 {
 	uintptr_t b = (uintptr_t)v->iov_base;
 
-	return b < hi && b + v->iov_len > lo;
+	return !in_arena(w, v) && b < hi && b + v->iov_len > lo;
 }
 
 void
@@ -210,7 +212,7 @@ pm_writer_release(pm_writer *w, const void *p, size_t n)
 	if (w->ext_bytes == 0 || w->failed)
 		return;
 	for (i = 0; i < w->niov; i++)
-		if (!in_arena(w, &w->iov[i]) && overlaps(&w->iov[i], lo, hi))
+		if (borrowed_from(w, &w->iov[i], lo, hi))
 			need += w->iov[i].iov_len;
 	if (need == 0)
 		return;
@@ -222,7 +224,7 @@ pm_writer_release(pm_writer *w, const void *p, size_t n)
 	for (i = 0; i < w->niov; i++) {
 		struct iovec *v = &w->iov[i];
 
-		if (in_arena(w, v) || !overlaps(v, lo, hi))
+		if (!borrowed_from(w, v, lo, hi))
 			continue;
 		memcpy(w->buf + w->len, v->iov_base, v->iov_len);
 		v->iov_base = w->buf + w->len;
