@@ -646,6 +646,7 @@ pk_capout_open(struct pk_output *out, pm_writer **w, const char *path,
 		pk_warnf(path, "%s", errbuf);
 		return 1;
 	}
+	pm_merge_attach(m, *w);
 	return 0;
 }
 

@@ -127,7 +127,11 @@ struct pk_capout_opts {
 	uint32_t snaplen;	/* 0: from the inputs */
 	const char *appname;
 };
-/* Returns 0, or prints why and returns the exit status to use (1 or 2). */
+/*
+ * The writer is attached to m, so pm_writer_write_ref() may borrow the
+ * packets m returns.  Returns 0, or prints why and returns the exit status
+ * to use (1 or 2).
+ */
 int pk_capout_open(struct pk_output *out, pm_writer **w, const char *path,
     pm_merge *m, const struct pk_capout_opts *o);
 /* Name the inputs whose linktypes differ. */

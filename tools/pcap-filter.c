@@ -204,13 +204,10 @@ main(int argc, char **argv)
 		size_t input;
 		int v, sel, orc;
 
-		if (outpath != NULL && w == NULL) {
-			if ((orc = pk_capout_open(&out, &w, outpath, cin.m,
-			    &co)) != 0) {
-				status = orc == 2 ? 2 : 3;
-				goto out;
-			}
-			pm_merge_attach(cin.m, w);
+		if (outpath != NULL && w == NULL &&
+		    (orc = pk_capout_open(&out, &w, outpath, cin.m, &co)) != 0) {
+			status = orc == 2 ? 2 : 3;
+			goto out;
 		}
 		if (rc == 0)
 			break;

@@ -186,12 +186,9 @@ main(int argc, char **argv)
 
 	while ((rc = pk_capin_next(&cin, &pkt)) >= 0) {
 		/* The header needs every input opened: after the first packet. */
-		if (w == NULL) {
-			if ((status = pk_capout_open(&out, &w, o.out, cin.m,
-			    &co)) != 0)
-				goto out;
-			pm_merge_attach(cin.m, w);
-		}
+		if (w == NULL &&
+		    (status = pk_capout_open(&out, &w, o.out, cin.m, &co)) != 0)
+			goto out;
 		if (rc == 0)
 			break;
 		if (o.snaplen && pkt.caplen > o.snaplen)
