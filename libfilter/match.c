@@ -5,6 +5,8 @@
  * the tuple needs but the packet lost (cut short) makes the packet
  * undecidable, unless another tuple or layer matches outright.
  */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -320,6 +322,42 @@ frag_remember(pf_filter *f, uint32_t input, const struct pf_ip *ip,
 
 /* ---- BPF ----------------------------------------------------------------- */
 
+/*
+ * A handle to compile against as tcpdump -r does: a savefile, not
+ * pcap_open_dead().  libpcap takes a dead handle for a live capture and
+ * generates other code for it: DLT_NULL's "ip6" tests only this host's
+ * AF_INET6 (10 on Linux; files from BSD and macOS carry 24, 28 or 30), and
+ * "inbound", "outbound" and "ifindex" become Linux BPF extensions that
+ * pcap_offline_filter() cannot run, so they matched nothing instead of being
+ * refused.  The header is in host byte order: DLT_NULL's AF_ values are then
+ * taken in host order, as tcpdump takes them in a file written by a host of
+ * this byte order (a filter is compiled per linktype, not per input).
+ */
+static pcap_t *
+savefile_handle(uint32_t linktype, char *errbuf)
+{
+	struct {
+		uint32_t magic;
+		uint16_t major, minor;
+		int32_t thiszone;
+		uint32_t sigfigs, snaplen, linktype;
+	} h = { 0xa1b2c3d4, 2, 4, 0, 0, 262144, linktype };
+	char eb[PCAP_ERRBUF_SIZE];
+	FILE *fp;
+	pcap_t *p;
+
+	if ((fp = fmemopen(&h, sizeof(h), "r")) == NULL) {
+		pf_seterr(errbuf, PF_ERR_NOMEM, "fmemopen: %s", strerror(errno));
+		return NULL;
+	}
+	if ((p = pcap_fopen_offline(fp, eb)) == NULL) {	/* owns fp */
+		pf_seterr(errbuf, PF_ERR_INVAL, "linktype %u: %s", linktype,
+		    eb);
+		fclose(fp);
+	}
+	return p;
+}
+
 static struct bpf_program *
 bpf_for(pf_filter *f, uint32_t linktype)
 {
@@ -335,10 +373,8 @@ bpf_for(pf_filter *f, uint32_t linktype)
 		return NULL;
 	}
 	f->progs = n;
-	if ((p = pcap_open_dead((int)linktype, 262144)) == NULL) {
-		pf_seterr(f->errbuf, PF_ERR_NOMEM, "pcap_open_dead failed");
+	if ((p = savefile_handle(linktype, f->errbuf)) == NULL)
 		return NULL;
-	}
 	if (pcap_compile(p, &f->progs[f->nprogs].prog, f->bpf, 1,
 	    PCAP_NETMASK_UNKNOWN) < 0) {
 		pf_seterr(f->errbuf, PF_ERR_INVAL, "-e '%s' for linktype %u: %s",
@@ -387,9 +423,27 @@ pf_filter_new(const struct pf_tuple *tuples, size_t n,
 			return NULL;
 		}
 		f->o.bpf = f->bpf;
-		/* Syntax errors now, not at the first packet. */
-		if (bpf_for(f, 1) == NULL) {
-			pf_seterr(errbuf, PF_ERR_INVAL, "%s", f->errbuf);
+		/*
+		 * Errors now, not at the first packet.  Some expressions hold
+		 * for some linktypes only ("inbound" in a file needs LINUX_SLL,
+		 * "wlan" 802.11): one that no common linktype takes is refused
+		 * here, with Ethernet's reason; any other is refused at the
+		 * first packet of a linktype that does not take it, as tcpdump
+		 * refuses such a file.
+		 */
+		static const uint32_t common[] = {
+			1, 113, 276, 101, 0, 12, 127, 105, 9, 50
+		};
+		char first[PF_ERRBUF_SIZE];
+
+		for (i = 0; i < sizeof(common) / sizeof(common[0]); i++) {
+			if (bpf_for(f, common[i]) != NULL)
+				break;
+			if (i == 0)
+				memcpy(first, f->errbuf, sizeof(first));
+		}
+		if (i == sizeof(common) / sizeof(common[0])) {
+			pf_seterr(errbuf, PF_ERR_INVAL, "%s", first);
 			pf_filter_free(f);
 			return NULL;
 		}

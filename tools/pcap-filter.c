@@ -216,7 +216,8 @@ main(int argc, char **argv)
 		v = pf_filter_match(f, (uint32_t)input, pkt.linktype, pkt.data,
 		    pkt.caplen, pkt.len, pkt.ts);
 		if (v < 0) {
-			pk_warn("%s", pf_filter_geterr(f));
+			pk_warnf(input < in.n ? pm_merge_input(cin.m,
+			    input)->name : "(input)", "%s", pf_filter_geterr(f));
 			status = 3;
 			goto out;
 		}

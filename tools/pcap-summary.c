@@ -749,7 +749,7 @@ per_packet(struct worker *w, struct chunk *c, const struct pm_packet *pkt)
 		v = pf_filter_match(w->filter, (uint32_t)input, pkt->linktype,
 		    pkt->data, pkt->caplen, pkt->len, pkt->ts);
 		if (v < 0) {
-			fatal_event(w, c, NULL, pf_filter_geterr(w->filter));
+			fatal_event(w, c, file, pf_filter_geterr(w->filter));
 			return -1;
 		}
 		if (v == PF_MATCH)
@@ -770,7 +770,7 @@ per_packet(struct worker *w, struct chunk *c, const struct pm_packet *pkt)
 			    pkt->linktype, pkt->data, pkt->caplen, pkt->len,
 			    pkt->ts);
 			if (v < 0) {
-				fatal_event(w, c, NULL,
+				fatal_event(w, c, file,
 				    pf_filter_geterr(w->efilter));
 				return -1;
 			}

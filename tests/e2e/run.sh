@@ -406,6 +406,12 @@ golden summary_expect_bad_json "echo '{\"status\":' >bad.json; pcap-summary --ex
 mkdir rw && cp "$top"/tests/data/realworld/*.pcap* rw/
 golden realworld_fixtures_merge 'cd rw && for f in *.pcap*; do echo "== $f"; pcap-merge -F pcapng -w ../rw.ng "$f" 2>&1; echo "exit $?"; [ -f ../rw.ng ] && pktdump -q ../rw.ng; rm -f ../rw.ng; done'
 golden realworld_fixtures_filter_ah 'pcap-filter -c --proto udp --dport 54321 rw/libpcap-ipv6_ah_modes.pcap; pcap-filter -c --layer outer --proto udp rw/libpcap-ipv6_ah_modes.pcap; echo exit $?'
+# -e is compiled for a capture file, as tcpdump -r does: DLT_NULL's "ip6"
+# takes BSD's AF_INET6 values; "inbound" is refused on Ethernet, by name.
+golden realworld_fixtures_bpf_bsd_loopback "pcap-filter -c -e 'ip6 and icmp6' rw/tcpdump-icmpv6-RFC2894-RR.pcap"
+have tcpdump && tcmp realworld_fixtures_bpf_bsd_loopback_equals_tcpdump \
+    rw/tcpdump-icmpv6-RFC2894-RR.pcap "ip6 and icmp6" -- -e "ip6 and icmp6"
+golden filter_bpf_refused_for_a_linktype "pcap-filter -c -e 'inbound' pcap_1.pcap"
 if have capinfos; then
 	agree=1
 	for f in rw/*.pcap*; do

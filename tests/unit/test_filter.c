@@ -632,6 +632,64 @@ START_TEST(filter_ands_bpf_with_the_tuples)
 }
 END_TEST
 
+/*
+ * -e is compiled as tcpdump -r compiles it, for a savefile: DLT_NULL's "ip6"
+ * takes the AF_INET6 values of BSD and macOS (a handle from
+ * pcap_open_dead() only took Linux's 10), and "inbound" is refused for a
+ * linktype that cannot say, not turned into a Linux extension that matched
+ * nothing; it still works on LINUX_SLL, so the filter is made.
+ */
+START_TEST(filter_compiles_bpf_as_for_a_capture_file)
+{
+	static const uint8_t af[3] = { 24, 28, 30 };
+	struct pf_filter_opts o = { .bpf = "ip6 and tcp" };
+	struct pkt p;
+	char eb[PF_ERRBUF_SIZE];
+	pf_filter *f;
+	uint32_t a;
+	size_t i;
+
+	f = pf_filter_new(NULL, 0, &o, eb);
+	ck_assert_ptr_nonnull(f);
+	for (i = 0; i < sizeof(af); i++) {
+		p.n = 0;
+		a = af[i];		/* host order, as the capturing host wrote it */
+		put(&p, &a, 4);
+		v6(&p, "2001:db8::1", "2001:db8::2", 6);
+		ports(&p, 80, 443);
+		ck_assert_msg(pf_filter_match(f, 0, 0, p.b, p.n, p.n, 0) ==
+		    PF_MATCH, "AF %u", af[i]);
+	}
+	pf_filter_free(f);
+
+	o.bpf = "inbound";
+	f = pf_filter_new(NULL, 0, &o, eb);
+	ck_assert_msg(f != NULL, "%s", eb);
+	p.n = 0;			/* LINUX_SLL, sent to us */
+	put(&p, "\0\0\0\1\0\6\2\0\0\0\0\1\0\0\x08\x00", 16);
+	v4(&p, "10.0.0.1", "192.0.2.9", 17, 0, 1, 0);
+	ports(&p, 1234, 53);
+	ck_assert_int_eq(pf_filter_match(f, 0, 113, p.b, p.n, p.n, 0),
+	    PF_MATCH);
+	p.b[1] = 4;			/* sent by us */
+	ck_assert_int_eq(pf_filter_match(f, 0, 113, p.b, p.n, p.n, 0),
+	    PF_NOMATCH);
+	p.n = 0;
+	eth(&p, 0x0800);
+	v4(&p, "10.0.0.1", "192.0.2.9", 17, 0, 1, 0);
+	ck_assert_int_eq(pf_filter_match(f, 0, 1, p.b, p.n, p.n, 0),
+	    PF_ERR_INVAL);
+	ck_assert_msg(strstr(pf_filter_geterr(f), "inbound/outbound not "
+	    "supported on Ethernet") != NULL, "%s", pf_filter_geterr(f));
+	pf_filter_free(f);
+
+	/* taken by no linktype at all: refused at once, with Ethernet's reason */
+	o.bpf = "inbound and wlan host 1:2:3:4:5:6";
+	ck_assert_ptr_null(pf_filter_new(NULL, 0, &o, eb));
+	ck_assert_msg(strstr(eb, "for linktype 1:") != NULL, "%s", eb);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -652,6 +710,7 @@ main(void)
 	tcase_add_test(t, filter_cidr_edges);
 	tcase_add_test(t, filter_json_errors_name_the_key);
 	tcase_add_test(t, filter_ands_bpf_with_the_tuples);
+	tcase_add_test(t, filter_compiles_bpf_as_for_a_capture_file);
 	suite_add_tcase(s, t);
 	r = srunner_create(s);
 	srunner_run_all(r, CK_NORMAL);
