@@ -81,6 +81,13 @@ struct pm_reader_stats {
 	uint64_t first_damage;	/* offset of the first damage */
 	int truncated;		/* the file ends inside a record */
 	int64_t last_ts;	/* of the last packet counted */
+	/*
+	 * Classic pcap records whose sub-second field is a second or more
+	 * (1,000,000 us, 1,000,000,000 ns): read as carried into the
+	 * seconds, as the arithmetic says, where libpcap hands the field on
+	 * unchanged and tcpdump prints "invalid".
+	 */
+	uint64_t bad_frac;
 };
 
 /*

@@ -37,6 +37,7 @@ struct pm_reader {
 	/* classic pcap */
 	uint32_t linktype;
 	uint64_t frac_mul;	/* 1 (ns) or 1000 (us) */
+	uint32_t frac_lim;	/* 1000000000 (ns) or 1000000 (us) */
 	/* pcapng */
 	struct iface *ifs;
 	size_t nifs, capifs;
@@ -119,7 +120,7 @@ pcap_plausible(const pm_reader *r, const uint8_t *p)
 
 	if (caplen > PM_MAX_CAPLEN || caplen > len || len > 16 * PM_MAX_CAPLEN)
 		return 0;
-	if (frac >= (r->frac_mul == 1 ? 1000000000u : 1000000u))
+	if (frac >= r->frac_lim)
 		return 0;
 	if (r->st.packets > 0) {
 		int64_t t = (int64_t)sec * 1000000000 + (int64_t)frac *
@@ -297,7 +298,7 @@ static int
 pcap_next(pm_reader *r, struct pm_packet *pkt)
 {
 	const uint8_t *p;
-	uint32_t caplen;
+	uint32_t caplen, frac;
 	long n;
 
 	if ((n = pm_src_fill(&r->s, 16)) < 16) {
@@ -317,8 +318,10 @@ pcap_next(pm_reader *r, struct pm_packet *pkt)
 		return truncated(r, n, "record", 16 + (uint64_t)caplen);
 	}
 	p = r->s.buf + r->s.pos;
+	frac = pm_get32(p + 4, r->swap);
+	r->st.bad_frac += frac >= r->frac_lim;
 	pkt->ts = (int64_t)pm_get32(p, r->swap) * 1000000000 +
-	    (int64_t)pm_get32(p + 4, r->swap) * (int64_t)r->frac_mul;
+	    (int64_t)frac * (int64_t)r->frac_mul;
 	pkt->caplen = caplen;
 	pkt->len = pm_get32(p + 12, r->swap);
 	pkt->linktype = r->linktype;
@@ -656,6 +659,7 @@ open_header(pm_reader *r)
 		    "truncated pcap file header (%ld of 24 bytes)", n);
 	r->nano = pm_get32(p, r->swap) == PM_PCAP_MAGIC_NS;
 	r->frac_mul = r->nano ? 1 : 1000;
+	r->frac_lim = r->nano ? 1000000000u : 1000000u;
 	if (pm_get16(p + 4, r->swap) != 2)
 		return pm_seterr(r->errbuf, PM_ERR_FORMAT,
 		    "unsupported pcap version %u.%u", pm_get16(p + 4, r->swap),

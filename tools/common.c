@@ -580,6 +580,12 @@ pk_capin_report_order(const struct pk_capin *c)
 		const struct pm_input_info *f = pm_merge_input(c->m, i);
 		char s[48];
 
+		if (f->stats.bad_frac > 0)
+			pk_warnf(f->name, "%llu packet%s with a sub-second field "
+			    "of a second or more (%s); carried into the seconds",
+			    (unsigned long long)f->stats.bad_frac,
+			    f->stats.bad_frac == 1 ? "" : "s", f->nano ?
+			    "1000000000 ns" : "1000000 us");
 		if (f->stats.backwards == 0)
 			continue;
 		pk_fmt_seconds(s, sizeof(s), f->stats.max_backwards);

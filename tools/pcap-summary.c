@@ -1564,6 +1564,7 @@ view_total(struct view *v, const struct run *r)
 		v->st.backwards += f->stats.backwards;
 		if (f->stats.max_backwards > v->st.max_backwards)
 			v->st.max_backwards = f->stats.max_backwards;
+		v->st.bad_frac += f->stats.bad_frac;
 		v->st.damaged += f->stats.damaged;
 		v->st.skipped_bytes += f->stats.skipped_bytes;
 		v->st.truncated |= f->stats.truncated;
@@ -1636,6 +1637,11 @@ print_view(const struct view *v)
 	ROW("Out of order");
 	printf("%llu (largest step back %s s)\n",
 	    (unsigned long long)v->st.backwards, a);
+	if (v->st.bad_frac > 0) {	/* rare: no row without it */
+		ROW("Bad sub-second");
+		printf("%llu (a second or more; carried into the seconds)\n",
+		    (unsigned long long)v->st.bad_frac);
+	}
 	pk_fmt_seconds(a, sizeof(a), v->st.max_gap);
 	ROW("Largest gap");
 	printf("%s s\n", a);
@@ -1700,6 +1706,8 @@ json_view(const struct view *v)
 	json_object_set_new(o, "max_backwards_ns",
 	    json_integer(v->st.max_backwards));
 	json_object_set_new(o, "max_gap_ns", json_integer(v->st.max_gap));
+	json_object_set_new(o, "bad_subsecond", json_integer((json_int_t)
+	    v->st.bad_frac));
 	json_object_set_new(o, "damage", json_pack("{s:I, s:I, s:o, s:b}",
 	    "reports", (json_int_t)v->st.damaged,
 	    "bytes_skipped", (json_int_t)v->st.skipped_bytes,

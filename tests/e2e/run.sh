@@ -412,6 +412,9 @@ golden realworld_fixtures_bpf_bsd_loopback "pcap-filter -c -e 'ip6 and icmp6' rw
 have tcpdump && tcmp realworld_fixtures_bpf_bsd_loopback_equals_tcpdump \
     rw/tcpdump-icmpv6-RFC2894-RR.pcap "ip6 and icmp6" -- -e "ip6 and icmp6"
 golden filter_bpf_refused_for_a_linktype "pcap-filter -c -e 'inbound' pcap_1.pcap"
+# Sub-second fields of a second or more: carried into the seconds, counted
+# per file by pcap-merge, and by pcap-summary.
+golden realworld_fixtures_bad_subsecond "pcap-summary --per-file rw/tcpdump-timestamp_invalid_*.pcap | grep -E '^(File|Total|  (Packets|First|Last|Bad))'; pcap-summary --json rw/tcpdump-timestamp_invalid_micro.pcap | grep bad_subsecond"
 if have capinfos; then
 	agree=1
 	for f in rw/*.pcap*; do

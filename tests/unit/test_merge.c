@@ -245,6 +245,40 @@ START_TEST(reader_keeps_caplen_over_snaplen)
 }
 END_TEST
 
+/*
+ * A sub-second field of a second or more is read as carried into the
+ * seconds, and counted, so the tools can say so (tcpdump prints "invalid").
+ */
+START_TEST(reader_counts_sub_second_fields_of_a_second_or_more)
+{
+	int nano;
+
+	for (nano = 0; nano <= 1; nano++) {
+		uint32_t unit = nano ? 1000000000u : 1000000u;
+		struct mb b = { 0 };
+		struct pm_packet p;
+		pm_reader *r;
+
+		pcap_hdr(&b, nano, 65535, 1);
+		pcap_rec(&b, 10, unit - 1, 60, 60, 0x01);
+		pcap_rec(&b, 10, unit, 60, 60, 0x02);
+		pcap_rec(&b, 10, 0x80000000u, 60, 60, 0x03);
+		r = ropen(save(b.p, b.n));
+		ck_assert_int_eq(pm_reader_next(r, &p), 1);
+		ck_assert_int_eq(p.ts, 10999999999LL - (nano ? 0 : 999));
+		ck_assert_int_eq(pm_reader_next(r, &p), 1);
+		ck_assert_int_eq(p.ts, 11000000000LL);
+		ck_assert_int_eq(pm_reader_next(r, &p), 1);
+		ck_assert_int_eq(p.ts, 10000000000LL +
+		    (int64_t)0x80000000u * (nano ? 1 : 1000));
+		ck_assert_int_eq(pm_reader_next(r, &p), 0);
+		ck_assert_uint_eq(pm_reader_stats(r)->bad_frac, 2);
+		pm_reader_close(r);
+		free(b.p);
+	}
+}
+END_TEST
+
 static void
 check_pcapng_variant(int big)
 {
@@ -1140,6 +1174,7 @@ suite(void)
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_add_test(t, reader_reads_pcap_every_order_and_precision);
 	tcase_add_test(t, reader_keeps_caplen_over_snaplen);
+	tcase_add_test(t, reader_counts_sub_second_fields_of_a_second_or_more);
 	tcase_add_test(t, reader_reads_pcapng_interfaces_and_tsresol);
 	tcase_add_test(t, reader_skips_unknown_pcapng_blocks);
 	tcase_add_test(t, reader_reads_gzip_and_zstd_by_magic);
