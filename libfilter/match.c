@@ -322,6 +322,14 @@ frag_remember(pf_filter *f, uint32_t input, const struct pf_ip *ip,
 
 /* ---- BPF ----------------------------------------------------------------- */
 
+/* A classic pcap file header, in host byte order. */
+struct pcap_file_hdr {
+	uint32_t magic;
+	uint16_t major, minor;
+	int32_t thiszone;
+	uint32_t sigfigs, snaplen, linktype;
+};
+
 /*
  * A handle to compile against as tcpdump -r does: a savefile, not
  * pcap_open_dead().  libpcap takes a dead handle for a live capture and
@@ -332,25 +340,27 @@ frag_remember(pf_filter *f, uint32_t input, const struct pf_ip *ip,
  * refused.  The header is in host byte order: DLT_NULL's AF_ values are then
  * taken in host order, as tcpdump takes them in a file written by a host of
  * this byte order (a filter is compiled per linktype, not per input).
+ * h must outlive the handle: the handle's FILE reads from it.
  */
 static pcap_t *
-savefile_handle(uint32_t linktype, char *errbuf)
+savefile_handle(struct pcap_file_hdr *h, uint32_t linktype, char *errbuf)
 {
-	struct {
-		uint32_t magic;
-		uint16_t major, minor;
-		int32_t thiszone;
-		uint32_t sigfigs, snaplen, linktype;
-	} h = { 0xa1b2c3d4, 2, 4, 0, 0, 262144, linktype };
 	char eb[PCAP_ERRBUF_SIZE];
 	FILE *fp;
 	pcap_t *p;
 
-	if ((fp = fmemopen(&h, sizeof(h), "r")) == NULL) {
+	h->magic = 0xa1b2c3d4;
+	h->major = 2;
+	h->minor = 4;
+	h->thiszone = 0;
+	h->sigfigs = 0;
+	h->snaplen = 262144;
+	h->linktype = linktype;
+	if ((fp = fmemopen(h, sizeof(*h), "r")) == NULL) {
 		pf_seterr(errbuf, PF_ERR_NOMEM, "fmemopen: %s", strerror(errno));
 		return NULL;
 	}
-	if ((p = pcap_fopen_offline(fp, eb)) == NULL) {	/* owns fp */
+	if ((p = pcap_fopen_offline(fp, eb)) == NULL) {	/* else owns fp */
 		pf_seterr(errbuf, PF_ERR_INVAL, "linktype %u: %s", linktype,
 		    eb);
 		fclose(fp);
@@ -361,6 +371,7 @@ savefile_handle(uint32_t linktype, char *errbuf)
 static struct bpf_program *
 bpf_for(pf_filter *f, uint32_t linktype)
 {
+	struct pcap_file_hdr h;
 	struct bpf_entry *n;
 	pcap_t *p;
 	size_t i;
@@ -373,7 +384,7 @@ bpf_for(pf_filter *f, uint32_t linktype)
 		return NULL;
 	}
 	f->progs = n;
-	if ((p = savefile_handle(linktype, f->errbuf)) == NULL)
+	if ((p = savefile_handle(&h, linktype, f->errbuf)) == NULL)
 		return NULL;
 	if (pcap_compile(p, &f->progs[f->nprogs].prog, f->bpf, 1,
 	    PCAP_NETMASK_UNKNOWN) < 0) {
