@@ -51,6 +51,13 @@ struct counts {
 	uint64_t read, matched, undecidable, unsupported;
 };
 
+/* Input i of nin, or a merge's temporary file (i past the inputs). */
+static const char *
+input_name(const pm_merge *m, size_t nin, size_t i)
+{
+	return i < nin ? pm_merge_input(m, i)->name : "(input)";
+}
+
 static void
 print_stats(FILE *f, const struct counts *n, int json)
 {
@@ -216,8 +223,8 @@ main(int argc, char **argv)
 		v = pf_filter_match(f, (uint32_t)input, pkt.linktype, pkt.data,
 		    pkt.caplen, pkt.len, pkt.ts);
 		if (v < 0) {
-			pk_warnf(input < in.n ? pm_merge_input(cin.m,
-			    input)->name : "(input)", "%s", pf_filter_geterr(f));
+			pk_warnf(input_name(cin.m, in.n, input), "%s",
+			    pf_filter_geterr(f));
 			status = 3;
 			goto out;
 		}
@@ -230,9 +237,8 @@ main(int argc, char **argv)
 			n.unsupported++;
 			if (!warned[k]) {
 				warned[k] = 1;
-				pk_warnf(k < in.n ? pm_merge_input(cin.m,
-				    k)->name : "(input)", "linktype %s (%u) is "
-				    "not dissected; its packets never match",
+				pk_warnf(input_name(cin.m, in.n, k), "linktype %s "
+				    "(%u) is not dissected; its packets never match",
 				    pk_linktype_name(pkt.linktype),
 				    pkt.linktype);
 			}
