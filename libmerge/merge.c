@@ -29,6 +29,7 @@ struct minput {
 	char *path;
 	int fd;			/* an open descriptor handed to us, or -1 */
 	pm_reader *kept;	/* opened while probing, not reopenable */
+	pm_reader *live;	/* its source's reader while open */
 	int failed;
 	struct pm_input_info info;
 };
@@ -409,6 +410,7 @@ close_source(pm_merge *m, struct source *s, int done)
 	if (s->input != NO_INPUT) {
 		struct minput *in = &m->in[s->input];
 		note_reader(in, s->r);
+		in->live = NULL;
 		in->info.done = done;
 		m->closed_bytes_in += pm_reader_bytes_in(s->r);
 	}
@@ -482,6 +484,8 @@ open_source(pm_merge *m, struct pass *p, struct source *s)
 	}
 	if (s->r == NULL)
 		return rc;
+	if (s->input != NO_INPUT)
+		m->in[s->input].live = s->r;
 	pm_reader_set_release(s->r, release, m);
 	return 0;
 }
@@ -841,10 +845,25 @@ const char *pm_merge_geterr(const pm_merge *m) { return m->errbuf; }
 size_t pm_merge_count(const pm_merge *m) { return m->nin; }
 unsigned pm_merge_passes(const pm_merge *m) { return m->passes; }
 
+/*
+ * An open input's facts are taken again from its reader: a pcapng may
+ * declare interfaces (linktypes) after its first packet, and a message
+ * about a packet of a new linktype must name them.
+ */
 const struct pm_input_info *
 pm_merge_input(const pm_merge *m, size_t i)
 {
-	return i < m->nin ? &m->in[i].info : NULL;
+	if (i >= m->nin)
+		return NULL;
+	if (m->in[i].live != NULL)
+		note_reader(&m->in[i], m->in[i].live);
+	return &m->in[i].info;
+}
+
+const char *
+pm_merge_input_name(const pm_merge *m, size_t i)
+{
+	return i < m->nin ? m->in[i].info.name : NULL;
 }
 
 uint64_t

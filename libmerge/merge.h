@@ -285,7 +285,10 @@ size_t pm_merge_last_input(const pm_merge *m);
 const struct pm_damage *pm_merge_damage(const pm_merge *m);
 const char *pm_merge_geterr(const pm_merge *m);
 size_t pm_merge_count(const pm_merge *m);
+/* Input i's facts, as of now for an input being read; NULL past the end. */
 const struct pm_input_info *pm_merge_input(const pm_merge *m, size_t i);
+/* Input i's name, cheaply (per packet); NULL past the end. */
+const char *pm_merge_input_name(const pm_merge *m, size_t i);
 /* Compressed bytes consumed so far, over all inputs (for progress). */
 uint64_t pm_merge_bytes_in(const pm_merge *m);
 /* Passes through temporary files done so far. */

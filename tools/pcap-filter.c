@@ -55,7 +55,7 @@ struct counts {
 static const char *
 input_name(const pm_merge *m, size_t nin, size_t i)
 {
-	return i < nin ? pm_merge_input(m, i)->name : "(input)";
+	return i < nin ? pm_merge_input_name(m, i) : "(input)";
 }
 
 static void

@@ -739,7 +739,7 @@ per_packet(struct worker *w, struct chunk *c, const struct pm_packet *pkt)
 
 	if (input != (size_t)-1) {
 		idx = ++w->index[input];
-		file = pm_merge_input(w->m, input)->name;
+		file = pm_merge_input_name(w->m, input);
 		input += w->lo;
 	}
 	pm_stats_add(&w->st, pkt);

@@ -399,8 +399,8 @@ golden summary_expect_warn "pcap-summary --expect notype.json full >/dev/null; e
 golden summary_expect_bad_json "echo '{\"status\":' >bad.json; pcap-summary --expect bad.json full; echo exit \$?; pcap-summary --expect nosuch.json full; echo exit \$?"
 
 # ---- real-world fixtures (tests/data/realworld/SOURCES) ---------------------
-# Files from joincap's and libpcap's test suites: broken framing, odd
-# headers.  Each is merged (every packet before the damage kept, the damage
+# Files from joincap's, libpcap's, tcpdump's and pcapng-test-generator's
+# test suites: broken framing, odd headers, every pcapng block.  Each is merged (every packet before the damage kept, the damage
 # named with its offset) and summarised; where capinfos reads the file
 # without error, the counts must equal capinfos's.
 mkdir rw && cp "$top"/tests/data/realworld/*.pcap* rw/
@@ -415,6 +415,46 @@ golden filter_bpf_refused_for_a_linktype "pcap-filter -c -e 'inbound' pcap_1.pca
 # Sub-second fields of a second or more: carried into the seconds, counted
 # per file by pcap-merge, and by pcap-summary.
 golden realworld_fixtures_bad_subsecond "pcap-summary --per-file rw/tcpdump-timestamp_invalid_*.pcap | grep -E '^(File|Total|  (Packets|First|Last|Bad))'; pcap-summary --json rw/tcpdump-timestamp_invalid_micro.pcap | grep bad_subsecond"
+# pcapng-test-generator's conformance files (every block type, options,
+# both byte orders, sections of either): each packet's time, lengths and
+# bytes as libmerge reads them must be what tshark reads.  A simple packet
+# block has no time in Wireshark; here it takes the previous packet's
+# (pcap-merge(1)), so only its lengths and bytes are compared.
+if have tshark; then
+	cat >tspk.py <<'PY'
+import json, subprocess, sys
+def fnv(b, h=0xcbf29ce484222325):
+    for c in b:
+        h = ((h ^ c) * 0x100000001b3) & 0xffffffffffffffff
+    return h
+out = subprocess.run(["tshark", "-r", sys.argv[1], "-T", "json", "-x"],
+                     capture_output=True, text=True).stdout
+for p in json.loads(out) if out.strip() else []:
+    l = p["_source"]["layers"]; fr = l["frame"]
+    if "frame.time_epoch" not in fr:
+        if fr.get("frame.encap_type") is None:
+            continue        # a custom block, not a packet
+        ts = "-"
+    else:
+        s, _, f = fr["frame.time_epoch"].partition(".")
+        ts = int(s) * 10**9 + int((f + "000000000")[:9])
+    print(ts, fr["frame.cap_len"], fr["frame.len"],
+          "%016x" % fnv(bytes.fromhex(l["frame_raw"][0])))
+PY
+	agree=1
+	for f in rw/pcapng-test-generator-*; do
+		python3 tspk.py "$f" >ts.txt || agree=0
+		pktdump "$f" | awk '{ print $1, $2, $3, $5 }' >pk.txt
+		if [ "$(awk '{ print $2, $3, $4 }' ts.txt)" != "$(awk '{ print $2, $3, $4 }' pk.txt)" ] ||
+		    [ "$(awk '$1 != "-" { print NR, $1 }' ts.txt)" != \
+		      "$(awk 'NR == FNR { if ($1 != "-") t[FNR] = 1; next } FNR in t { print FNR, $1 }' ts.txt pk.txt)" ]; then
+			echo "  $f differs from tshark:" >&2; diff ts.txt pk.txt >&2; agree=0
+		fi
+	done
+	check realworld_pcapng_conformance_equals_tshark [ $agree = 1 ]
+else
+	skip realworld_pcapng_conformance_equals_tshark "tshark not installed"
+fi
 if have capinfos; then
 	agree=1
 	for f in rw/*.pcap*; do

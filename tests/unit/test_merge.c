@@ -641,6 +641,42 @@ START_TEST(merge_keeps_unsorted_input_as_it_is)
 }
 END_TEST
 
+/*
+ * A pcapng may declare an interface after its first packet: what the merge
+ * says of an input it is still reading must include it (the message about
+ * a second linktype names them).
+ */
+START_TEST(merge_input_facts_follow_an_open_input)
+{
+	struct mb b = { 0 };
+	char *paths[1], pa[300];
+	struct pm_packet p;
+	pm_merge *m;
+
+	ng_shb(&b);
+	ng_idb(&b, 1, 0, -1);
+	ng_epb(&b, 0, 1, 20, 20, 0x01);
+	ng_idb(&b, 0, 0, -1);
+	ng_epb(&b, 1, 2, 20, 20, 0x02);
+	snprintf(pa, sizeof(pa), "%s", save(b.p, b.n));
+	free(b.p);
+	paths[0] = pa;
+	m = merge_of(paths, 1, 0);
+	ck_assert_int_eq(pm_merge_next(m, &p), 1);
+	ck_assert_int_eq(pm_merge_input(m, 0)->mixed_linktypes, 0);
+	ck_assert_int_eq(pm_merge_next(m, &p), 1);
+	ck_assert_uint_eq(p.linktype, 0);
+	ck_assert_int_eq(pm_merge_input(m, 0)->mixed_linktypes, 1);
+	ck_assert_uint_eq(pm_merge_input(m, 0)->nlinktypes, 2);
+	ck_assert_uint_eq(pm_merge_input(m, 0)->linktypes[1], 0);
+	ck_assert_uint_eq(pm_merge_input(m, 0)->stats.packets, 2);
+	ck_assert_str_eq(pm_merge_input_name(m, 0), pa);
+	ck_assert_ptr_null(pm_merge_input_name(m, 1));
+	ck_assert_int_eq(pm_merge_next(m, &p), 0);
+	pm_merge_free(m);
+}
+END_TEST
+
 START_TEST(merge_in_passes_equals_single_pass)
 {
 	enum { N = 23 };
@@ -1186,6 +1222,7 @@ suite(void)
 	tcase_add_test(t, reader_rejects_non_captures);
 	tcase_add_test(t, merge_orders_by_time_and_breaks_ties_by_input);
 	tcase_add_test(t, merge_keeps_unsorted_input_as_it_is);
+	tcase_add_test(t, merge_input_facts_follow_an_open_input);
 	tcase_add_test(t, merge_in_passes_equals_single_pass);
 	tcase_add_test(t, merge_keeps_packets_before_damage);
 	tcase_add_test(t, merge_reports_unopenable_input_and_goes_on);
