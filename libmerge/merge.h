@@ -88,6 +88,12 @@ struct pm_reader_stats {
 	 * unchanged and tcpdump prints "invalid".
 	 */
 	uint64_t bad_frac;
+	/*
+	 * pcapng packets whose time nanoseconds since 1970 in 64 bits cannot
+	 * hold (before 1677-09-21, after 2262-04-11; a 64-bit tick count is
+	 * unsigned): held at the nearest end, INT64_MIN or INT64_MAX.
+	 */
+	uint64_t bad_time;
 };
 
 /*

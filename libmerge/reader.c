@@ -341,8 +341,9 @@ pcap_next(pm_reader *r, struct pm_packet *pkt)
 
 /* ---- pcapng ---------------------------------------------------------------- */
 
+/* A time out of int64 nanoseconds is held at the nearest end and counted. */
 static int64_t
-ticks_to_ns(const struct iface *f, uint64_t t)
+ticks_to_ns(const struct iface *f, uint64_t t, uint64_t *bad)
 {
 	__int128 v;
 
@@ -358,10 +359,10 @@ ticks_to_ns(const struct iface *f, uint64_t t)
 		break;
 	}
 	v += f->offset_ns;
-	if (v > INT64_MAX)
-		v = INT64_MAX;
-	if (v < INT64_MIN)
-		v = INT64_MIN;
+	if (v > INT64_MAX || v < INT64_MIN) {
+		v = v > 0 ? INT64_MAX : INT64_MIN;
+		++*bad;
+	}
 	return (int64_t)v;
 }
 
@@ -518,7 +519,8 @@ pcapng_next(pm_reader *r, struct pm_packet *pkt)
 			if (caplen > PM_MAX_CAPLEN)
 				return bad_block(r, blen, "caplen %u is over "
 				    "262144", caplen);
-			pkt->ts = ticks_to_ns(&r->ifs[ifid], ticks);
+			pkt->ts = ticks_to_ns(&r->ifs[ifid], ticks,
+			    &r->st.bad_time);
 			pkt->data = p + 28;
 			break;
 		case PM_BT_SPB:

@@ -586,6 +586,12 @@ pk_capin_report_order(const struct pk_capin *c)
 			    (unsigned long long)f->stats.bad_frac,
 			    f->stats.bad_frac == 1 ? "" : "s", f->nano ?
 			    "1000000000 ns" : "1000000 us");
+		if (f->stats.bad_time > 0)
+			pk_warnf(f->name, "%llu packet%s with a time before "
+			    "1677 or after 2262, which 64-bit nanoseconds "
+			    "cannot hold; held at the nearest end",
+			    (unsigned long long)f->stats.bad_time,
+			    f->stats.bad_time == 1 ? "" : "s");
 		if (f->stats.backwards == 0)
 			continue;
 		pk_fmt_seconds(s, sizeof(s), f->stats.max_backwards);

@@ -1565,6 +1565,7 @@ view_total(struct view *v, const struct run *r)
 		if (f->stats.max_backwards > v->st.max_backwards)
 			v->st.max_backwards = f->stats.max_backwards;
 		v->st.bad_frac += f->stats.bad_frac;
+		v->st.bad_time += f->stats.bad_time;
 		v->st.damaged += f->stats.damaged;
 		v->st.skipped_bytes += f->stats.skipped_bytes;
 		v->st.truncated |= f->stats.truncated;
@@ -1642,6 +1643,11 @@ print_view(const struct view *v)
 		printf("%llu (a second or more; carried into the seconds)\n",
 		    (unsigned long long)v->st.bad_frac);
 	}
+	if (v->st.bad_time > 0) {	/* rare: no row without it */
+		ROW("Time out of range");
+		printf("%llu (before 1677 or after 2262; held at the nearest "
+		    "end)\n", (unsigned long long)v->st.bad_time);
+	}
 	pk_fmt_seconds(a, sizeof(a), v->st.max_gap);
 	ROW("Largest gap");
 	printf("%s s\n", a);
@@ -1708,6 +1714,8 @@ json_view(const struct view *v)
 	json_object_set_new(o, "max_gap_ns", json_integer(v->st.max_gap));
 	json_object_set_new(o, "bad_subsecond", json_integer((json_int_t)
 	    v->st.bad_frac));
+	json_object_set_new(o, "time_out_of_range", json_integer((json_int_t)
+	    v->st.bad_time));
 	json_object_set_new(o, "damage", json_pack("{s:I, s:I, s:o, s:b}",
 	    "reports", (json_int_t)v->st.damaged,
 	    "bytes_skipped", (json_int_t)v->st.skipped_bytes,

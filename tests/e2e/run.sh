@@ -455,6 +455,21 @@ PY
 else
 	skip realworld_pcapng_conformance_equals_tshark "tshark not installed"
 fi
+# A pcapng time past 2262 (an unsigned 64-bit microsecond count, as in
+# PcapPlusPlus's pcapng-example.pcapng): held at the end of int64
+# nanoseconds, and said by pcap-merge and pcap-summary.
+python3 -c '
+import struct, sys
+def blk(t, body):
+    n = 12 + len(body)
+    return struct.pack("<II", t, n) + body + struct.pack("<I", n)
+shb = blk(0x0a0d0d0a, struct.pack("<IHHq", 0x1a2b3c4d, 1, 0, -1))
+idb = blk(1, struct.pack("<HHI", 1, 0, 0))
+def epb(t, fill):
+    return blk(6, struct.pack("<IIIII", 0, t >> 32, t & 0xffffffff, 60, 60) + bytes([fill]) * 60)
+sys.stdout.buffer.write(shb + idb + epb(1422527998578402, 1) + epb(0xffffffffe1dfd279, 2) + epb(1422527999000000, 3))
+' >past2262.pcapng
+golden pcapng_time_past_2262 "pcap-merge -F pcapng -w - past2262.pcapng | pktdump -; pcap-summary past2262.pcapng | grep -E '^  (Packets|First|Last|Out of|Time)'; pcap-summary --json past2262.pcapng | grep time_out"
 if have capinfos; then
 	agree=1
 	for f in rw/*.pcap*; do

@@ -322,6 +322,42 @@ START_TEST(reader_reads_pcapng_interfaces_and_tsresol)
 }
 END_TEST
 
+/*
+ * A pcapng tick count is unsigned 64-bit: in microseconds it reaches past
+ * 2262, where int64 nanoseconds end.  Such a time is held at INT64_MAX and
+ * counted; the last time that fits is neither.
+ */
+START_TEST(reader_counts_pcapng_times_past_int64_nanoseconds)
+{
+	struct mb b = { 0 };
+	struct pm_packet p;
+	pm_reader *r;
+
+	ng_shb(&b);
+	ng_idb(&b, 1, 0, -1);			/* microseconds */
+	ng_idb(&b, 1, 0, 0x80 | 10);		/* 2^-10 seconds */
+	ng_epb(&b, 0, INT64_MAX / 1000, 10, 10, 0x01);
+	ng_epb(&b, 0, INT64_MAX / 1000 + 1, 10, 10, 0x02);
+	ng_epb(&b, 0, 0xffffffffe1dfd279ull, 10, 10, 0x03);
+	ng_epb(&b, 1, UINT64_MAX, 10, 10, 0x04);
+	r = ropen(save(b.p, b.n));
+	ck_assert_int_eq(pm_reader_next(r, &p), 1);
+	ck_assert_int_eq(p.ts, INT64_MAX / 1000 * 1000);
+	ck_assert_int_eq(pm_reader_next(r, &p), 1);
+	ck_assert_int_eq(p.ts, INT64_MAX);
+	ck_assert_int_eq(pm_reader_next(r, &p), 1);
+	ck_assert_int_eq(p.ts, INT64_MAX);
+	ck_assert_int_eq(pm_reader_next(r, &p), 1);
+	ck_assert_int_eq(p.ts, INT64_MAX);
+	ck_assert_uint_eq(p.data[0], 0x04);
+	ck_assert_int_eq(pm_reader_next(r, &p), 0);
+	ck_assert_uint_eq(pm_reader_stats(r)->bad_time, 3);
+	ck_assert_uint_eq(pm_reader_stats(r)->packets, 4);
+	pm_reader_close(r);
+	free(b.p);
+}
+END_TEST
+
 START_TEST(reader_skips_unknown_pcapng_blocks)
 {
 	struct mb b = { 0 };
@@ -1211,6 +1247,7 @@ suite(void)
 	tcase_add_test(t, reader_reads_pcap_every_order_and_precision);
 	tcase_add_test(t, reader_keeps_caplen_over_snaplen);
 	tcase_add_test(t, reader_counts_sub_second_fields_of_a_second_or_more);
+	tcase_add_test(t, reader_counts_pcapng_times_past_int64_nanoseconds);
 	tcase_add_test(t, reader_reads_pcapng_interfaces_and_tsresol);
 	tcase_add_test(t, reader_skips_unknown_pcapng_blocks);
 	tcase_add_test(t, reader_reads_gzip_and_zstd_by_magic);
