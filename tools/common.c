@@ -332,6 +332,25 @@ pk_ends_with(const char *s, const char *suffix)
 	return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
+/*
+ * What an output file's name asks for: zstd for *.zst, and pcapng for
+ * *.pcapng(.zst) unless -F chose a format.  A file named .pcapng that held
+ * classic pcap would be read by anything that reads it by magic, but not
+ * by what goes by the name.
+ */
+void
+pk_output_by_name(const char *path, int format_given, enum pm_format *format,
+    int *zstd)
+{
+	if (path == NULL)
+		return;
+	if (pk_ends_with(path, ".zst"))
+		*zstd = 1;
+	if (!format_given && (pk_ends_with(path, ".pcapng") ||
+	    pk_ends_with(path, ".pcapng.zst")))
+		*format = PM_FMT_PCAPNG;
+}
+
 static int
 cmp_names(const void *a, const void *b)
 {

@@ -90,6 +90,8 @@ void pk_progress_update(struct pk_progress *p, uint64_t bytes,
 void pk_progress_done(struct pk_progress *p);
 
 int pk_ends_with(const char *s, const char *suffix);
+void pk_output_by_name(const char *path, int format_given,
+    enum pm_format *format, int *zstd);
 /*
  * Captures in: the inputs merged (or concatenated) by libmerge, with every
  * damage and unreadable input reported as "prog: FILE: reason".

@@ -104,6 +104,7 @@ main(int argc, char **argv)
 	const char *outpath = NULL, *tmpdir = NULL;
 	unsigned char *warned = NULL;
 	int c, rc, status = 0, invert = 0, count = 0, stats = 0, json = 0;
+	int format_given = 0;
 	size_t i;
 
 	pk_setprogname(argv[0]);
@@ -122,6 +123,7 @@ main(int argc, char **argv)
 		case 'F':
 			if (pk_parse_format(optarg, &co.format) < 0)
 				usage(2);
+			format_given = 1;
 			break;
 		case 'z':
 			co.zstd = 1;
@@ -187,8 +189,7 @@ main(int argc, char **argv)
 	}
 	if (!count && outpath == NULL)
 		outpath = "-";
-	if (outpath != NULL && pk_ends_with(outpath, ".zst"))
-		co.zstd = 1;
+	pk_output_by_name(outpath, format_given, &co.format, &co.zstd);
 	if (outpath != NULL && strcmp(outpath, "-") == 0 &&
 	    isatty(STDOUT_FILENO)) {
 		pk_warn("refusing to write a capture to a terminal; use -w "

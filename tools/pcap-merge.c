@@ -27,7 +27,7 @@ usage(int status)
 "\n"
 "  -w FILE           output file, written whole or not at all; - is stdout\n"
 "  -a                concatenate the inputs instead of merging by time\n"
-"  -F pcap|pcapng    output format (default pcap)\n"
+"  -F pcap|pcapng    output format (default pcap; pcapng for *.pcapng names)\n"
 "  -s SNAPLEN        cut packets to SNAPLEN bytes\n"
 "  -z                compress the output with zstd (also for *.zst names)\n"
 "  --nano            nanosecond pcap even when all inputs are microsecond\n"
@@ -75,7 +75,7 @@ main(int argc, char **argv)
 	pm_writer *w = NULL;
 	pm_dedup *dd = NULL;
 	uint64_t v, packets = 0, dropped = 0;
-	int c, rc, status = 0;
+	int c, rc, status = 0, format_given = 0;
 	size_t i;
 
 	pk_setprogname(argv[0]);
@@ -88,6 +88,7 @@ main(int argc, char **argv)
 		case 'F':
 			if (pk_parse_format(optarg, &o.format) < 0)
 				usage(2);
+			format_given = 1;
 			break;
 		case 's':
 			if (pk_parse_u64(optarg, 1, PM_MAX_CAPLEN, &v) < 0) {
@@ -156,8 +157,7 @@ main(int argc, char **argv)
 	}
 	if (o.out == NULL)
 		o.out = "-";
-	if (pk_ends_with(o.out, ".zst"))
-		o.zstd = 1;
+	pk_output_by_name(o.out, format_given, &o.format, &o.zstd);
 	if (strcmp(o.out, "-") == 0 && isatty(STDOUT_FILENO)) {
 		pk_warn("refusing to write a capture to a terminal; use -w "
 		    "FILE or a pipe");

@@ -152,6 +152,10 @@ else
 	skip merge_reads_gzip_and_zstd "zstd not installed"
 fi
 
+# An output named *.pcapng(.zst) is pcapng unless -F says otherwise; the
+# packets are the same either way.
+golden output_format_by_name "pcap-merge -w n1.pcapng pcap_0.pcap pcap_1.pcap && pcap-merge -w n2.pcapng.zst pcap_0.pcap pcap_1.pcap && pcap-merge -F pcap -w n3.pcapng pcap_0.pcap pcap_1.pcap && pcap-filter --proto udp -w n4.pcapng pcap_0.pcap 2>/dev/null && pcap-merge -w n5.pcap pcap_0.pcap pcap_1.pcap && for f in n1.pcapng n2.pcapng.zst n3.pcapng n4.pcapng n5.pcap; do echo \"\$f: \$(pcap-summary \$f | grep Format) \$(pktdump -q \$f)\"; done"
+
 # Directories (what pcap-fetch writes) and stdin.
 mkdir -p dl
 cp pcap_*.pcap dl/
