@@ -1,6 +1,6 @@
 /*
  * dissect.c - find the IP headers of a packet, through link layers, VLAN
- * tags, MPLS, IPv6 extension headers and tunnels.
+ * tags, MPLS, PPP (PPPoE, PPTP's GRE), IPv6 extension headers and tunnels.
  *
  * As in tcpdump's ND_TCHECK, every field is bounds-checked before it is
  * read: a packet cut short (a simple capture keeps 160 bytes) ends the walk
@@ -18,6 +18,8 @@
 #define ETH_MPLS	0x8847
 #define ETH_MPLS_MC	0x8848
 #define ETH_TEB		0x6558	/* GRE: transparent Ethernet bridging */
+#define ETH_PPPOE	0x8864	/* PPPoE session stage */
+#define ETH_PPP		0x880b	/* enhanced GRE (PPTP): PPP */
 
 #define MAX_TAGS	8
 #define MAX_MPLS	16
@@ -54,14 +56,63 @@ skip(struct cur *c, uint32_t n)
 }
 
 static void ip_layer(struct cur *c, int version);
+static void ethertype(struct cur *c, uint16_t type);
 
-/* After an ethertype: dispatch to IP, MPLS, or give up. */
+/*
+ * A PPP frame: an address and control field (ff 03) when not compressed
+ * away, then the protocol, one byte when field compression made it odd,
+ * else two (RFC 1661 2, RFC 1662 3.2).
+ */
+static void
+ppp(struct cur *c)
+{
+	uint16_t proto;
+
+	if (c->len >= 1 && c->p[0] == 0xff) {
+		if (c->len < 2) {
+			c->d->status = PF_DISSECT_TRUNCATED;
+			return;
+		}
+		if (c->p[1] == 0x03)
+			skip(c, 2);
+	}
+	if (c->len < 1 || (!(c->p[0] & 1) && c->len < 2)) {
+		c->d->status = PF_DISSECT_TRUNCATED;
+		return;
+	}
+	proto = c->p[0] & 1 ? c->p[0] : be16(c->p);
+	skip(c, c->p[0] & 1 ? 1 : 2);
+	switch (proto) {
+	case 0x0021:
+		ip_layer(c, 4);
+		break;
+	case 0x0057:
+		ip_layer(c, 6);
+		break;
+	case 0x0281:
+		ethertype(c, ETH_MPLS);
+		break;
+	case 0x0283:
+		ethertype(c, ETH_MPLS_MC);
+		break;
+	default:	/* LCP, IPCP, compressed or encrypted data (MPPE) */
+		if (c->d->n == 0)
+			c->d->status = PF_DISSECT_NOT_IP;
+	}
+}
+
+/* After an ethertype: dispatch to IP, MPLS, PPPoE, or give up. */
 static void
 ethertype(struct cur *c, uint16_t type)
 {
 	int i;
 
 	switch (type) {
+	case ETH_PPPOE:
+		/* version and type, code, session, length; then PPP */
+		if (skip(c, 6) == 0)
+			ppp(c);
+		return;
 	case ETH_IPV4:
 		ip_layer(c, 4);
 		return;
@@ -167,8 +218,25 @@ gre(struct cur *c)
 	}
 	flags = be16(c->p);
 	type = be16(c->p + 2);
+	if ((flags & 7) == 1 && type == ETH_PPP) {
+		/*
+		 * Enhanced GRE (RFC 2637 4.1): payload length and call ID,
+		 * a sequence number (S), an acknowledgement (A, 0x0080).
+		 * An acknowledgement alone has no payload.
+		 */
+		if (c->len < 8) {
+			c->d->status = PF_DISSECT_TRUNCATED;
+			return;
+		}
+		if (be16(c->p + 4) == 0)
+			return;
+		hl = 8 + (flags & 0x1000 ? 4 : 0) + (flags & 0x0080 ? 4 : 0);
+		if (skip(c, hl) == 0)
+			ppp(c);
+		return;
+	}
 	if ((flags & 7) != 0)
-		return;		/* version 1 (PPTP) and others: no IP inside */
+		return;		/* other versions: no IP inside */
 	if (flags & 0x8000)
 		hl += 4;	/* checksum + reserved */
 	if (flags & 0x2000)
@@ -314,8 +382,8 @@ int
 pf_linktype_supported(uint32_t lt)
 {
 	switch (lt) {
-	case 0: case 1: case 12: case 14: case 101: case 108: case 113:
-	case 228: case 229: case 276:
+	case 0: case 1: case 9: case 12: case 14: case 50: case 51: case 101:
+	case 104: case 108: case 113: case 228: case 229: case 276:
 		return 1;
 	}
 	return 0;
@@ -344,6 +412,21 @@ pf_dissect(uint32_t linktype, const uint8_t *p, uint32_t caplen,
 		} else {
 			d->status = PF_DISSECT_NOT_IP;
 		}
+		break;
+	case 9:		/* PPP */
+	case 50:	/* PPP_HDLC */
+		ppp(&c);
+		break;
+	case 51:	/* PPP_ETHER: a PPPoE header */
+		ethertype(&c, ETH_PPPOE);
+		break;
+	case 104:	/* C_HDLC: address, control, an ethertype */
+		if (caplen < 4) {
+			d->status = PF_DISSECT_TRUNCATED;
+			break;
+		}
+		skip(&c, 4);
+		ethertype(&c, be16(p + 2));
 		break;
 	case 228:	/* IPV4 */
 		ip_layer(&c, 4);

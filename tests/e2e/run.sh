@@ -407,8 +407,8 @@ golden summary_expect_bad_json "echo '{\"status\":' >bad.json; pcap-summary --ex
 # test suites: broken framing, odd headers, every pcapng block.  Each is merged (every packet before the damage kept, the damage
 # named with its offset) and summarised; where capinfos reads the file
 # without error, the counts must equal capinfos's.
-mkdir rw && cp "$top"/tests/data/realworld/*.pcap* rw/
-golden realworld_fixtures_merge 'cd rw && for f in *.pcap*; do echo "== $f"; pcap-merge -F pcapng -w ../rw.ng "$f" 2>&1; echo "exit $?"; [ -f ../rw.ng ] && pktdump -q ../rw.ng; rm -f ../rw.ng; done'
+mkdir rw && cp "$top"/tests/data/realworld/*.pcap* "$top"/tests/data/realworld/*.cap rw/
+golden realworld_fixtures_merge 'cd rw && for f in *.pcap* *.cap; do echo "== $f"; pcap-merge -F pcapng -w ../rw.ng "$f" 2>&1; echo "exit $?"; [ -f ../rw.ng ] && pktdump -q ../rw.ng; rm -f ../rw.ng; done'
 golden realworld_fixtures_filter_ah 'pcap-filter -c --proto udp --dport 54321 rw/libpcap-ipv6_ah_modes.pcap; pcap-filter -c --layer outer --proto udp rw/libpcap-ipv6_ah_modes.pcap; echo exit $?'
 # -e is compiled for a capture file, as tcpdump -r does: DLT_NULL's "ip6"
 # takes BSD's AF_INET6 values; "inbound" is refused on Ethernet, by name.
@@ -474,9 +474,25 @@ def epb(t, fill):
 sys.stdout.buffer.write(shb + idb + epb(1422527998578402, 1) + epb(0xffffffffe1dfd279, 2) + epb(1422527999000000, 3))
 ' >past2262.pcapng
 golden pcapng_time_past_2262 "pcap-merge -F pcapng -w - past2262.pcapng | pktdump -; pcap-summary past2262.pcapng | grep -E '^  (Packets|First|Last|Out of|Time)'; pcap-summary --json past2262.pcapng | grep time_out"
+# IP inside PPPoE, C_HDLC and PPTP's enhanced GRE: what pcap-filter
+# selects by protocol, and that it is what tshark selects.
+golden realworld_fixtures_ppp 'for f in rw/pcapplusplus-*; do for p in tcp udp icmp; do printf "%s %s " $f $p; pcap-filter -c --proto $p $f 2>/dev/null; done; done'
+if have tshark; then
+	agree=1
+	for f in rw/pcapplusplus-*; do
+		for p in tcp udp icmp; do
+			a=$(tshark -r "$f" -Y "$p" 2>/dev/null | wc -l)
+			b=$(pcap-filter -c --proto $p "$f" 2>/dev/null)
+			[ "$a" = "$b" ] || { echo "  $f $p: tshark $a, pcap-filter $b" >&2; agree=0; }
+		done
+	done
+	check realworld_fixtures_ppp_equals_tshark [ $agree = 1 ]
+else
+	skip realworld_fixtures_ppp_equals_tshark "tshark not installed"
+fi
 if have capinfos; then
 	agree=1
-	for f in rw/*.pcap*; do
+	for f in rw/*.pcap* rw/*.cap; do
 		ci=$(capinfos -M -c -T -r "$f" 2>/dev/null) || continue
 		ci=$(printf '%s\n' "$ci" | awk -F'\t' 'NR == 1 { print $2 }')
 		ours=$(pcap-summary --json "$f" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"]["packets"])')

@@ -17,8 +17,8 @@
 #include "filter.h"
 #include "fuzz.h"
 
-static const uint32_t linktypes[] = { 0, 1, 12, 14, 101, 108, 113, 228,
-    229, 276, 147 };
+static const uint32_t linktypes[] = { 0, 1, 9, 12, 14, 50, 51, 101, 104,
+    108, 113, 228, 229, 276, 147 };
 #define NLT (sizeof(linktypes) / sizeof(linktypes[0]))
 
 static pf_filter *filters[6];

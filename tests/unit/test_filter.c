@@ -235,6 +235,87 @@ START_TEST(filter_sees_through_vlan_qinq_and_mpls)
 }
 END_TEST
 
+/* PPPoE session, PPP and Cisco HDLC links, PPTP's enhanced GRE. */
+static void
+pppoe_packet(struct pkt *p, uint16_t pppproto)
+{
+	p->n = 0;
+	eth(p, 0x8100);
+	tag(p, 7, 0x8864);
+	put8(p, 0x11);			/* version 1, type 1 */
+	put8(p, 0);			/* session data */
+	put16(p, 0x1234);		/* session */
+	put16(p, 2 + 20 + 8);
+	put16(p, pppproto);
+	v4(p, "10.0.0.1", "192.0.2.9", 17, 0, 1, 0);
+	ports(p, 1234, 53);
+}
+
+static void
+pptp_packet(struct pkt *p, uint16_t paylen)
+{
+	p->n = 0;
+	eth(p, 0x0800);
+	v4(p, "198.51.100.1", "198.51.100.2", 47, 0, 7, 0);
+	put16(p, 0x3081);		/* K, S, A, version 1 */
+	put16(p, 0x880b);
+	put16(p, paylen);
+	put16(p, 0x0042);		/* call ID */
+	put32(p, 5);			/* sequence */
+	put32(p, 4);			/* acknowledgement */
+	put16(p, 0xff03);
+	put16(p, 0x0021);
+	v4(p, "10.0.0.1", "192.0.2.9", 17, 0, 1, 0);
+	ports(p, 1234, 53);
+}
+
+START_TEST(filter_sees_through_ppp_pppoe_and_pptp)
+{
+	struct pkt ip = { .n = 0 }, ip6 = { .n = 0 }, p;
+
+	pppoe_packet(&p, 0x0021);
+	ck_assert_int_eq(verdict(UDP_5TUPLE, &p, 1), PF_MATCH);
+	pppoe_packet(&p, 0xc021);	/* LCP */
+	ck_assert_int_eq(verdict(UDP_5TUPLE, &p, 1), PF_NOMATCH);
+
+	v4(&ip, "10.0.0.1", "192.0.2.9", 17, 0, 1, 0);
+	ports(&ip, 1234, 53);
+	p.n = 0;			/* PPP, address and control, protocol */
+	put(&p, "\xff\x03\x00\x21", 4);
+	put(&p, ip.b, ip.n);
+	ck_assert_int_eq(verdict(UDP_5TUPLE, &p, 9), PF_MATCH);
+	ck_assert_int_eq(verdict(UDP_5TUPLE, &p, 50), PF_MATCH);
+	p.n = 0;			/* both compressed away */
+	put8(&p, 0x21);
+	put(&p, ip.b, ip.n);
+	ck_assert_int_eq(verdict(UDP_5TUPLE, &p, 9), PF_MATCH);
+	p.n = 0;			/* PPP over MPLS */
+	put(&p, "\x02\x81", 2);
+	put32(&p, (16u << 12) | 0x100 | 0x40);
+	put(&p, ip.b, ip.n);
+	ck_assert_int_eq(verdict(UDP_5TUPLE, &p, 9), PF_MATCH);
+	p.n = 0;			/* Cisco HDLC */
+	put(&p, "\x0f\x00\x08\x00", 4);
+	put(&p, ip.b, ip.n);
+	ck_assert_int_eq(verdict(UDP_5TUPLE, &p, 104), PF_MATCH);
+
+	v6(&ip6, "2001:db8::1", "2001:db8::2", 17);
+	ports(&ip6, 1, 2);
+	p.n = 0;			/* PPP_ETHER: PPPoE, IPv6 */
+	put(&p, "\x11\x00\x00\x01\x00\x32\x00\x57", 8);
+	put(&p, ip6.b, ip6.n);
+	ck_assert_int_eq(verdict("{\"destination_port\":2}", &p, 51),
+	    PF_MATCH);
+
+	pptp_packet(&p, 2 + 2 + 20 + 8);
+	ck_assert_int_eq(verdict(UDP_5TUPLE, &p, 1), PF_MATCH);
+	ck_assert_int_eq(verdict_opts(UDP_5TUPLE, &p, 1, PF_LAYER_OUTER, 0),
+	    PF_NOMATCH);
+	pptp_packet(&p, 0);		/* an acknowledgement alone */
+	ck_assert_int_eq(verdict(UDP_5TUPLE, &p, 1), PF_NOMATCH);
+}
+END_TEST
+
 START_TEST(filter_skips_ipv4_options_and_ipv6_extension_headers)
 {
 	struct pkt p = { .n = 0 };
@@ -401,6 +482,16 @@ START_TEST(filter_is_undecidable_when_cut_at_every_header_byte)
 	v4(&p, "10.0.0.1", "192.0.2.9", 17, 0, 1, 0);
 	ports(&p, 1234, 53);
 	check_every_cut(&p, 113, "sll/ipv6/ipv6/ipv4/udp");
+
+	pppoe_packet(&p, 0x0021);
+	check_every_cut(&p, 1, "vlan/pppoe/ipv4/udp");
+	pptp_packet(&p, 2 + 2 + 20 + 8);
+	check_every_cut(&p, 1, "ipv4/gre v1/ppp/ipv4/udp");
+	p.n = 0;
+	put(&p, "\xff\x03\x00\x21", 4);
+	v4(&p, "10.0.0.1", "192.0.2.9", 17, 0, 1, 0);
+	ports(&p, 1234, 53);
+	check_every_cut(&p, 9, "ppp/ipv4/udp");
 
 	/* a tuple on addresses only is decided once the outer IP is there */
 	gre_packet(&p);
@@ -700,6 +791,7 @@ main(void)
 
 	tcase_add_test(t, filter_matches_every_supported_linktype);
 	tcase_add_test(t, filter_sees_through_vlan_qinq_and_mpls);
+	tcase_add_test(t, filter_sees_through_ppp_pppoe_and_pptp);
 	tcase_add_test(t, filter_skips_ipv4_options_and_ipv6_extension_headers);
 	tcase_add_test(t, filter_matches_tuple_inside_gre);
 	tcase_add_test(t, filter_matches_ipip_6in4_4in6_and_gre_ethernet);
