@@ -190,6 +190,21 @@ ethernet(struct cur *c)
 	ethertype(c, type);
 }
 
+/* A link header of hlen bytes that names its payload by an ethertype at off. */
+static void
+link_ethertype(struct cur *c, uint32_t hlen, uint32_t off)
+{
+	uint16_t type;
+
+	if (c->len < hlen) {
+		c->d->status = PF_DISSECT_TRUNCATED;
+		return;
+	}
+	type = be16(c->p + off);
+	skip(c, hlen);
+	ethertype(c, type);
+}
+
 /* The transport ports, when the protocol has them and they are present. */
 static void
 ports(struct cur *c, struct pf_ip *ip)
@@ -421,12 +436,7 @@ pf_dissect(uint32_t linktype, const uint8_t *p, uint32_t caplen,
 		ethertype(&c, ETH_PPPOE);
 		break;
 	case 104:	/* C_HDLC: address, control, an ethertype */
-		if (caplen < 4) {
-			d->status = PF_DISSECT_TRUNCATED;
-			break;
-		}
-		skip(&c, 4);
-		ethertype(&c, be16(p + 2));
+		link_ethertype(&c, 4, 2);
 		break;
 	case 228:	/* IPV4 */
 		ip_layer(&c, 4);
@@ -435,20 +445,10 @@ pf_dissect(uint32_t linktype, const uint8_t *p, uint32_t caplen,
 		ip_layer(&c, 6);
 		break;
 	case 113:	/* LINUX_SLL: protocol at 14 */
-		if (caplen < 16) {
-			d->status = PF_DISSECT_TRUNCATED;
-			break;
-		}
-		skip(&c, 16);
-		ethertype(&c, be16(p + 14));
+		link_ethertype(&c, 16, 14);
 		break;
 	case 276:	/* LINUX_SLL2: protocol at 0 */
-		if (caplen < 20) {
-			d->status = PF_DISSECT_TRUNCATED;
-			break;
-		}
-		skip(&c, 20);
-		ethertype(&c, be16(p));
+		link_ethertype(&c, 20, 0);
 		break;
 	case 0:		/* NULL: a host-order family */
 	case 108:	/* LOOP: a network-order family */

@@ -115,8 +115,9 @@ int pk_capin_next(struct pk_capin *c, struct pm_packet *pkt);
 int pk_merge_failure(const pm_merge *m, int rc, int ignore_errors,
     const struct pm_input_info **f);
 /*
- * Say which inputs were out of time order, and by how much, and which had
- * sub-second fields of a second or more.
+ * Say which inputs were out of time order, and by how much, which had
+ * sub-second fields of a second or more, and which had times that 64-bit
+ * nanoseconds cannot hold.
  */
 void pk_capin_report_order(const struct pk_capin *c);
 void pk_capin_close(struct pk_capin *c);
