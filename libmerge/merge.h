@@ -49,6 +49,24 @@ struct pm_packet {
 	 */
 	uint32_t headroom;
 	const uint8_t *data;	/* valid until the next call on its source */
+	/* pcapng metadata (below), valid as long as data; NULL for pcap */
+	const struct pm_meta *meta;
+};
+
+/*
+ * The options of a pcapng packet's block (a comment, epb_flags, epb_hash,
+ * ...) and of the interface it was captured on (if_name, if_description,
+ * ...), in host byte order, each option padded to 4 bytes, without
+ * opt_endofopt.  Left out: if_tsresol and if_tsoffset (already applied to
+ * ts), the custom options that may not be copied (19372, 19373), and, from
+ * a file of the other byte order, options the pcapng specification does
+ * not define (their byte order is unknown).
+ */
+struct pm_meta {
+	const uint8_t *opts;
+	const uint8_t *ifopts;
+	uint32_t optlen;
+	uint32_t ifoptlen;
 };
 
 /*

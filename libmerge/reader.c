@@ -25,6 +25,8 @@ struct iface {
 	enum ts_kind kind;
 	uint64_t factor;	/* MUL/DIV: power of ten; POW2: the shift */
 	int64_t offset_ns;	/* if_tsoffset */
+	uint8_t *opts;		/* the options passed on (see pm_packet) */
+	uint32_t optlen;
 };
 
 struct pm_reader {
@@ -44,6 +46,9 @@ struct pm_reader {
 	/* linktypes declared, without repeats */
 	uint32_t *lts;
 	size_t nlts, caplts;
+	uint8_t *optbuf;	/* the options of the packet last read */
+	size_t optcap;
+	struct pm_meta meta;	/* the metadata of the packet last read */
 	int end_reported;
 	int dead;		/* a final error was returned */
 	struct pm_reader_stats st;
@@ -328,6 +333,7 @@ pcap_next(pm_reader *r, struct pm_packet *pkt)
 	pkt->snaplen = r->snaplen;
 	pkt->data = p + 16;
 	pkt->headroom = 16;
+	pkt->meta = NULL;
 	r->s.pos += 16 + (size_t)caplen;
 	/*
 	 * In a merge the next record of this file is parsed only after one of
@@ -364,6 +370,121 @@ ticks_to_ns(const struct iface *f, uint64_t t, uint64_t *bad)
 		++*bad;
 	}
 	return (int64_t)v;
+}
+
+/*
+ * The layout of an option value the pcapng specification defines, so that
+ * one from a file of the other byte order can be converted: OV_BYTES is
+ * kept as it is, OV_U32/OV_U64 is one number (of exactly that size),
+ * OV_PEN a private enterprise number and bytes, OV_VERDICT a type byte and,
+ * for the eBPF types (2, 3), a 64-bit number.  OV_NONE: not defined, or
+ * not to be copied.
+ */
+enum optval { OV_NONE, OV_BYTES, OV_U8, OV_U32, OV_U64, OV_PEN, OV_VERDICT };
+
+static enum optval
+opt_layout(int idb, uint16_t code)
+{
+	if (code == 1)				/* opt_comment */
+		return OV_BYTES;
+	if (code == 2988 || code == 2989)	/* custom, copyable */
+		return OV_PEN;
+	if (idb) {
+		switch (code) {
+		case 2: case 3: case 4: case 5: case 6: case 7: case 12:
+		case 15: case 18:
+			return OV_BYTES;
+		case 8: case 16: case 17:	/* if_speed, if_tx/rxspeed */
+			return OV_U64;
+		case 10:			/* if_tzone */
+			return OV_U32;
+		case 11:			/* if_filter */
+			return OV_VERDICT;	/* checked in copy_opts */
+		case 13:			/* if_fcslen */
+			return OV_U8;
+		}
+		return OV_NONE;
+	}
+	switch (code) {
+	case 3:					/* epb_hash */
+		return OV_BYTES;
+	case 2: case 6:				/* epb_flags, epb_queue */
+		return OV_U32;
+	case 4: case 5:				/* epb_dropcount, epb_packetid */
+		return OV_U64;
+	case 7:					/* epb_verdict */
+		return OV_VERDICT;
+	}
+	return OV_NONE;
+}
+
+/*
+ * Copy the options between o and e (of an IDB when idb) to dst, which has
+ * room for e - o bytes, in host byte order and without the options
+ * pm_packet leaves out.  A malformed option ends the list.  Returns the
+ * bytes written.
+ */
+static size_t
+copy_opts(const pm_reader *r, int idb, const uint8_t *o, const uint8_t *e,
+    uint8_t *dst)
+{
+	uint8_t *d = dst;
+
+	while (e - o >= 4) {
+		uint16_t code = pm_get16(o, r->swap);
+		uint16_t len = pm_get16(o + 2, r->swap);
+		const uint8_t *v = o + 4;
+		size_t padded = (len + 3u) & ~3u;
+		enum optval lay = opt_layout(idb, code);
+		uint64_t x;
+		uint32_t y;
+
+		if (code == 0 || padded > (size_t)(e - v))
+			break;
+		o = v + padded;
+		if ((idb && (code == 9 || code == 14)) || code == 19372 ||
+		    code == 19373 || (r->swap && lay == OV_NONE) ||
+		    (r->swap && ((lay == OV_U32 && len != 4) ||
+		    (lay == OV_U64 && len != 8) || (lay == OV_PEN && len < 4) ||
+		    (lay == OV_VERDICT && len < 1))))
+			continue;
+		if (r->swap && lay == OV_VERDICT) {
+			/* if_filter: only a filter string (type 0) is bytes;
+			 * epb_verdict: types 2 and 3 are a 64-bit number */
+			int num = !idb && (v[0] == 2 || v[0] == 3);
+			if ((idb && v[0] != 0) || (num && len != 9))
+				continue;
+			lay = num ? OV_VERDICT : OV_BYTES;
+		}
+		memcpy(d, &code, 2);
+		memcpy(d + 2, &len, 2);
+		memcpy(d + 4, v, len);
+		memset(d + 4 + len, 0, padded - len);
+		if (r->swap) {
+			switch (lay) {
+			case OV_U32:
+				y = pm_get32(v, 1);
+				memcpy(d + 4, &y, 4);
+				break;
+			case OV_U64:
+				x = pm_get64(v, 1);
+				memcpy(d + 4, &x, 8);
+				break;
+			case OV_PEN:
+				y = pm_get32(v, 1);
+				memcpy(d + 4, &y, 4);
+				break;
+			case OV_VERDICT:
+				x = pm_get64(v + 1, 1);
+				memcpy(d + 5, &x, 8);
+				break;
+			default:
+				break;
+			}
+		}
+		d += 4 + padded;
+	}
+	return (size_t)(d - dst);
 }
 
 /* Parse an IDB body (p: the block, blen its length) into f. */
@@ -420,13 +541,27 @@ add_iface(pm_reader *r, const uint8_t *p, uint32_t blen)
 	int rc;
 
 	if (r->nifs == r->capifs) {
-		r->capifs = r->capifs ? r->capifs * 2 : 4;
-		if ((n = realloc(r->ifs, r->capifs * sizeof(*n))) == NULL)
+		size_t cap = r->capifs ? r->capifs * 2 : 4;
+		if ((n = realloc(r->ifs, cap * sizeof(*n))) == NULL)
 			return pm_seterr(r->errbuf, PM_ERR_NOMEM,
 			    "out of memory");
+		memset(n + r->capifs, 0, (cap - r->capifs) * sizeof(*n));
 		r->ifs = n;
+		r->capifs = cap;
 	}
-	n = &r->ifs[r->nifs++];
+	/* An entry may be reused after a new section header: free first. */
+	n = &r->ifs[r->nifs];
+	free(n->opts);
+	n->opts = NULL;
+	n->optlen = 0;
+	if (blen > 20) {
+		if ((n->opts = malloc(blen - 20)) == NULL)
+			return pm_seterr(r->errbuf, PM_ERR_NOMEM,
+			    "out of memory");
+		n->optlen = (uint32_t)copy_opts(r, 1, p + 16, p + blen - 4,
+		    n->opts);
+	}
+	r->nifs++;
 	parse_idb(r, p, blen, n);
 	if (n->snaplen > r->snaplen)
 		r->snaplen = n->snaplen;
@@ -434,6 +569,26 @@ add_iface(pm_reader *r, const uint8_t *p, uint32_t blen)
 		r->nano = 1;
 	if ((rc = add_linktype(r, n->linktype)) < 0)
 		return rc;
+	return 0;
+}
+
+/* The options of a packet block, between o and e, into r->meta. */
+static int
+packet_opts(pm_reader *r, struct pm_packet *pkt, const uint8_t *o,
+    const uint8_t *e)
+{
+	size_t n = (size_t)(e - o);
+
+	if (n > r->optcap) {
+		uint8_t *b = realloc(r->optbuf, n);
+		if (b == NULL)
+			return pm_seterr(r->errbuf, PM_ERR_NOMEM,
+			    "out of memory");
+		r->optbuf = b;
+		r->optcap = n;
+	}
+	r->meta.optlen = (uint32_t)copy_opts(r, 0, o, e, r->optbuf);
+	r->meta.opts = r->optbuf;
 	return 0;
 }
 
@@ -522,6 +677,11 @@ pcapng_next(pm_reader *r, struct pm_packet *pkt)
 			pkt->ts = ticks_to_ns(&r->ifs[ifid], ticks,
 			    &r->st.bad_time);
 			pkt->data = p + 28;
+			r->meta.optlen = 0;
+			if (blen - 32 - caplen >= 4 + ((4 - (caplen & 3)) & 3) &&
+			    (rc = packet_opts(r, pkt, p + 28 +
+			    ((caplen + 3u) & ~3u), p + blen - 4)) < 0)
+				return fail(r, rc);
 			break;
 		case PM_BT_SPB:
 			if (blen < 16)
@@ -543,6 +703,7 @@ pcapng_next(pm_reader *r, struct pm_packet *pkt)
 			/* No timestamp: keep the file's order. */
 			pkt->ts = r->st.packets > 0 ? r->st.last_ts : 0;
 			pkt->data = p + 12;
+			r->meta.optlen = 0;
 			break;
 		default:
 			r->s.pos += blen;
@@ -553,6 +714,11 @@ pcapng_next(pm_reader *r, struct pm_packet *pkt)
 		pkt->headroom = 0;
 		pkt->linktype = r->ifs[ifid].linktype;
 		pkt->snaplen = r->ifs[ifid].snaplen;
+		if (r->meta.optlen == 0)
+			r->meta.opts = NULL;
+		r->meta.ifopts = r->ifs[ifid].opts;
+		r->meta.ifoptlen = r->ifs[ifid].optlen;
+		pkt->meta = &r->meta;
 		r->s.pos += blen;
 		account(r, pkt);
 		return 1;
@@ -752,10 +918,15 @@ pm_reader_next(pm_reader *r, struct pm_packet *pkt)
 void
 pm_reader_close(pm_reader *r)
 {
+	size_t i;
+
 	if (r == NULL)
 		return;
 	pm_src_free(&r->s);
+	for (i = 0; i < r->capifs; i++)
+		free(r->ifs[i].opts);
 	free(r->ifs);
+	free(r->optbuf);
 	free(r->lts);
 	free(r->name);
 	free(r);

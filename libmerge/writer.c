@@ -52,11 +52,27 @@ struct pm_writer {
 	uint64_t out_bytes;
 	off_t start;		/* file offset of the header, or -1 */
 	uint32_t max_caplen;
-	uint32_t *ifs;		/* pcapng: linktype of each interface */
+	/*
+	 * pcapng: the interfaces written, one per distinct linktype and
+	 * interface options (so the packets of two files captured on "eth0"
+	 * share one), found through an open-addressed hash of their indexes
+	 * (hcap slots, a power of two, at most half full).
+	 */
+	struct wif *ifs;
 	size_t nifs, capifs;
+	uint32_t *hash;
+	size_t hcap;
+	size_t lastif;		/* the interface of the packet before */
 	pm_merge *merge;	/* attached to, or NULL */
 	int failed;
 	char errbuf[PM_ERRBUF_SIZE];
+};
+
+struct wif {
+	uint32_t linktype;
+	uint32_t optlen;
+	uint8_t *opts;
+	uint32_t h;
 };
 
 static int
@@ -237,34 +253,121 @@ pm_writer_release(pm_writer *w, const void *p, size_t n)
 void pm_writer_attached(pm_writer *w, pm_merge *m) { w->merge = m; }
 void pm_writer_detached(pm_writer *w) { w->merge = NULL; }
 
-static int
-put_idb(pm_writer *w, uint32_t linktype)
+static uint32_t
+if_hash(uint32_t linktype, const uint8_t *opts, uint32_t optlen)
 {
-	uint8_t b[32];
-	uint32_t v;
-	uint16_t h;
-	uint32_t *n;
+	uint32_t h = 2166136261u ^ linktype;
+	uint32_t i;
 
+	h *= 16777619u;
+	for (i = 0; i < optlen; i++)
+		h = (h ^ opts[i]) * 16777619u;
+	return h;
+}
+
+static int
+if_same(const struct wif *f, uint32_t linktype, const uint8_t *opts,
+    uint32_t optlen)
+{
+	return f->linktype == linktype && f->optlen == optlen &&
+	    (optlen == 0 || memcmp(f->opts, opts, optlen) == 0);
+}
+
+static void
+if_insert(pm_writer *w, size_t i)
+{
+	size_t j = w->ifs[i].h & (w->hcap - 1);
+
+	while (w->hash[j] != UINT32_MAX)
+		j = (j + 1) & (w->hcap - 1);
+	w->hash[j] = (uint32_t)i;
+}
+
+/*
+ * The output interface of pkt's interface: found, or described by a new
+ * Interface Description Block written now, before the packet.  Returns its
+ * index or a PM_ERR_*.
+ */
+static long
+iface_of(pm_writer *w, const struct pm_packet *pkt)
+{
+	struct wif *f;
+	uint8_t b[24];
+	uint32_t v, h, tot;
+	uint16_t x;
+	size_t j, i;
+	int rc;
+
+	const uint8_t *io = pkt->meta ? pkt->meta->ifopts : NULL;
+	uint32_t iol = pkt->meta ? pkt->meta->ifoptlen : 0;
+
+	if (w->nifs > 0 && if_same(&w->ifs[w->lastif], pkt->linktype, io, iol))
+		return (long)w->lastif;
+	h = if_hash(pkt->linktype, io, iol);
+	for (j = h & (w->hcap - 1); w->hcap > 0 && w->hash[j] != UINT32_MAX;
+	    j = (j + 1) & (w->hcap - 1)) {
+		f = &w->ifs[w->hash[j]];
+		if (f->h == h && if_same(f, pkt->linktype, io, iol))
+			return (long)(w->lastif = w->hash[j]);
+	}
+	if (w->nifs >= UINT32_MAX - 1)
+		return pm_seterr(w->errbuf, PM_ERR_INVAL,
+		    "too many interfaces");
 	if (w->nifs == w->capifs) {
-		w->capifs = w->capifs ? w->capifs * 2 : 4;
-		if ((n = realloc(w->ifs, w->capifs * sizeof(*n))) == NULL)
+		size_t cap = w->capifs ? w->capifs * 2 : 4;
+		if ((f = realloc(w->ifs, cap * sizeof(*f))) == NULL)
 			return pm_seterr(w->errbuf, PM_ERR_NOMEM,
 			    "out of memory");
-		w->ifs = n;
+		w->ifs = f;
+		w->capifs = cap;
 	}
-	w->ifs[w->nifs++] = linktype;
+	if (2 * (w->nifs + 1) > w->hcap) {
+		size_t cap = w->hcap ? w->hcap * 2 : 16;
+		uint32_t *n = malloc(cap * sizeof(*n));
+		if (n == NULL)
+			return pm_seterr(w->errbuf, PM_ERR_NOMEM,
+			    "out of memory");
+		free(w->hash);
+		w->hash = n;
+		w->hcap = cap;
+		memset(n, 0xff, cap * sizeof(*n));
+		for (i = 0; i < w->nifs; i++)
+			if_insert(w, i);
+	}
+	f = &w->ifs[w->nifs];
+	f->linktype = pkt->linktype;
+	f->optlen = iol;
+	f->h = h;
+	f->opts = NULL;
+	if (iol > 0) {
+		if ((f->opts = malloc(iol)) == NULL)
+			return pm_seterr(w->errbuf, PM_ERR_NOMEM,
+			    "out of memory");
+		memcpy(f->opts, io, iol);
+	}
+	i = w->nifs++;
+	if_insert(w, i);
+	w->lastif = i;
+
+	/* header, if_tsresol, the input's options, opt_endofopt, trailer */
+	tot = 32 + iol;
 	v = PM_BT_IDB; memcpy(b, &v, 4);
-	v = 32; memcpy(b + 4, &v, 4);
-	h = (uint16_t)linktype; memcpy(b + 8, &h, 2);
-	h = 0; memcpy(b + 10, &h, 2);
+	memcpy(b + 4, &tot, 4);
+	x = (uint16_t)pkt->linktype; memcpy(b + 8, &x, 2);
+	x = 0; memcpy(b + 10, &x, 2);
 	v = w->o.snaplen; memcpy(b + 12, &v, 4);
-	h = 9; memcpy(b + 16, &h, 2);		/* if_tsresol */
-	h = 1; memcpy(b + 18, &h, 2);
+	x = 9; memcpy(b + 16, &x, 2);		/* if_tsresol */
+	x = 1; memcpy(b + 18, &x, 2);
 	b[20] = w->o.nano ? 9 : 6;
 	b[21] = b[22] = b[23] = 0;
-	memset(b + 24, 0, 4);			/* opt_endofopt */
-	v = 32; memcpy(b + 28, &v, 4);
-	return put(w, b, sizeof(b));
+	if ((rc = put(w, b, 24)) < 0 || (iol > 0 &&
+	    (rc = put(w, io, iol)) < 0))
+		return rc;
+	memset(b, 0, 4);			/* opt_endofopt */
+	memcpy(b + 4, &tot, 4);
+	if ((rc = put(w, b, 8)) < 0)
+		return rc;
+	return (long)i;
 }
 
 static int
@@ -398,7 +501,7 @@ body(pm_writer *w, const struct pm_packet *pkt, int ref)
 static int
 write_pkt(pm_writer *w, const struct pm_packet *pkt, int ref)
 {
-	size_t i;
+	long ifx;
 	uint32_t v[7];
 	int64_t ts = pkt->ts < 0 ? 0 : pkt->ts;
 	int rc;
@@ -458,41 +561,49 @@ write_pkt(pm_writer *w, const struct pm_packet *pkt, int ref)
 		return 0;
 	}
 
-	/* pcapng: an Enhanced Packet Block on the linktype's interface */
-	for (i = 0; i < w->nifs; i++)
-		if (w->ifs[i] == pkt->linktype)
-			break;
-	if (i == w->nifs && (rc = put_idb(w, pkt->linktype)) < 0)
-		return rc;
+	/* pcapng: an Enhanced Packet Block on the packet's interface */
+	if ((ifx = iface_of(w, pkt)) < 0)
+		return (int)ifx;
 	{
 		uint32_t pad = (4 - (pkt->caplen & 3)) & 3;
-		uint32_t tot = 32 + pkt->caplen + pad;
+		const uint8_t *opts = pkt->meta ? pkt->meta->opts : NULL;
+		uint32_t optlen = pkt->meta ? pkt->meta->optlen : 0;
+		uint32_t olen = optlen ? optlen + 4 : 0;
+		uint32_t tot = 32 + pkt->caplen + pad + olen;
 		uint64_t t = w->o.nano ? (uint64_t)ts : (uint64_t)ts / 1000;
 		static const uint8_t zero[4];
 		uint8_t *p;
 
 		v[0] = PM_BT_EPB;
 		v[1] = tot;
-		v[2] = (uint32_t)i;
+		v[2] = (uint32_t)ifx;
 		v[3] = (uint32_t)(t >> 32);
 		v[4] = (uint32_t)t;
 		v[5] = pkt->caplen;
 		v[6] = pkt->len;
-		if (!ref && tot > WBUF_SIZE) {
+		/* The options are copied, never borrowed: they may live
+		 * outside the read buffer the merge tells us about. */
+		if ((!ref && tot > WBUF_SIZE) || olen > WBUF_SIZE / 2) {
 			if ((rc = put(w, v, 28)) < 0 ||
 			    (rc = put(w, pkt->data, pkt->caplen)) < 0 ||
 			    (rc = put(w, zero, pad)) < 0 ||
+			    (olen && (rc = put(w, opts, optlen)) < 0) ||
+			    (olen && (rc = put(w, zero, 4)) < 0) ||
 			    (rc = put(w, &tot, 4)) < 0)
 				return rc;
 			return 0;
 		}
-		if ((rc = room(w, ref ? 36 : tot, 3)) < 0)
+		if ((rc = room(w, ref ? 36 + olen : tot, 3)) < 0)
 			return rc;
 		memcpy(own(w, 28), v, 28);
 		body(w, pkt, ref);
-		p = own(w, pad + 4);
+		p = own(w, pad + olen + 4);
 		memset(p, 0, pad);
-		memcpy(p + pad, &tot, 4);
+		if (olen) {
+			memcpy(p + pad, opts, optlen);
+			memset(p + pad + optlen, 0, 4);
+		}
+		memcpy(p + pad + olen, &tot, 4);
 	}
 	return 0;
 }
@@ -561,6 +672,9 @@ pm_writer_close(pm_writer *w)
 	ZSTD_freeCCtx(w->zc);
 	free(w->zbuf);
 	free(w->buf);
+	for (size_t i = 0; i < w->nifs; i++)
+		free(w->ifs[i].opts);
 	free(w->ifs);
+	free(w->hash);
 	free(w);
 }

@@ -459,6 +459,49 @@ PY
 else
 	skip realworld_pcapng_conformance_equals_tshark "tshark not installed"
 fi
+# pcapng metadata goes through a merge: packet comments, flags, drop counts,
+# packet ids, queues and verdicts, and the names and descriptions of the
+# interfaces, as tshark reads them from the input and from pcap-merge's
+# pcapng output, also through passes of temporary files (ulimit -n) with
+# the file given 12 times.  Rows without an encapsulation are custom
+# blocks, not packets.  tshark 4.0 names the interface of a packet in a
+# second section after the first section's interface of the same number
+# (capinfos lists them right), so in files of several sections only the
+# rest is compared.
+if have tshark; then
+	agree=1
+	for f in rw/pcapng-test-generator-*; do
+		meta() {
+			tshark -r "$1" -T fields -e frame.encap_type \
+			    -e frame.section_number -e frame.comment \
+			    -e frame.packet_flags -e frame.drop_count \
+			    -e frame.packet_id -e frame.interface_queue \
+			    -e frame.verdict -e frame.cap_len -e frame.len \
+			    -e frame.interface_name \
+			    -e frame.interface_description 2>/dev/null |
+			    awk -F'\t' -v names="$2" '$1 != "" {
+				if (names) print $3, $4, $5, $6, $7, $8, $9, $10, $11, $12
+				else print $3, $4, $5, $6, $7, $8, $9, $10 }'
+		}
+		names=1
+		[ "$(tshark -r "$f" -T fields -e frame.section_number 2>/dev/null | sort -u | wc -l)" -gt 1 ] && names=
+		pcap-merge -F pcapng -w meta.pcapng "$f" 2>/dev/null || agree=0
+		(ulimit -n 8; exec pcap-merge -F pcapng -w meta12.pcapng \
+		    $f $f $f $f $f $f $f $f $f $f $f $f) 2>/dev/null || agree=0
+		want=$(meta "$f" $names)
+		if [ "$want" != "$(meta meta.pcapng $names)" ]; then
+			echo "  $f: metadata differs after pcap-merge" >&2; agree=0
+		fi
+		# the file's own order by time, each packet 12 times
+		if [ "$(pktdump "$f" | awk 'NR > 1 && $1 <= p { u = 1 } { p = $1 } END { print u + 0 }')" = 0 ] &&
+		    [ "$(printf '%s\n' "$want" | awk '{ for (i = 0; i < 12; i++) print }')" != "$(meta meta12.pcapng $names)" ]; then
+			echo "  $f: metadata differs after a merge in passes" >&2; agree=0
+		fi
+	done
+	check realworld_pcapng_metadata_survives_merge_equals_tshark [ $agree = 1 ]
+else
+	skip realworld_pcapng_metadata_survives_merge_equals_tshark "tshark not installed"
+fi
 # A pcapng time past 2262 (an unsigned 64-bit microsecond count, as in
 # PcapPlusPlus's pcapng-example.pcapng): held at the end of int64
 # nanoseconds, and said by pcap-merge and pcap-summary.

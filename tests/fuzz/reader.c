@@ -6,7 +6,7 @@
  *  - every packet has caplen <= PM_MAX_CAPLEN, and its bytes are readable;
  *  - the reader's counters agree with the packets it returned;
  *  - what the reader returned survives a pcapng write and re-read exactly
- *    (timestamps, lengths, linktype, bytes);
+ *    (timestamps, lengths, linktype, bytes, packet and interface options);
  *  - a merge of several copies of the input (with a tiny read buffer, or
  *    through temporary-file passes, or concatenated) returns exactly as many
  *    packets, with the same digest, as the copies read alone: damage and
@@ -46,6 +46,19 @@ add(struct digest *d, const struct pm_packet *pkt)
 	h = fnv(h, &pkt->len, sizeof(pkt->len));
 	h = fnv(h, &pkt->linktype, sizeof(pkt->linktype));
 	h = fnv(h, pkt->data, pkt->caplen);
+	if (pkt->meta != NULL) {	/* no options hash as none at all */
+		const struct pm_meta *m = pkt->meta;
+		FUZZ_ASSERT(m->optlen % 4 == 0 && m->ifoptlen % 4 == 0);
+		FUZZ_ASSERT(m->optlen == 0 || m->opts != NULL);
+		FUZZ_ASSERT(m->ifoptlen == 0 || m->ifopts != NULL);
+		if (m->optlen > 0)
+			h = fnv(h, m->opts, m->optlen);
+		h = fnv(h, "|", 1);
+		if (m->ifoptlen > 0)
+			h = fnv(h, m->ifopts, m->ifoptlen);
+	} else {
+		h = fnv(h, "|", 1);
+	}
 	d->n++;
 	d->h += h;
 }

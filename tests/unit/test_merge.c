@@ -378,6 +378,228 @@ START_TEST(reader_skips_unknown_pcapng_blocks)
 }
 END_TEST
 
+/* One option: code, length, value as given (already in b's order), padding. */
+static void
+mb_opt(struct mb *b, uint16_t code, const void *v, uint16_t len)
+{
+	static const uint8_t zero[4];
+	mb_u16(b, code);
+	mb_u16(b, len);
+	mb_put(b, v, len);
+	mb_put(b, zero, (4 - len % 4) % 4);
+}
+
+static void
+mb_u64(struct mb *b, uint64_t v)
+{
+	if (b->big) {
+		mb_u32(b, (uint32_t)(v >> 32));
+		mb_u32(b, (uint32_t)v);
+	} else {
+		mb_u32(b, (uint32_t)v);
+		mb_u32(b, (uint32_t)(v >> 32));
+	}
+}
+
+/*
+ * The interface options of options_capture(), as they must come out: in
+ * the host's order, without if_tsresol, if_tsoffset, the custom option that
+ * may not be copied and, from a file of the other order, the unknown one.
+ */
+static void
+if_opts(struct mb *b, int full)
+{
+	mb_opt(b, 2, "eth0", 4);				/* if_name */
+	if (full) {
+		mb_u16(b, 9); mb_u16(b, 1);			/* if_tsresol */
+		mb_put(b, "\x09\0\0\0", 4);
+	}
+	mb_u16(b, 8); mb_u16(b, 8); mb_u64(b, 1000000000);	/* if_speed */
+	if (full) {
+		mb_u16(b, 14); mb_u16(b, 8); mb_u64(b, 0);	/* if_tsoffset */
+		mb_u16(b, 19372); mb_u16(b, 5); mb_u32(b, 32473);
+		mb_put(b, "x\0\0\0", 4);
+	}
+	if (full || !b->big)
+		mb_opt(b, 200, "\x01\x02\x03\x04", 4);		/* unknown */
+}
+
+static void
+pkt_opts(struct mb *b, int full)
+{
+	mb_opt(b, 1, "hello", 5);				/* opt_comment */
+	mb_u16(b, 2); mb_u16(b, 4); mb_u32(b, 0x80000001u);	/* epb_flags */
+	mb_u16(b, 4); mb_u16(b, 8); mb_u64(b, 7);		/* epb_dropcount */
+	mb_u16(b, 2988); mb_u16(b, 6); mb_u32(b, 32473);	/* custom */
+	mb_put(b, "ab\0\0", 4);
+	if (full) {
+		mb_u16(b, 19373); mb_u16(b, 5); mb_u32(b, 32473);
+		mb_put(b, "z\0\0\0", 4);
+	}
+	if (full || !b->big)
+		mb_opt(b, 300, "\x05\x06", 2);			/* unknown */
+}
+
+/* An IDB or EPB with the given options (opts: that order, full list). */
+static void
+ng_block_opts(struct mb *b, uint32_t type, const struct mb *opts,
+    uint32_t ifid, uint32_t caplen)
+{
+	uint8_t d[64];
+	uint32_t pad = (4 - caplen % 4) % 4;
+	uint32_t tot = (type == 1 ? 20 : 32 + caplen + pad) +
+	    (uint32_t)opts->n + 4;
+
+	memset(d, 0x5a, sizeof(d));
+	mb_u32(b, type); mb_u32(b, tot);
+	if (type == 1) {
+		mb_u16(b, 1); mb_u16(b, 0); mb_u32(b, 65535);
+	} else {
+		mb_u32(b, ifid); mb_u32(b, 0); mb_u32(b, 1000000);
+		mb_u32(b, caplen); mb_u32(b, caplen);
+		mb_put(b, d, caplen + pad);
+	}
+	mb_put(b, opts->p, opts->n);
+	mb_u32(b, 0);					/* opt_endofopt */
+	mb_u32(b, tot);
+}
+
+/*
+ * Two interfaces with the same options, a packet with options on the first
+ * and one without on the second.
+ */
+static char *
+options_capture(int big)
+{
+	struct mb b = { .big = big }, io = { .big = big }, po = { .big = big };
+	struct mb none = { .big = big };
+	char *path;
+
+	if_opts(&io, 1);
+	pkt_opts(&po, 1);
+	ng_shb(&b);
+	ng_block_opts(&b, 1, &io, 0, 0);
+	ng_block_opts(&b, 1, &io, 0, 0);
+	ng_block_opts(&b, 6, &po, 0, 10);
+	ng_block_opts(&b, 6, &none, 1, 7);
+	path = save(b.p, b.n);
+	free(b.p); free(io.p); free(po.p);
+	return path;
+}
+
+static void
+check_options(pm_reader *r, int big)
+{
+	struct mb io = { .big = 0 }, po = { .big = 0 };
+	struct pm_packet p;
+
+	/* expected, in host order (the tests run little-endian) */
+	if_opts(&io, 0);
+	pkt_opts(&po, 0);
+	if (big) {	/* the unknown options, last, cannot be converted */
+		io.n -= 8;
+		po.n -= 8;
+	}
+	ck_assert_int_eq(pm_reader_next(r, &p), 1);
+	ck_assert_ptr_nonnull(p.meta);
+	ck_assert_uint_eq(p.meta->ifoptlen, io.n);
+	ck_assert(memcmp(p.meta->ifopts, io.p, io.n) == 0);
+	ck_assert_uint_eq(p.meta->optlen, po.n);
+	ck_assert(memcmp(p.meta->opts, po.p, po.n) == 0);
+	ck_assert_uint_eq(p.caplen, 10);
+	ck_assert_uint_eq(p.data[9], 0x5a);
+	ck_assert_int_eq(pm_reader_next(r, &p), 1);
+	ck_assert_uint_eq(p.meta->ifoptlen, io.n);
+	ck_assert(memcmp(p.meta->ifopts, io.p, io.n) == 0);
+	ck_assert_uint_eq(p.meta->optlen, 0);
+	ck_assert_ptr_null(p.meta->opts);
+	ck_assert_int_eq(pm_reader_next(r, &p), 0);
+	free(io.p); free(po.p);
+}
+
+/* Interface Description Blocks in a pcapng file of this host's order. */
+static int
+count_idbs(const char *path)
+{
+	uint8_t buf[4096];
+	FILE *f = fopen(path, "rb");
+	size_t n, off = 0;
+	uint32_t t, len;
+	int idbs = 0;
+
+	ck_assert_ptr_nonnull(f);
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	while (off + 8 <= n) {
+		memcpy(&t, buf + off, 4);
+		memcpy(&len, buf + off + 4, 4);
+		ck_assert_uint_ge(len, 12);
+		idbs += t == 1;
+		off += len;
+	}
+	ck_assert_uint_eq(off, n);
+	return idbs;
+}
+
+/*
+ * pcapng metadata survives: the reader hands on the options of packets and
+ * interfaces in host order, the pcapng writer writes them, and interfaces
+ * with the same linktype and options become one.
+ */
+START_TEST(pcapng_options_survive_reading_and_writing)
+{
+	struct pm_writer_opts o = { .format = PM_FMT_PCAPNG, .nano = 1,
+	    .snaplen = 65535 };
+	char eb[PM_ERRBUF_SIZE], out[300];
+	struct pm_packet p, bare = { .linktype = 1, .caplen = 1, .len = 1,
+	    .data = (const uint8_t *)"x" };
+	pm_reader *r;
+	pm_writer *w;
+	int big, fd;
+
+	for (big = 0; big <= 1; big++) {
+		r = ropen(options_capture(big));
+		check_options(r, big);
+		pm_reader_close(r);
+
+		/* read and written again, then read back */
+		snprintf(out, sizeof(out), "%s/opts%d.pcapng", tmpdir, big);
+		fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		ck_assert_int_ge(fd, 0);
+		w = pm_writer_open(fd, &o, NULL, eb);
+		ck_assert_ptr_nonnull(w);
+		r = ropen(options_capture(big));
+		while (pm_reader_next(r, &p) == 1)
+			ck_assert_int_eq(pm_writer_write(w, &p), 0);
+		pm_reader_close(r);
+		ck_assert_int_eq(pm_writer_finish(w), 0);
+		pm_writer_close(w);
+		ck_assert_int_eq(close(fd), 0);
+		ck_assert_int_eq(count_idbs(out), 1);
+		r = ropen(out);
+		check_options(r, big);
+		pm_reader_close(r);
+	}
+
+	/* a packet without interface options gets an interface of its own */
+	snprintf(out, sizeof(out), "%s/opts-mixed.pcapng", tmpdir);
+	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	w = pm_writer_open(fd, &o, NULL, eb);
+	ck_assert_ptr_nonnull(w);
+	r = ropen(options_capture(0));
+	while (pm_reader_next(r, &p) == 1) {
+		ck_assert_int_eq(pm_writer_write(w, &p), 0);
+		ck_assert_int_eq(pm_writer_write(w, &bare), 0);
+	}
+	pm_reader_close(r);
+	ck_assert_int_eq(pm_writer_finish(w), 0);
+	pm_writer_close(w);
+	ck_assert_int_eq(close(fd), 0);
+	ck_assert_int_eq(count_idbs(out), 2);
+}
+END_TEST
+
 static struct mb
 three_packets(void)
 {
@@ -1250,6 +1472,7 @@ suite(void)
 	tcase_add_test(t, reader_counts_pcapng_times_past_int64_nanoseconds);
 	tcase_add_test(t, reader_reads_pcapng_interfaces_and_tsresol);
 	tcase_add_test(t, reader_skips_unknown_pcapng_blocks);
+	tcase_add_test(t, pcapng_options_survive_reading_and_writing);
 	tcase_add_test(t, reader_reads_gzip_and_zstd_by_magic);
 	tcase_add_test(t, reader_reads_concatenated_gzip_members);
 	tcase_add_test(t, reader_reports_truncated_last_record);
