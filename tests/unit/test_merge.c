@@ -29,6 +29,8 @@ struct mb {
 static void
 mb_put(struct mb *b, const void *p, size_t n)
 {
+	if (n == 0)
+		return;
 	if (b->n + n > b->cap) {
 		b->cap = (b->n + n) * 2;
 		b->p = realloc(b->p, b->cap);
