@@ -376,11 +376,11 @@ ticks_to_ns(const struct iface *f, uint64_t t, uint64_t *bad)
  * The layout of an option value the pcapng specification defines, so that
  * one from a file of the other byte order can be converted: OV_BYTES is
  * kept as it is, OV_U32/OV_U64 is one number (of exactly that size),
- * OV_PEN a private enterprise number and bytes, OV_VERDICT a type byte and,
- * for the eBPF types (2, 3), a 64-bit number.  OV_NONE: not defined, or
- * not to be copied.
+ * OV_PEN a private enterprise number and bytes, OV_TYPED a type byte and a
+ * value whose layout the type says (if_filter, epb_verdict).  OV_NONE: not
+ * defined.
  */
-enum optval { OV_NONE, OV_BYTES, OV_U8, OV_U32, OV_U64, OV_PEN, OV_VERDICT };
+enum optval { OV_NONE, OV_BYTES, OV_U32, OV_U64, OV_PEN, OV_TYPED };
 
 static enum optval
 opt_layout(int idb, uint16_t code)
@@ -392,16 +392,14 @@ opt_layout(int idb, uint16_t code)
 	if (idb) {
 		switch (code) {
 		case 2: case 3: case 4: case 5: case 6: case 7: case 12:
-		case 15: case 18:
+		case 13: case 15: case 18:	/* 13: if_fcslen, one byte */
 			return OV_BYTES;
 		case 8: case 16: case 17:	/* if_speed, if_tx/rxspeed */
 			return OV_U64;
 		case 10:			/* if_tzone */
 			return OV_U32;
 		case 11:			/* if_filter */
-			return OV_VERDICT;	/* checked in copy_opts */
-		case 13:			/* if_fcslen */
-			return OV_U8;
+			return OV_TYPED;
 		}
 		return OV_NONE;
 	}
@@ -413,9 +411,40 @@ opt_layout(int idb, uint16_t code)
 	case 4: case 5:				/* epb_dropcount, epb_packetid */
 		return OV_U64;
 	case 7:					/* epb_verdict */
-		return OV_VERDICT;
+		return OV_TYPED;
 	}
 	return OV_NONE;
+}
+
+/*
+ * How to convert option code (len bytes at v) from the other byte order,
+ * with OV_TYPED resolved (if_filter: only a filter string, type 0, is
+ * bytes; epb_verdict: types 2 and 3, eBPF, are one 64-bit number after
+ * the type byte, the rest bytes).  OV_NONE: it cannot be converted.
+ */
+static enum optval
+swapped_layout(int idb, uint16_t code, const uint8_t *v, uint16_t len)
+{
+	enum optval lay = opt_layout(idb, code);
+
+	switch (lay) {
+	case OV_U32:
+		return len == 4 ? lay : OV_NONE;
+	case OV_U64:
+		return len == 8 ? lay : OV_NONE;
+	case OV_PEN:
+		return len >= 4 ? lay : OV_NONE;
+	case OV_TYPED:
+		if (len < 1)
+			return OV_NONE;
+		if (idb)
+			return v[0] == 0 ? OV_BYTES : OV_NONE;
+		if (v[0] == 2 || v[0] == 3)
+			return len == 9 ? OV_TYPED : OV_NONE;
+		return OV_BYTES;
+	default:
+		return lay;
+	}
 }
 
 /*
@@ -435,7 +464,7 @@ copy_opts(const pm_reader *r, int idb, const uint8_t *o, const uint8_t *e,
 		uint16_t len = pm_get16(o + 2, r->swap);
 		const uint8_t *v = o + 4;
 		size_t padded = (len + 3u) & ~3u;
-		enum optval lay = opt_layout(idb, code);
+		enum optval lay = OV_BYTES;
 		uint64_t x;
 		uint32_t y;
 
@@ -443,19 +472,11 @@ copy_opts(const pm_reader *r, int idb, const uint8_t *o, const uint8_t *e,
 			break;
 		o = v + padded;
 		if ((idb && (code == 9 || code == 14)) || code == 19372 ||
-		    code == 19373 || (r->swap && lay == OV_NONE) ||
-		    (r->swap && ((lay == OV_U32 && len != 4) ||
-		    (lay == OV_U64 && len != 8) || (lay == OV_PEN && len < 4) ||
-		    (lay == OV_VERDICT && len < 1))))
+		    code == 19373)
+			continue;	/* applied to ts, or not to be copied */
+		if (r->swap && (lay = swapped_layout(idb, code, v, len)) ==
+		    OV_NONE)
 			continue;
-		if (r->swap && lay == OV_VERDICT) {
-			/* if_filter: only a filter string (type 0) is bytes;
-			 * epb_verdict: types 2 and 3 are a 64-bit number */
-			int num = !idb && (v[0] == 2 || v[0] == 3);
-			if ((idb && v[0] != 0) || (num && len != 9))
-				continue;
-			lay = num ? OV_VERDICT : OV_BYTES;
-		}
 		memcpy(d, &code, 2);
 		memcpy(d + 2, &len, 2);
 		memcpy(d + 4, v, len);
@@ -463,6 +484,7 @@ copy_opts(const pm_reader *r, int idb, const uint8_t *o, const uint8_t *e,
 		if (r->swap) {
 			switch (lay) {
 			case OV_U32:
+			case OV_PEN:	/* the number comes first */
 				y = pm_get32(v, 1);
 				memcpy(d + 4, &y, 4);
 				break;
@@ -470,11 +492,7 @@ copy_opts(const pm_reader *r, int idb, const uint8_t *o, const uint8_t *e,
 				x = pm_get64(v, 1);
 				memcpy(d + 4, &x, 8);
 				break;
-			case OV_PEN:
-				y = pm_get32(v, 1);
-				memcpy(d + 4, &y, 4);
-				break;
-			case OV_VERDICT:
+			case OV_TYPED:
 				x = pm_get64(v + 1, 1);
 				memcpy(d + 5, &x, 8);
 				break;
@@ -574,8 +592,7 @@ add_iface(pm_reader *r, const uint8_t *p, uint32_t blen)
 
 /* The options of a packet block, between o and e, into r->meta. */
 static int
-packet_opts(pm_reader *r, struct pm_packet *pkt, const uint8_t *o,
-    const uint8_t *e)
+packet_opts(pm_reader *r, const uint8_t *o, const uint8_t *e)
 {
 	size_t n = (size_t)(e - o);
 
@@ -588,7 +605,7 @@ packet_opts(pm_reader *r, struct pm_packet *pkt, const uint8_t *o,
 		r->optcap = n;
 	}
 	r->meta.optlen = (uint32_t)copy_opts(r, 0, o, e, r->optbuf);
-	r->meta.opts = r->optbuf;
+	r->meta.opts = r->meta.optlen > 0 ? r->optbuf : NULL;
 	return 0;
 }
 
@@ -601,6 +618,8 @@ pcapng_next(pm_reader *r, struct pm_packet *pkt)
 	long n;
 	int rc;
 
+	r->meta.opts = NULL;	/* until a packet block has some */
+	r->meta.optlen = 0;
 	for (;;) {
 		if ((n = pm_src_fill(&r->s, 12)) < 12) {
 			if (n < 0)
@@ -677,10 +696,11 @@ pcapng_next(pm_reader *r, struct pm_packet *pkt)
 			pkt->ts = ticks_to_ns(&r->ifs[ifid], ticks,
 			    &r->st.bad_time);
 			pkt->data = p + 28;
-			r->meta.optlen = 0;
-			if (blen - 32 - caplen >= 4 + ((4 - (caplen & 3)) & 3) &&
-			    (rc = packet_opts(r, pkt, p + 28 +
-			    ((caplen + 3u) & ~3u), p + blen - 4)) < 0)
+			/* options: after the padded data, before the trailer
+			 * (caplen <= blen - 32 puts their start at most there) */
+			n = 28 + ((caplen + 3u) & ~3u);
+			if (blen - 4 - n >= 4 &&
+			    (rc = packet_opts(r, p + n, p + blen - 4)) < 0)
 				return fail(r, rc);
 			break;
 		case PM_BT_SPB:
@@ -703,7 +723,6 @@ pcapng_next(pm_reader *r, struct pm_packet *pkt)
 			/* No timestamp: keep the file's order. */
 			pkt->ts = r->st.packets > 0 ? r->st.last_ts : 0;
 			pkt->data = p + 12;
-			r->meta.optlen = 0;
 			break;
 		default:
 			r->s.pos += blen;
@@ -714,8 +733,6 @@ pcapng_next(pm_reader *r, struct pm_packet *pkt)
 		pkt->headroom = 0;
 		pkt->linktype = r->ifs[ifid].linktype;
 		pkt->snaplen = r->ifs[ifid].snaplen;
-		if (r->meta.optlen == 0)
-			r->meta.opts = NULL;
 		r->meta.ifopts = r->ifs[ifid].opts;
 		r->meta.ifoptlen = r->ifs[ifid].optlen;
 		pkt->meta = &r->meta;

@@ -291,15 +291,14 @@ if_insert(pm_writer *w, size_t i)
 static long
 iface_of(pm_writer *w, const struct pm_packet *pkt)
 {
+	const uint8_t *io = pkt->meta ? pkt->meta->ifopts : NULL;
+	uint32_t iol = pkt->meta ? pkt->meta->ifoptlen : 0;
 	struct wif *f;
 	uint8_t b[24];
 	uint32_t v, h, tot;
 	uint16_t x;
 	size_t j, i;
 	int rc;
-
-	const uint8_t *io = pkt->meta ? pkt->meta->ifopts : NULL;
-	uint32_t iol = pkt->meta ? pkt->meta->ifoptlen : 0;
 
 	if (w->nifs > 0 && if_same(&w->ifs[w->lastif], pkt->linktype, io, iol))
 		return (long)w->lastif;

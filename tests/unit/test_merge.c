@@ -548,16 +548,42 @@ count_idbs(const char *path)
  * interfaces in host order, the pcapng writer writes them, and interfaces
  * with the same linktype and options become one.
  */
-START_TEST(pcapng_options_survive_reading_and_writing)
+/*
+ * Read in and write every packet to a new pcapng file out, each followed
+ * by a packet without options when bare.
+ */
+static void
+rewrite_pcapng(const char *in, const char *out, int bare)
 {
 	struct pm_writer_opts o = { .format = PM_FMT_PCAPNG, .nano = 1,
 	    .snaplen = 65535 };
-	char eb[PM_ERRBUF_SIZE], out[300];
-	struct pm_packet p, bare = { .linktype = 1, .caplen = 1, .len = 1,
+	struct pm_packet p, b = { .linktype = 1, .caplen = 1, .len = 1,
 	    .data = (const uint8_t *)"x" };
+	char eb[PM_ERRBUF_SIZE];
 	pm_reader *r;
 	pm_writer *w;
-	int big, fd;
+	int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	ck_assert_int_ge(fd, 0);
+	w = pm_writer_open(fd, &o, NULL, eb);
+	ck_assert_ptr_nonnull(w);
+	r = ropen(in);
+	while (pm_reader_next(r, &p) == 1) {
+		ck_assert_int_eq(pm_writer_write(w, &p), 0);
+		if (bare)
+			ck_assert_int_eq(pm_writer_write(w, &b), 0);
+	}
+	pm_reader_close(r);
+	ck_assert_int_eq(pm_writer_finish(w), 0);
+	pm_writer_close(w);
+	ck_assert_int_eq(close(fd), 0);
+}
+
+START_TEST(pcapng_options_survive_reading_and_writing)
+{
+	char out[300];
+	pm_reader *r;
+	int big;
 
 	for (big = 0; big <= 1; big++) {
 		r = ropen(options_capture(big));
@@ -566,17 +592,7 @@ START_TEST(pcapng_options_survive_reading_and_writing)
 
 		/* read and written again, then read back */
 		snprintf(out, sizeof(out), "%s/opts%d.pcapng", tmpdir, big);
-		fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		ck_assert_int_ge(fd, 0);
-		w = pm_writer_open(fd, &o, NULL, eb);
-		ck_assert_ptr_nonnull(w);
-		r = ropen(options_capture(big));
-		while (pm_reader_next(r, &p) == 1)
-			ck_assert_int_eq(pm_writer_write(w, &p), 0);
-		pm_reader_close(r);
-		ck_assert_int_eq(pm_writer_finish(w), 0);
-		pm_writer_close(w);
-		ck_assert_int_eq(close(fd), 0);
+		rewrite_pcapng(options_capture(big), out, 0);
 		ck_assert_int_eq(count_idbs(out), 1);
 		r = ropen(out);
 		check_options(r, big);
@@ -585,19 +601,7 @@ START_TEST(pcapng_options_survive_reading_and_writing)
 
 	/* a packet without interface options gets an interface of its own */
 	snprintf(out, sizeof(out), "%s/opts-mixed.pcapng", tmpdir);
-	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	ck_assert_int_ge(fd, 0);
-	w = pm_writer_open(fd, &o, NULL, eb);
-	ck_assert_ptr_nonnull(w);
-	r = ropen(options_capture(0));
-	while (pm_reader_next(r, &p) == 1) {
-		ck_assert_int_eq(pm_writer_write(w, &p), 0);
-		ck_assert_int_eq(pm_writer_write(w, &bare), 0);
-	}
-	pm_reader_close(r);
-	ck_assert_int_eq(pm_writer_finish(w), 0);
-	pm_writer_close(w);
-	ck_assert_int_eq(close(fd), 0);
+	rewrite_pcapng(options_capture(0), out, 1);
 	ck_assert_int_eq(count_idbs(out), 2);
 }
 END_TEST
