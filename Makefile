@@ -38,7 +38,7 @@ endif
 ALL_CFLAGS = $(WARN) -D_GNU_SOURCE -Ilibmerge -Ilibfilter -Itools -Itools/fetch $(PKG_CFLAGS) $(CFLAGS)
 
 LIBMERGE_SRC = libmerge/src.c libmerge/reader.c libmerge/writer.c \
-               libmerge/merge.c libmerge/dedup.c
+               libmerge/merge.c libmerge/dedup.c libmerge/crc32c.c
 LIBMERGE_OBJ = $(LIBMERGE_SRC:%.c=$(BUILD)/%.o)
 LIBFILTER_SRC = libfilter/dissect.c libfilter/tuple.c libfilter/match.c
 LIBFILTER_OBJ = $(LIBFILTER_SRC:%.c=$(BUILD)/%.o)
@@ -135,6 +135,7 @@ check-run: tools tests
 	BUILD=$(BUILD) bash tests/fuzz/replay.sh
 	BUILD=$(BUILD) bash tests/e2e/run.sh
 	BUILD=$(BUILD) bash tests/fetch/run.sh
+	BUILD=$(BUILD) bash tests/readme.sh
 
 demo: setup
 	@$(MAKE) --no-print-directory tools tests

@@ -21,8 +21,14 @@
 #define ETH_PPPOE	0x8864	/* PPPoE session stage */
 #define ETH_PPP		0x880b	/* enhanced GRE (PPTP): PPP */
 
-#define MAX_TAGS	8
-#define MAX_MPLS	16
+/*
+ * No walk has a fixed bound of its own: VLAN tags, MPLS labels and IPv6
+ * extension headers are followed to their end, each step consuming bytes
+ * of the packet, so the packet's length bounds them.  Tunnels are the one
+ * bound (PF_MAX_LAYERS IP headers); a packet nested deeper ends the walk
+ * as PF_DISSECT_TRUNCATED, which the matcher takes as "deeper headers
+ * unseen", never as a verdict.
+ */
 
 struct cur {
 	const uint8_t *p;
@@ -105,7 +111,7 @@ ppp(struct cur *c)
 static void
 ethertype(struct cur *c, uint16_t type)
 {
-	int i;
+	int bottom;
 
 	switch (type) {
 	case ETH_PPPOE:
@@ -121,22 +127,16 @@ ethertype(struct cur *c, uint16_t type)
 		return;
 	case ETH_MPLS:
 	case ETH_MPLS_MC:
-		for (i = 0; i < MAX_MPLS; i++) {
-			int bottom;
+		for (bottom = 0; !bottom;) {
 			if (c->len < 4) {
 				c->d->status = PF_DISSECT_TRUNCATED;
 				return;
 			}
 			bottom = c->p[2] & 1;
 			skip(c, 4);
-			if (bottom)
-				break;
 		}
-		if (i == MAX_MPLS || c->len < 1) {
-			if (c->len < 1)
-				c->d->status = PF_DISSECT_TRUNCATED;
-			else if (c->d->n == 0)
-				c->d->status = PF_DISSECT_NOT_IP;
+		if (c->len < 1) {
+			c->d->status = PF_DISSECT_TRUNCATED;
 			return;
 		}
 		/* MPLS does not name its payload: the IP version does. */
@@ -157,7 +157,6 @@ static void
 ethernet(struct cur *c)
 {
 	uint16_t type;
-	int tags = 0;
 
 	if (c->len < 14) {
 		c->d->status = PF_DISSECT_TRUNCATED;
@@ -165,8 +164,7 @@ ethernet(struct cur *c)
 	}
 	type = be16(c->p + 12);
 	skip(c, 14);
-	while ((type == ETH_VLAN || type == ETH_QINQ || type == ETH_QINQ_OLD) &&
-	    tags++ < MAX_TAGS) {
+	while (type == ETH_VLAN || type == ETH_QINQ || type == ETH_QINQ_OLD) {
 		if (c->len < 4) {
 			c->d->status = PF_DISSECT_TRUNCATED;
 			return;
@@ -275,8 +273,10 @@ ip_layer(struct cur *c, int version)
 	struct pf_ip *ip;
 	uint32_t hl, plen;
 
-	if (d->n == PF_MAX_LAYERS)
+	if (d->n == PF_MAX_LAYERS) {
+		d->status = PF_DISSECT_TRUNCATED;	/* deeper: unseen */
 		return;
+	}
 	ip = &d->ip[d->n];
 	memset(ip, 0, sizeof(*ip));
 	ip->version = version;
@@ -317,7 +317,6 @@ ip_layer(struct cur *c, int version)
 			c->len = plen - hl;
 	} else {
 		uint8_t nh;
-		int n;
 
 		if (c->len < 40 || (c->p[0] >> 4) != 6) {
 			d->status = c->len < 40 ? PF_DISSECT_TRUNCATED :
@@ -333,7 +332,7 @@ ip_layer(struct cur *c, int version)
 		if (plen != 0 && plen < c->len)	/* 0: jumbogram */
 			c->len = plen;
 		/* Extension headers up to the upper-layer protocol. */
-		for (n = 0; n < 16; n++) {
+		for (;;) {
 			uint32_t el;
 
 			if (nh == 0 || nh == 43 || nh == 60 || nh == 135 ||

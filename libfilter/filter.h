@@ -89,7 +89,9 @@ struct pf_ip {
 
 enum pf_status {
 	PF_DISSECT_OK = 0,		/* every header found up to the payload */
-	PF_DISSECT_TRUNCATED = 1,	/* cut short inside a needed header */
+	/* cut short inside a needed header, or tunnels nested deeper than
+	 * PF_MAX_LAYERS IP headers: what lies deeper is unseen */
+	PF_DISSECT_TRUNCATED = 1,
 	PF_DISSECT_UNSUPPORTED = 2,	/* linktype not dissected */
 	PF_DISSECT_NOT_IP = 3		/* no IP header (ARP, ...) */
 };

@@ -301,6 +301,7 @@ note_reader(struct minput *in, pm_reader *r)
 	in->info.mixed_linktypes = nlt > 1;
 	in->info.nlinktypes = nlt;
 	in->info.stats = *pm_reader_stats(r);
+	in->info.checksummed = pm_reader_crc32c(r, &in->info.crc32c);
 }
 
 /*
@@ -385,11 +386,11 @@ open_input(pm_merge *m, size_t i, uint8_t *buf, size_t bufsize, int *rc)
 	}
 	if (in->fd >= 0) {
 		r = pm_reader_open_fd_buf(in->fd, in->path, buf, bufsize,
-		    &err, m->errbuf);
+		    m->o.checksum, &err, m->errbuf);
 		in->fd = -1;
 	} else {
-		r = pm_reader_open_buf(in->path, buf, bufsize, &err,
-		    m->errbuf);
+		r = pm_reader_open_buf(in->path, buf, bufsize, m->o.checksum,
+		    &err, m->errbuf);
 	}
 	if (r == NULL) {
 		in->failed = 1;
@@ -477,7 +478,7 @@ open_source(pm_merge *m, struct pass *p, struct source *s)
 		s->r = open_input(m, s->input, s->slice, s->bufsize, &rc);
 	} else {
 		s->r = pm_reader_open_fd_buf(s->tmpfd, "(temporary file)",
-		    s->slice, s->bufsize, &err, m->errbuf);
+		    s->slice, s->bufsize, 0, &err, m->errbuf);
 		s->tmpfd = -1;
 		if (s->r == NULL)
 			rc = m->broken = PM_ERR_IO;

@@ -197,7 +197,7 @@ typedef struct pm_writer pm_writer;
 
 struct pm_writer_opts {
 	enum pm_format format;		/* PM_FMT_PCAP or PM_FMT_PCAPNG */
-	enum pm_compression compression;	/* NONE or ZSTD */
+	enum pm_compression compression;	/* NONE, GZIP or ZSTD */
 	int nano;			/* nanosecond timestamps */
 	uint32_t snaplen;		/* header / interface snaplen */
 	uint32_t linktype;		/* pcap: the one linktype allowed */
@@ -253,6 +253,12 @@ struct pm_merge_opts {
 	 * fewer read(2) calls more than they need the caches.
 	 */
 	size_t buffer_budget;
+	/*
+	 * 1: keep the CRC-32C of each input file's bytes as stored (see
+	 * pm_input_info.crc32c), to check them against a download manifest
+	 * in the same pass.
+	 */
+	int checksum;
 };
 
 /* Per-input facts, kept after the input is closed. */
@@ -271,6 +277,12 @@ struct pm_input_info {
 	int opened;
 	int done;			/* read to the end */
 	struct pm_reader_stats stats;
+	/*
+	 * With pm_merge_opts.checksum: 1 once every byte of the file was
+	 * read (stats.bytes_in of them), and their CRC-32C.
+	 */
+	int checksummed;
+	uint32_t crc32c;
 };
 
 pm_merge *pm_merge_new(const struct pm_merge_opts *o, char *errbuf);
@@ -326,6 +338,15 @@ struct pm_merge_summary {
 };
 void pm_merge_summary(const pm_merge *m, struct pm_merge_summary *s);
 void pm_merge_free(pm_merge *m);
+
+/* ---- Checksums --------------------------------------------------------- */
+
+/*
+ * CRC-32C (Castagnoli), as S3 (x-amz-checksum-crc32c) and GCS (crc32c)
+ * give it: pm_crc32c(0, p, n) for n bytes; pass the result back in to
+ * continue over more bytes.  Thread-safe.
+ */
+uint32_t pm_crc32c(uint32_t crc, const void *data, size_t len);
 
 /* ---- Duplicate removal ------------------------------------------------- */
 

@@ -29,6 +29,8 @@ struct pm_src {
 	void *gz;		/* z_stream * */
 	void *zd;		/* ZSTD_DCtx * */
 	uint64_t bytes_in;
+	int crc_on;		/* keep crc over every byte read from fd */
+	uint32_t crc;		/* CRC-32C of the file's bytes so far */
 	char *errbuf;		/* PM_ERRBUF_SIZE, owned by the user of the src */
 	/*
 	 * Called with buf and cap before bytes there are moved, overwritten
@@ -39,9 +41,12 @@ struct pm_src {
 	void *release_arg;
 };
 
-/* buf: bufsize bytes lent by the caller for the life of s, or NULL. */
+/*
+ * buf: bufsize bytes lent by the caller for the life of s, or NULL.  crc:
+ * keep the CRC-32C of the file's own bytes (compressed, as stored).
+ */
 int pm_src_init(struct pm_src *s, int fd, uint8_t *buf, size_t bufsize,
-    char *errbuf);
+    int crc, char *errbuf);
 /*
  * Make at least need bytes available at buf + pos.  Returns how many are
  * available (fewer than need only at the end of the stream) or a PM_ERR_*.
@@ -65,11 +70,16 @@ pm_src_offset(const struct pm_src *s)
 	return s->base + s->pos;
 }
 
-/* pm_reader_open_fd reading into buf (bufsize bytes, lent: see pm_src). */
+/*
+ * pm_reader_open_fd reading into buf (bufsize bytes, lent: see pm_src),
+ * with the CRC-32C of the file kept when crc is 1.
+ */
 pm_reader *pm_reader_open_fd_buf(int fd, const char *name, uint8_t *buf,
-    size_t bufsize, int *err, char *errbuf);
+    size_t bufsize, int crc, int *err, char *errbuf);
 pm_reader *pm_reader_open_buf(const char *path, uint8_t *buf,
-    size_t bufsize, int *err, char *errbuf);
+    size_t bufsize, int crc, int *err, char *errbuf);
+/* 1 and *crc once every byte of the file was read with crc on, else 0. */
+int pm_reader_crc32c(const pm_reader *r, uint32_t *crc);
 
 /* Install s->release on the reader's byte source (see struct pm_src). */
 void pm_reader_set_release(pm_reader *r,

@@ -864,12 +864,12 @@ pm_reader *
 pm_reader_open_fd(int fd, const char *name, size_t bufsize, int *err,
     char *errbuf)
 {
-	return pm_reader_open_fd_buf(fd, name, NULL, bufsize, err, errbuf);
+	return pm_reader_open_fd_buf(fd, name, NULL, bufsize, 0, err, errbuf);
 }
 
 pm_reader *
 pm_reader_open_fd_buf(int fd, const char *name, uint8_t *buf,
-    size_t bufsize, int *err, char *errbuf)
+    size_t bufsize, int crc, int *err, char *errbuf)
 {
 	pm_reader *r;
 	int rc;
@@ -887,7 +887,7 @@ pm_reader_open_fd_buf(int fd, const char *name, uint8_t *buf,
 		pm_seterr(errbuf, PM_ERR_NOMEM, "out of memory");
 		return NULL;
 	}
-	rc = pm_src_init(&r->s, fd, buf, bufsize, r->errbuf);
+	rc = pm_src_init(&r->s, fd, buf, bufsize, crc, r->errbuf);
 	if (rc == 0)
 		rc = open_header(r);
 	if (rc < 0) {
@@ -900,15 +900,27 @@ pm_reader_open_fd_buf(int fd, const char *name, uint8_t *buf,
 	return r;
 }
 
-pm_reader *
-pm_reader_open(const char *path, size_t bufsize, int *err, char *errbuf)
+int
+pm_reader_crc32c(const pm_reader *r, uint32_t *crc)
 {
-	return pm_reader_open_buf(path, NULL, bufsize, err, errbuf);
+	/* the raw end: the plain stream's, or the compressed input's */
+	int end = r->s.comp == PM_COMP_NONE ? r->s.eof : r->s.zeof;
+
+	if (!r->s.crc_on || !end)
+		return 0;
+	*crc = r->s.crc;
+	return 1;
 }
 
 pm_reader *
-pm_reader_open_buf(const char *path, uint8_t *buf, size_t bufsize, int *err,
-    char *errbuf)
+pm_reader_open(const char *path, size_t bufsize, int *err, char *errbuf)
+{
+	return pm_reader_open_buf(path, NULL, bufsize, 0, err, errbuf);
+}
+
+pm_reader *
+pm_reader_open_buf(const char *path, uint8_t *buf, size_t bufsize, int crc,
+    int *err, char *errbuf)
 {
 	int fd;
 
@@ -921,7 +933,7 @@ pm_reader_open_buf(const char *path, uint8_t *buf, size_t bufsize, int *err,
 		pm_seterr(errbuf, PM_ERR_IO, "%s", strerror(errno));
 		return NULL;
 	}
-	return pm_reader_open_fd_buf(fd, path, buf, bufsize, err, errbuf);
+	return pm_reader_open_fd_buf(fd, path, buf, bufsize, crc, err, errbuf);
 }
 
 int

@@ -62,15 +62,21 @@ pm_write_all(int fd, const void *buf, size_t n, char *errbuf)
 	return n > 0 ? pm_writev_all(fd, &v, 1, errbuf) : 0;
 }
 
-/* read(2) that retries on EINTR; returns bytes read, 0 at EOF, or -1. */
+/*
+ * read(2) of the file's bytes, retrying on EINTR, into the CRC when it is
+ * kept; returns bytes read, 0 at EOF, or -1.  Every byte of the file passes
+ * here once, in order.
+ */
 static ssize_t
-read_some(int fd, void *buf, size_t n)
+read_some(struct pm_src *s, void *buf, size_t n)
 {
 	ssize_t r;
 
 	do
-		r = read(fd, buf, n);
+		r = read(s->fd, buf, n);
 	while (r < 0 && errno == EINTR);
+	if (r > 0 && s->crc_on)
+		s->crc = pm_crc32c(s->crc, buf, (size_t)r);
 	return r;
 }
 
@@ -101,7 +107,7 @@ zfill(struct pm_src *s)
 
 	if (s->zpos < s->zend || s->zeof)
 		return 0;
-	r = read_some(s->fd, s->zbuf, s->zcap);
+	r = read_some(s, s->zbuf, s->zcap);
 	if (r < 0)
 		return pm_seterr(s->errbuf, PM_ERR_IO, "read: %s",
 		    strerror(errno));
@@ -133,7 +139,7 @@ produce(struct pm_src *s)
 			s->end += n;
 			return 0;
 		}
-		r = read_some(s->fd, s->buf + s->end, s->cap - s->end);
+		r = read_some(s, s->buf + s->end, s->cap - s->end);
 		if (r < 0)
 			return pm_seterr(s->errbuf, PM_ERR_IO, "read: %s",
 			    strerror(errno));
@@ -256,13 +262,14 @@ pm_src_refill(struct pm_src *s, size_t need)
 
 int
 pm_src_init(struct pm_src *s, int fd, uint8_t *buf, size_t bufsize,
-    char *errbuf)
+    int crc, char *errbuf)
 {
 	const uint8_t *m;
 	ssize_t r;
 
 	memset(s, 0, sizeof(*s));
 	s->fd = fd;
+	s->crc_on = crc;
 	s->errbuf = errbuf;
 	s->cap = bufsize;
 	s->zcap = bufsize / 4 < 4096 ? 4096 : bufsize / 4;
@@ -273,7 +280,7 @@ pm_src_init(struct pm_src *s, int fd, uint8_t *buf, size_t bufsize,
 		return pm_seterr(errbuf, PM_ERR_NOMEM, "out of memory");
 	/* Sniff: at least 6 bytes, or the whole file if shorter. */
 	while (s->zend < 6) {
-		r = read_some(fd, s->zbuf + s->zend, s->zcap - s->zend);
+		r = read_some(s, s->zbuf + s->zend, s->zcap - s->zend);
 		if (r < 0)
 			return pm_seterr(errbuf, PM_ERR_IO, "read: %s",
 			    strerror(errno));

@@ -1,5 +1,5 @@
 /*
- * writer.c - pcap and pcapng writers, plain or zstd.
+ * writer.c - pcap and pcapng writers, plain, gzip or zstd.
  *
  * Output is a gather list: iovecs in output order, pointing either into the
  * writer's own 256 KiB arena (file headers, record headers, copied packets)
@@ -13,7 +13,7 @@
  * list is written.  Only that buffer's pieces: with 2,048 inputs a buffer
  * moves every hundred packets or so and has lent one or two of them, so
  * copying everything borrowed (or a writev each time) cost a quarter of
- * the merge.  zstd output copies: the compressor buffers anyway.
+ * the merge.  Compressed output copies: the compressor buffers anyway.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +24,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <zlib.h>
 #include <zstd.h>
 
 #include "merge_int.h"
@@ -47,6 +48,7 @@ struct pm_writer {
 	int last_ext;		/* iov[niov - 1] is borrowed */
 	size_t ext_bytes;	/* borrowed bytes pending */
 	ZSTD_CCtx *zc;
+	z_stream *gz;		/* gzip output (deflate with a gzip wrapper) */
 	uint8_t *zbuf;
 	size_t zcap;
 	uint64_t out_bytes;
@@ -75,6 +77,39 @@ struct wif {
 	uint32_t h;
 };
 
+/* Deflate n bytes at p (flush: Z_NO_FLUSH or Z_FINISH) and write them. */
+static int
+gz_emit(pm_writer *w, const void *p, size_t n, int flush)
+{
+	z_stream *z = w->gz;
+	int rc, zr;
+
+	z->next_in = (Bytef *)(uintptr_t)p;
+	do {
+		/* avail_in is 32 bits: feed at most 1 GiB at a time */
+		size_t take = n > (1u << 30) ? (1u << 30) : n;
+		z->avail_in = (uInt)take;
+		n -= take;
+		do {
+			z->next_out = w->zbuf;
+			z->avail_out = (uInt)w->zcap;
+			zr = deflate(z, n == 0 ? flush : Z_NO_FLUSH);
+			if (zr == Z_STREAM_ERROR)
+				return pm_seterr(w->errbuf, PM_ERR_COMPRESS,
+				    "gzip: %s", z->msg ? z->msg : "error");
+			if (w->zcap - z->avail_out > 0) {
+				size_t out = w->zcap - z->avail_out;
+				if ((rc = pm_write_all(w->fd, w->zbuf, out,
+				    w->errbuf)) < 0)
+					return rc;
+				w->out_bytes += out;
+			}
+		} while (z->avail_out == 0 || (n == 0 && flush == Z_FINISH &&
+		    zr != Z_STREAM_END));
+	} while (n > 0);
+	return 0;
+}
+
 static int
 emit(pm_writer *w, const void *p, size_t n)
 {
@@ -83,6 +118,8 @@ emit(pm_writer *w, const void *p, size_t n)
 	size_t zr;
 	int rc;
 
+	if (w->gz != NULL)
+		return gz_emit(w, p, n, Z_NO_FLUSH);
 	if (w->zc == NULL) {
 		rc = pm_write_all(w->fd, p, n, w->errbuf);
 		if (rc == 0)
@@ -119,7 +156,7 @@ flush(pm_writer *w)
 
 	if (w->niov == 0)
 		return 0;
-	if (w->zc != NULL) {
+	if (w->zc != NULL || w->gz != NULL) {
 		for (i = 0; i < w->niov && rc == 0; i++)
 			rc = emit(w, w->iov[i].iov_base, w->iov[i].iov_len);
 	} else {
@@ -438,10 +475,27 @@ pm_writer_open(int fd, const struct pm_writer_opts *o, int *err,
 		}
 		ZSTD_CCtx_setParameter(w->zc, ZSTD_c_compressionLevel, 3);
 		ZSTD_CCtx_setParameter(w->zc, ZSTD_c_checksumFlag, 1);
+	} else if (o->compression == PM_COMP_GZIP) {
+		w->zcap = 256u * 1024u;
+		if ((w->gz = calloc(1, sizeof(*w->gz))) == NULL ||
+		    (w->zbuf = malloc(w->zcap)) == NULL) {
+			pm_seterr(errbuf, rc, "out of memory");
+			pm_writer_close(w);
+			goto bad;
+		}
+		/* gzip(1)'s own default level; 15 + 16: a gzip wrapper */
+		if (deflateInit2(w->gz, 6, Z_DEFLATED, 15 + 16, 8,
+		    Z_DEFAULT_STRATEGY) != Z_OK) {
+			free(w->gz);
+			w->gz = NULL;
+			pm_seterr(errbuf, rc, "out of memory");
+			pm_writer_close(w);
+			goto bad;
+		}
 	} else if (o->compression != PM_COMP_NONE) {
 		pm_writer_close(w);
 		rc = pm_seterr(errbuf, PM_ERR_INVAL,
-		    "only zstd output compression is supported");
+		    "unknown output compression");
 		goto bad;
 	}
 	if (o->format == PM_FMT_PCAP) {
@@ -509,7 +563,7 @@ write_pkt(pm_writer *w, const struct pm_packet *pkt, int ref)
 		return w->failed;
 	if (pkt->caplen > w->max_caplen)
 		w->max_caplen = pkt->caplen;
-	ref &= w->zc == NULL;
+	ref &= w->zc == NULL && w->gz == NULL;
 	if (w->o.format == PM_FMT_PCAP) {
 		size_t need = 16 + (size_t)pkt->caplen;
 		uint32_t sec, frac, in[4];
@@ -631,6 +685,8 @@ pm_writer_finish(pm_writer *w)
 		return w->failed;
 	if ((rc = flush(w)) < 0)
 		return rc;
+	if (w->gz != NULL && (rc = gz_emit(w, NULL, 0, Z_FINISH)) < 0)
+		return w->failed = rc;
 	if (w->zc != NULL) {
 		do {
 			out.dst = w->zbuf;
@@ -669,6 +725,10 @@ pm_writer_close(pm_writer *w)
 	if (w->merge != NULL)
 		pm_merge_detached(w->merge, w);
 	ZSTD_freeCCtx(w->zc);
+	if (w->gz != NULL) {
+		deflateEnd(w->gz);
+		free(w->gz);
+	}
 	free(w->zbuf);
 	free(w->buf);
 	for (size_t i = 0; i < w->nifs; i++)

@@ -3,7 +3,10 @@
  * libmerge's reader: "ts_ns caplen len linktype hash".  The tests compare
  * these lines between tools.  -q prints only "packets N hash H" over all.
  * Damage is printed as a "# damage" line and reading goes on.
+ * -C FILE...: "size crc32c name" of each file's bytes, as stored (for
+ * writing manifests in tests).
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -26,6 +29,27 @@ main(int argc, char **argv)
 	uint64_t n = 0, all = 0xcbf29ce484222325ull;
 	int quiet = 0, i, rc, status = 0;
 
+	if (argc > 1 && strcmp(argv[1], "-C") == 0) {
+		static uint8_t buf[1 << 16];
+		for (i = 2; i < argc; i++) {
+			uint64_t size = 0;
+			uint32_t crc = 0;
+			ssize_t k;
+			int fd = open(argv[i], O_RDONLY);
+			if (fd < 0) {
+				perror(argv[i]);
+				return 1;
+			}
+			while ((k = read(fd, buf, sizeof(buf))) > 0) {
+				crc = pm_crc32c(crc, buf, (size_t)k);
+				size += (uint64_t)k;
+			}
+			close(fd);
+			printf("%llu %08x %s\n", (unsigned long long)size, crc,
+			    argv[i]);
+		}
+		return 0;
+	}
 	if (argc > 1 && strcmp(argv[1], "-q") == 0) {
 		quiet = 1;
 		argc--;

@@ -8,7 +8,7 @@ set -u
 
 need="gcc make pkg-config libpcap-dev libzstd-dev zlib1g-dev libjansson-dev libssl-dev libcurl4-openssl-dev libexpat1-dev check"
 # make fuzz (FUZZ=1) also needs clang and its libFuzzer runtime.
-want="tshark tcpdump tcpslice hyperfine zstd gzip python3 valgrind bc curl nodejs"
+want="tshark tcpdump tcpslice hyperfine zstd gzip python3 valgrind bc curl nodejs jq"
 if [ "${FUZZ:-0}" = 1 ]; then
 	need="clang libclang-rt-14-dev"
 	want=

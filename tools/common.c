@@ -129,14 +129,18 @@ pk_parse_duration(const char *s, int64_t *ns)
 }
 
 int
-pk_parse_format(const char *s, enum pm_format *f)
+pk_parse_format(const char *s, enum pm_format *f, int *nano)
 {
-	if (strcmp(s, "pcap") == 0)
+	if (strcmp(s, "pcap") == 0 || strcmp(s, "libpcap") == 0)
 		*f = PM_FMT_PCAP;
-	else if (strcmp(s, "pcapng") == 0)
+	else if (strcmp(s, "nsecpcap") == 0) {
+		*f = PM_FMT_PCAP;
+		*nano = 1;
+	} else if (strcmp(s, "pcapng") == 0)
 		*f = PM_FMT_PCAPNG;
 	else {
-		pk_warn("-F: unknown format '%s' (pcap or pcapng)", s);
+		pk_warn("-F: unknown format '%s' (pcap, nsecpcap or pcapng)",
+		    s);
 		return -1;
 	}
 	return 0;
@@ -182,13 +186,54 @@ pk_signals_init(void)
 	}
 }
 
+/*
+ * A fresh name beside path for the finished file, ".NAME.XXXXXX" (hidden,
+ * so that a directory walk passes it over).  0, or -1 with errno.
+ */
+static int
+tmp_name(struct pk_output *o)
+{
+	const char *slash = strrchr(o->path, '/');
+	size_t dl = slash ? (size_t)(slash - o->path) + 1 : 0;
+
+	if (strlen(o->path) + 16 >= sizeof(sig_tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	free(o->tmp);
+	if ((o->tmp = malloc(strlen(o->path) + 16)) == NULL)
+		return -1;
+	memcpy(o->tmp, o->path, dl);
+	sprintf(o->tmp + dl, ".%s.XXXXXX", o->path + dl);
+	return 0;
+}
+
+/* Replace the Xs of o->tmp with random letters. */
+static void
+tmp_randomize(struct pk_output *o)
+{
+	static const char set[] = "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	unsigned char r[6];
+	char *x = o->tmp + strlen(o->tmp) - 6;
+	size_t i;
+
+	if (getentropy(r, sizeof(r)) < 0) {
+		uint64_t t = (uint64_t)getpid() * 2654435761u ^
+		    (uint64_t)clock();
+		memcpy(r, &t, sizeof(r));
+	}
+	for (i = 0; i < 6; i++)
+		x[i] = set[r[i] % (sizeof(set) - 1)];
+}
+
 int
 pk_output_open(struct pk_output *o, const char *path)
 {
-	const char *slash;
 	struct stat st;
-	size_t dl;
-	mode_t um;
+	char *dir;
+	mode_t um, mode;
+	int exists;
 
 	memset(o, 0, sizeof(*o));
 	o->path = path;
@@ -203,12 +248,13 @@ pk_output_open(struct pk_output *o, const char *path)
 		o->fd = STDOUT_FILENO;
 		return 0;
 	}
+	exists = stat(path, &st) == 0;
 	/*
 	 * A device or a FIFO (-w /dev/null, a named pipe) is written in
 	 * place: there is nothing to rename, and renaming over it would
 	 * replace the device with a file.
 	 */
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+	if (exists && !S_ISREG(st.st_mode)) {
 		if (S_ISDIR(st.st_mode)) {
 			pk_warnf(path, "is a directory");
 			return 1;
@@ -227,33 +273,81 @@ pk_output_open(struct pk_output *o, const char *path)
 		o->is_stdout = 1;	/* no temporary file, nothing to rename */
 		return 0;
 	}
-	slash = strrchr(path, '/');
-	dl = slash ? (size_t)(slash - path) + 1 : 0;
-	if (strlen(path) + 16 >= sizeof(sig_tmp)) {
-		pk_warnf(path, "name too long");
+	/* A file replaced keeps its mode (captures are often private). */
+	um = umask(0);
+	umask(um);
+	mode = exists ? st.st_mode & 07777 : 0666 & ~um;
+	if (tmp_name(o) < 0) {
+		pk_warnf(path, "%s", strerror(errno));
 		return 1;
 	}
-	if ((o->tmp = malloc(strlen(path) + 16)) == NULL) {
+	/*
+	 * An unnamed file in the output's directory (O_TMPFILE): nothing to
+	 * clean up after any exit, SIGKILL included, until the commit names
+	 * it.  File systems without O_TMPFILE get a named temporary file,
+	 * which SIGKILL leaves behind (pcap-merge(1)).
+	 */
+	if ((dir = strdup(path)) == NULL) {
 		pk_warn("out of memory");
 		return 1;
 	}
-	memcpy(o->tmp, path, dl);
-	sprintf(o->tmp + dl, ".%s.XXXXXX", path + dl);
-	sig_tmp_armed = 0;
-	if ((o->fd = mkstemp(o->tmp)) < 0) {
+	if (strrchr(dir, '/') != NULL)
+		strrchr(dir, '/')[1] = '\0';
+	else
+		strcpy(dir, ".");
+	o->fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	free(dir);
+	if (o->fd >= 0) {
+		o->anon = 1;
+	} else if (errno == EISDIR || errno == EOPNOTSUPP ||
+	    errno == EINVAL) {
+		sig_tmp_armed = 0;
+		o->fd = mkstemp(o->tmp);
+		if (o->fd >= 0) {
+			strcpy(sig_tmp, o->tmp);
+			sig_tmp_armed = 1;
+		}
+	}
+	if (o->fd < 0) {
 		pk_warnf(path, "cannot create a file here: %s",
 		    strerror(errno));
 		free(o->tmp);
 		o->tmp = NULL;
 		return 1;
 	}
-	strcpy(sig_tmp, o->tmp);
-	sig_tmp_armed = 1;
-	/* mkstemp makes 0600; the file gets the mode a plain create would. */
-	um = umask(0);
-	umask(um);
-	fchmod(o->fd, 0666 & ~um);
+	if (fchmod(o->fd, mode) < 0) {
+		pk_warnf(path, "%s", strerror(errno));
+		pk_output_abort(o);
+		return 1;
+	}
 	return 0;
+}
+
+/* Give the unnamed file o->fd the name o->tmp.  0, or -1 with errno. */
+static int
+link_anon(struct pk_output *o)
+{
+	char proc[64];
+	int tries;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", o->fd);
+	for (tries = 0; tries < 100; tries++) {
+		tmp_randomize(o);
+		strcpy(sig_tmp, o->tmp);
+		sig_tmp_armed = 1;
+		if (linkat(AT_FDCWD, proc, AT_FDCWD, o->tmp,
+		    AT_SYMLINK_FOLLOW) == 0)
+			return 0;
+		sig_tmp_armed = 0;
+		if (errno == ENOENT &&	/* no /proc: needs privilege */
+		    linkat(o->fd, "", AT_FDCWD, o->tmp, AT_EMPTY_PATH) == 0) {
+			sig_tmp_armed = 1;
+			return 0;
+		}
+		if (errno != EEXIST)
+			return -1;
+	}
+	return -1;
 }
 
 int
@@ -267,6 +361,17 @@ pk_output_commit(struct pk_output *o)
 			return -1;
 		}
 		return 0;
+	}
+	/* Only from here to the rename can a signal or SIGKILL leave the
+	 * hidden name behind (a signal we catch removes it). */
+	if (o->anon) {
+		if (link_anon(o) < 0) {
+			pk_warnf(o->path, "cannot name the finished file: %s",
+			    strerror(errno));
+			pk_output_abort(o);
+			return -1;
+		}
+		o->anon = 0;
 	}
 	if (close(o->fd) < 0) {
 		o->fd = -1;
@@ -295,7 +400,9 @@ pk_output_abort(struct pk_output *o)
 	if (o->fd >= 0)
 		close(o->fd);
 	o->fd = -1;
-	unlink(o->tmp);
+	if (!o->anon)
+		unlink(o->tmp);
+	o->anon = 0;
 	sig_tmp_armed = 0;
 	free(o->tmp);
 	o->tmp = NULL;
@@ -303,11 +410,77 @@ pk_output_abort(struct pk_output *o)
 
 /* ---- inputs ------------------------------------------------------------ */
 
+/*
+ * The files already taken, by identity (device and inode), so that a file
+ * reached twice (named twice, by name and through a directory, through a
+ * link) is read once; and the directories entered, so that a symbolic link
+ * loop ends.  Open addressing, at most half full.
+ */
+struct pk_fileid {
+	dev_t dev;
+	ino_t ino;
+	size_t input;		/* index into paths; SIZE_MAX for directories */
+	int used;
+};
+
+static size_t
+id_slot(const struct pk_inputs *in, dev_t dev, ino_t ino)
+{
+	uint64_t h = ((uint64_t)dev * 0x9e3779b97f4a7c15ull) ^
+	    ((uint64_t)ino * 0xff51afd7ed558ccdull);
+	size_t i = (size_t)(h ^ (h >> 29)) & (in->idcap - 1);
+
+	while (in->ids[i].used &&
+	    (in->ids[i].dev != dev || in->ids[i].ino != ino))
+		i = (i + 1) & (in->idcap - 1);
+	return i;
+}
+
+/* The entry for (dev, ino), or NULL. */
+static struct pk_fileid *
+id_find(const struct pk_inputs *in, dev_t dev, ino_t ino)
+{
+	size_t i;
+
+	if (in->idcap == 0)
+		return NULL;
+	i = id_slot(in, dev, ino);
+	return in->ids[i].used ? &in->ids[i] : NULL;
+}
+
 static int
-push_input(struct pk_inputs *in, const char *path)
+id_add(struct pk_inputs *in, dev_t dev, ino_t ino, size_t input)
+{
+	size_t i;
+
+	if (2 * (in->nids + 1) > in->idcap) {
+		struct pk_fileid *old = in->ids;
+		size_t oldcap = in->idcap, ncap = oldcap ? oldcap * 2 : 64;
+
+		if ((in->ids = calloc(ncap, sizeof(*in->ids))) == NULL) {
+			in->ids = old;
+			return -1;
+		}
+		in->idcap = ncap;
+		for (i = 0; i < oldcap; i++)
+			if (old[i].used)
+				in->ids[id_slot(in, old[i].dev,
+				    old[i].ino)] = old[i];
+		free(old);
+	}
+	i = id_slot(in, dev, ino);
+	in->ids[i].dev = dev;
+	in->ids[i].ino = ino;
+	in->ids[i].input = input;
+	in->ids[i].used = 1;
+	in->nids++;
+	return 0;
+}
+
+static int
+push_input(struct pk_inputs *in, const char *path, const struct stat *st)
 {
 	char **n;
-	struct stat st;
 
 	if (in->n == in->cap) {
 		in->cap = in->cap ? in->cap * 2 : 16;
@@ -317,10 +490,81 @@ push_input(struct pk_inputs *in, const char *path)
 	}
 	if ((in->paths[in->n] = strdup(path)) == NULL)
 		return -1;
+	if (st != NULL && id_add(in, st->st_dev, st->st_ino, in->n) < 0) {
+		free(in->paths[in->n]);
+		return -1;
+	}
 	in->n++;
-	if (strcmp(path, "-") != 0 && stat(path, &st) == 0 &&
-	    S_ISREG(st.st_mode))
-		in->total_bytes += (uint64_t)st.st_size;
+	if (st != NULL && S_ISREG(st->st_mode))
+		in->total_bytes += (uint64_t)st->st_size;
+	return 0;
+}
+
+/* Name a file passed over, and keep it for the tools' JSON. */
+static int
+skip_input(struct pk_inputs *in, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+skip_input(struct pk_inputs *in, const char *path, const char *fmt, ...)
+{
+	struct pk_skipped *n;
+	va_list ap;
+	char why[PM_ERRBUF_SIZE + 64];
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	pk_warnf(path, "%s", why);
+	if (in->nskipped % 16 == 0) {
+		if ((n = realloc(in->skipped, (in->nskipped + 16) *
+		    sizeof(*n))) == NULL)
+			return -1;
+		in->skipped = n;
+	}
+	n = &in->skipped[in->nskipped];
+	if ((n->path = strdup(path)) == NULL ||
+	    (n->why = strdup(why)) == NULL) {
+		free(n->path);
+		return -1;
+	}
+	in->nskipped++;
+	return 0;
+}
+
+int
+pk_inputs_output(struct pk_inputs *in, const char *path)
+{
+	struct stat st;
+
+	if (path == NULL || strcmp(path, "-") == 0 || stat(path, &st) < 0 ||
+	    !S_ISREG(st.st_mode))
+		return 0;
+	in->out_dev = st.st_dev;
+	in->out_ino = st.st_ino;
+	in->out_path = path;
+	in->have_out = 1;
+	return 0;
+}
+
+/*
+ * A file reached a second time, or the output: passed over with a
+ * warning.  Returns 1 when path must not be added, 0 when it may, -1 when
+ * out of memory.
+ */
+static int
+seen_before(struct pk_inputs *in, const char *path, const struct stat *st)
+{
+	const struct pk_fileid *id;
+
+	if (in->have_out && st->st_dev == in->out_dev &&
+	    st->st_ino == in->out_ino)
+		return skip_input(in, path, "is the output file (%s); not "
+		    "read", in->out_path) < 0 ? -1 : 1;
+	if ((id = id_find(in, st->st_dev, st->st_ino)) != NULL &&
+	    id->input != SIZE_MAX)
+		return skip_input(in, path, "the same file as %s; read once",
+		    in->paths[id->input]) < 0 ? -1 : 1;
 	return 0;
 }
 
@@ -332,40 +576,168 @@ pk_ends_with(const char *s, const char *suffix)
 	return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
-/*
- * What an output file's name asks for: zstd for *.zst, and pcapng for
- * *.pcapng(.zst) unless -F chose a format.  A file named .pcapng that held
- * classic pcap would be read by anything that reads it by magic, but not
- * by what goes by the name.
- */
-void
-pk_output_by_name(const char *path, int format_given, enum pm_format *format,
-    int *zstd)
-{
-	if (path == NULL)
-		return;
-	if (pk_ends_with(path, ".zst"))
-		*zstd = 1;
-	if (!format_given && (pk_ends_with(path, ".pcapng") ||
-	    pk_ends_with(path, ".pcapng.zst")))
-		*format = PM_FMT_PCAPNG;
-}
-
 static int
 cmp_names(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+struct walk {
+	char **v;
+	size_t n, cap;
+};
+
+static int
+walk_push(struct walk *w, char *p)
+{
+	char **nn;
+
+	if (w->n == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : 64;
+		if ((nn = realloc(w->v, w->cap * sizeof(*nn))) == NULL) {
+			free(p);
+			return -1;
+		}
+		w->v = nn;
+	}
+	w->v[w->n++] = p;
+	return 0;
+}
+
+/*
+ * Collect the paths of the files below dir into w, entering each directory
+ * once.  Hidden entries are not looked at.  Returns 0, 1 (an I/O error,
+ * said) or -1 (out of memory).
+ */
+static int
+walk_dir(struct pk_inputs *in, const char *dir, struct walk *w, int depth)
+{
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	char *p;
+	int rc = 0;
+
+	if (depth > 64) {
+		pk_warnf(dir, "directories nested more than 64 deep; not "
+		    "entered");
+		return 1;
+	}
+	if ((d = opendir(dir)) == NULL) {
+		pk_warnf(dir, "%s", strerror(errno));
+		return 1;
+	}
+	while (rc == 0 && (errno = 0, de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (asprintf(&p, "%s%s%s", dir, pk_ends_with(dir, "/") ? "" :
+		    "/", de->d_name) < 0) {
+			rc = -1;
+			break;
+		}
+		if (stat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
+			if (id_find(in, st.st_dev, st.st_ino) != NULL) {
+				free(p);	/* entered already (a link) */
+				continue;
+			}
+			if (id_add(in, st.st_dev, st.st_ino, SIZE_MAX) < 0)
+				rc = -1;
+			else
+				rc = walk_dir(in, p, w, depth + 1);
+			free(p);
+			continue;
+		}
+		rc = walk_push(w, p);
+	}
+	if (errno != 0 && rc == 0) {
+		pk_warnf(dir, "%s", strerror(errno));
+		rc = 1;
+	}
+	closedir(d);
+	return rc;
+}
+
+/*
+ * NAME.gz or NAME.zst of a walk whose NAME (or, for NAME.zst, NAME.gz) was
+ * taken already: the twin taken, or NULL.  A walk's inputs are taken in
+ * sorted order, and NAME sorts before NAME.gz before NAME.zst, so the
+ * twin is among v[0, n), which is sorted.
+ */
+static const char *
+taken_twin(char *const *v, size_t n, const char *p)
+{
+	static const char *const sfx[] = { ".gz", ".zst" };
+	char *key, **f = NULL;
+	size_t i, l;
+
+	for (i = 0; i < 2 && f == NULL; i++) {
+		if (!pk_ends_with(p, sfx[i]))
+			continue;
+		l = strlen(p) - strlen(sfx[i]);
+		if (asprintf(&key, "%.*s", (int)l, p) < 0)
+			return NULL;
+		f = bsearch(&key, v, n, sizeof(*v), cmp_names);
+		free(key);
+		if (f == NULL && i == 1) {
+			if (asprintf(&key, "%.*s.gz", (int)l, p) < 0)
+				return NULL;
+			f = bsearch(&key, v, n, sizeof(*v), cmp_names);
+			free(key);
+		}
+	}
+	return f != NULL ? *f : NULL;
+}
+
+/*
+ * Take one file of a directory walk (the inputs this walk took so far
+ * start at first): the captures go in, the rest is named and passed over.
+ * Returns 0, or -1 when out of memory.
+ */
+static int
+take_walked(struct pk_inputs *in, size_t first, const char *p)
+{
+	const char *b = strrchr(p, '/') ? strrchr(p, '/') + 1 : p;
+	char errbuf[PM_ERRBUF_SIZE];
+	const char *twin;
+	struct stat st;
+	pm_reader *r;
+	int err, rc;
+
+	/* pcap-fetch's metadata, said nothing of. */
+	if (strcmp(b, "capture.json") == 0 || strcmp(b, "manifest.json") == 0)
+		return 0;
+	if (pk_ends_with(b, ".part"))
+		return skip_input(in, p, "a partial download (.part); "
+		    "skipped");
+	if (stat(p, &st) < 0)
+		return skip_input(in, p, "%s; skipped", strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return skip_input(in, p, "not a regular file; skipped");
+	if ((rc = seen_before(in, p, &st)) != 0)
+		return rc < 0 ? -1 : 0;
+	if ((twin = taken_twin(in->paths + first, in->n - first, p)) != NULL)
+		return skip_input(in, p, "the same name as %s, compressed; "
+		    "that one is read, this one skipped", twin);
+	/*
+	 * By its bytes, as libmerge reads it (through gzip or zstd).  Only
+	 * "not a capture" is passed over: a cut header, a corrupt stream or
+	 * an unreadable file is a capture in trouble, which the run reports.
+	 */
+	if ((r = pm_reader_open(p, 4096, &err, errbuf)) == NULL) {
+		if (err == PM_ERR_FORMAT)
+			return skip_input(in, p, "%s; skipped", errbuf);
+	} else
+		pm_reader_close(r);
+	return push_input(in, p, &st);
+}
+
 int
 pk_inputs_add(struct pk_inputs *in, const char *arg)
 {
+	struct walk w = { 0 };
 	struct stat st;
-	struct dirent *de;
-	DIR *d;
-	char **names = NULL, **nn, *p;
-	size_t n = 0, cap = 0, i;
-	int rc = 0;
+	size_t i, before = in->n;
+	int rc;
 
 	if (strcmp(arg, "-") == 0) {
 		if (in->stdin_used) {
@@ -373,54 +745,38 @@ pk_inputs_add(struct pk_inputs *in, const char *arg)
 			return 2;
 		}
 		in->stdin_used = 1;
-		return push_input(in, arg) < 0 ? 1 : 0;
+		return push_input(in, arg, NULL) < 0 ? 1 : 0;
 	}
-	if (stat(arg, &st) < 0 || !S_ISDIR(st.st_mode))
-		return push_input(in, arg) < 0 ? 1 : 0;	/* errors at open */
-	if ((d = opendir(arg)) == NULL) {
-		pk_warnf(arg, "%s", strerror(errno));
+	if (stat(arg, &st) < 0)		/* the error comes at open */
+		return push_input(in, arg, NULL) < 0 ? 1 : 0;
+	if (!S_ISDIR(st.st_mode)) {
+		/* Named by the user: not a capture stays an error (at open). */
+		if ((rc = seen_before(in, arg, &st)) != 0)
+			return rc < 0 ? 1 : 0;
+		return push_input(in, arg, &st) < 0 ? 1 : 0;
+	}
+	if (id_find(in, st.st_dev, st.st_ino) != NULL)
+		return skip_input(in, arg, "a directory already read; read "
+		    "once") < 0 ? 1 : 0;
+	if (id_add(in, st.st_dev, st.st_ino, SIZE_MAX) < 0) {
+		pk_warn("out of memory");
 		return 1;
 	}
-	while ((errno = 0, de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.' || pk_ends_with(de->d_name, ".part") ||
-		    pk_ends_with(de->d_name, ".json"))
-			continue;
-		if (asprintf(&p, "%s%s%s", arg,
-		    pk_ends_with(arg, "/") ? "" : "/", de->d_name) < 0) {
-			rc = 1;
-			break;
-		}
-		if (stat(p, &st) < 0 || !S_ISREG(st.st_mode)) {
-			free(p);
-			continue;
-		}
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			if ((nn = realloc(names, cap * sizeof(*nn))) == NULL) {
-				free(p);
-				rc = 1;
-				break;
-			}
-			names = nn;
-		}
-		names[n++] = p;
+	rc = walk_dir(in, arg, &w, 0);
+	if (rc == 0) {
+		qsort(w.v, w.n, sizeof(*w.v), cmp_names);
+		for (i = 0; i < w.n && rc == 0; i++)
+			rc = take_walked(in, before, w.v[i]);
 	}
-	if (errno != 0 && rc == 0) {
-		pk_warnf(arg, "%s", strerror(errno));
-		rc = 1;
-	}
-	closedir(d);
-	if (rc == 0 && n == 0)
-		pk_warnf(arg, "no capture files in this directory");
-	qsort(names, n, sizeof(*names), cmp_names);
-	for (i = 0; i < n; i++) {
-		if (rc == 0 && push_input(in, names[i]) < 0)
-			rc = 1;
-		free(names[i]);
-	}
-	free(names);
-	if (rc)
+	for (i = 0; i < w.n; i++)
+		free(w.v[i]);
+	free(w.v);
+	if (rc < 0) {
 		pk_warn("out of memory");
+		return 1;
+	}
+	if (rc == 0 && in->n == before)
+		pk_warnf(arg, "no capture files in this directory");
 	return rc;
 }
 
@@ -432,7 +788,95 @@ pk_inputs_free(struct pk_inputs *in)
 	for (i = 0; i < in->n; i++)
 		free(in->paths[i]);
 	free(in->paths);
+	for (i = 0; i < in->nskipped; i++) {
+		free(in->skipped[i].path);
+		free(in->skipped[i].why);
+	}
+	free(in->skipped);
+	free(in->ids);
 	memset(in, 0, sizeof(*in));
+}
+
+/* s[0, len) ends with suffix */
+static int
+ends_with_n(const char *s, size_t len, const char *suffix)
+{
+	size_t b = strlen(suffix);
+
+	return len >= b && memcmp(s + len - b, suffix, b) == 0;
+}
+
+/*
+ * What an output file's name asks for.  Its last suffix may name a
+ * compression: .gz and .zst are written, others (.bz2, .xz, ...) cannot be.
+ * What is left may name a format: .pcapng is pcapng, .pcap, .cap and .dmp
+ * are classic pcap.  A name that says nothing leaves -F and -z as given.
+ * A file named x.pcap.gz that held an uncompressed pcap, or .pcapng that
+ * held classic pcap, would be read by anything that goes by magic but not
+ * by what goes by the name: such disagreements are refused.
+ */
+int
+pk_output_by_name(const char *path, int format_given, enum pm_format *format,
+    enum pm_compression *comp)
+{
+	static const struct {
+		const char *sfx;
+		enum pm_compression c;
+		const char *cannot;	/* what we cannot write */
+	} zs[] = {
+		{ ".gz", PM_COMP_GZIP, NULL }, { ".zst", PM_COMP_ZSTD, NULL },
+		{ ".bz2", 0, "bzip2" }, { ".xz", 0, "xz" }, { ".lz4", 0, "lz4" },
+		{ ".lzma", 0, "lzma" }, { ".lz", 0, "lzip" }, { ".Z", 0,
+		"compress" }, { ".zip", 0, "zip" }, { ".7z", 0, "7-Zip" },
+		{ ".br", 0, "brotli" }, { ".tgz", 0, "tar" }, { ".tar", 0,
+		"tar" },
+	};
+	static const char *const cname[] = { "uncompressed", "gzip", "zstd" };
+	size_t len, i;
+	int named_comp = 0;
+	enum pm_format nf = 0;
+
+	if (path == NULL || strcmp(path, "-") == 0)
+		return 0;
+	len = strlen(path);
+	for (i = 0; i < sizeof(zs) / sizeof(zs[0]); i++) {
+		if (!ends_with_n(path, len, zs[i].sfx))
+			continue;
+		if (zs[i].cannot != NULL) {
+			pk_warnf(path, "cannot write %s-compressed output; "
+			    "name it .gz or .zst, or without %s", zs[i].cannot,
+			    zs[i].sfx);
+			return 2;
+		}
+		if (*comp != PM_COMP_NONE && *comp != zs[i].c) {
+			pk_warnf(path, "-z writes zstd, but the name asks for "
+			    "%s; drop -z or name it .zst", cname[zs[i].c]);
+			return 2;
+		}
+		*comp = zs[i].c;
+		len -= strlen(zs[i].sfx);
+		named_comp = 1;
+		break;
+	}
+	if (ends_with_n(path, len, ".pcapng"))
+		nf = PM_FMT_PCAPNG;
+	else if (ends_with_n(path, len, ".pcap") ||
+	    ends_with_n(path, len, ".cap") || ends_with_n(path, len, ".dmp"))
+		nf = PM_FMT_PCAP;
+	if (nf != 0 && format_given && nf != *format) {
+		pk_warnf(path, "-F %s disagrees with the name, which says %s",
+		    *format == PM_FMT_PCAPNG ? "pcapng" : "pcap",
+		    nf == PM_FMT_PCAPNG ? "pcapng" : "pcap");
+		return 2;
+	}
+	if (nf != 0)
+		*format = nf;
+	if (nf != 0 && !named_comp && *comp != PM_COMP_NONE) {
+		pk_warnf(path, "-z writes zstd, but the name says an "
+		    "uncompressed capture; name it %s.zst", path);
+		return 2;
+	}
+	return 0;
 }
 
 size_t
@@ -622,6 +1066,32 @@ pk_capin_report_order(const struct pk_capin *c)
 }
 
 void
+pk_capin_report_inputs(const struct pk_capin *c, const char *out,
+    uint64_t written)
+{
+	static const char *const comp[] = { "", " (gzip)", " (zstd)" };
+	size_t i, n = pm_merge_count(c->m);
+
+	for (i = 0; i < n; i++) {
+		const struct pm_input_info *f = pm_merge_input(c->m, i);
+
+		if (!f->opened)
+			continue;	/* said when it failed */
+		pk_warnf(f->name, "%s%s, %s (%u)%s, %llu packets, %llu bytes "
+		    "captured, %llu on the wire", f->format == PM_FMT_PCAPNG ?
+		    "pcapng" : "pcap", comp[f->compression],
+		    pk_linktype_name(f->linktype), f->linktype,
+		    f->mixed_linktypes ? " and others" : "",
+		    (unsigned long long)f->stats.packets,
+		    (unsigned long long)f->stats.caplen_bytes,
+		    (unsigned long long)f->stats.wire_bytes);
+	}
+	pk_warn("%zu input%s, %llu packet%s written to %s", n, n == 1 ? "" :
+	    "s", (unsigned long long)written, written == 1 ? "" : "s",
+	    strcmp(out, "-") == 0 ? "stdout" : out);
+}
+
+void
 pk_capin_close(struct pk_capin *c)
 {
 	pm_merge_free(c->m);
@@ -667,7 +1137,7 @@ pk_capout_open(struct pk_output *out, pm_writer **w, const char *path,
 	if ((rc = pk_output_open(out, path)) != 0)
 		return rc;
 	wo.format = o->format;
-	wo.compression = o->zstd ? PM_COMP_ZSTD : PM_COMP_NONE;
+	wo.compression = o->comp;
 	wo.nano = o->nano || sum.nano;
 	wo.snaplen = o->snaplen ? o->snaplen :
 	    sum.snaplen ? sum.snaplen : PM_MAX_CAPLEN;

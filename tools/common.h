@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "merge.h"
 
@@ -31,22 +32,28 @@ void pk_warnf(const char *file, const char *fmt, ...)
 int pk_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *v);
 int pk_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *v);
 int pk_parse_duration(const char *s, int64_t *ns);
-/* -F pcap|pcapng; prints why and returns -1 on anything else. */
-int pk_parse_format(const char *s, enum pm_format *f);
+/*
+ * -F pcap|nsecpcap|pcapng (mergecap's names; nsecpcap sets *nano); prints
+ * why and returns -1 on anything else.
+ */
+int pk_parse_format(const char *s, enum pm_format *f, int *nano);
 
 /*
  * An output file that appears only when complete.  "-" is stdout, refused
  * when it is a terminal (binary data); an existing device or FIFO is
- * written in place.  Otherwise a temporary file in the
- * same directory is renamed over the name by pk_output_commit; on
- * pk_output_abort, or on SIGINT, SIGTERM, SIGHUP or SIGPIPE (see
- * pk_signals_init), the temporary file is removed.
+ * written in place.  Otherwise the data goes to an unnamed O_TMPFILE file
+ * in the same directory (a hidden named one where the file system has no
+ * O_TMPFILE), which pk_output_commit links to a hidden unique name and
+ * renames over path.  A file replaced keeps its mode; a new one gets
+ * 0666 less the umask.  On pk_output_abort, or on SIGINT, SIGTERM, SIGHUP
+ * or SIGPIPE (see pk_signals_init), nothing is left.
  */
 struct pk_output {
 	const char *path;
-	char *tmp;
+	char *tmp;		/* the hidden name, once it has one */
 	int fd;
 	int is_stdout;		/* stdout, or a device: written in place */
+	int anon;		/* fd has no name yet (O_TMPFILE) */
 };
 /* Returns 0, or prints why and returns the exit status to use (1 or 2). */
 int pk_output_open(struct pk_output *o, const char *path);
@@ -55,18 +62,44 @@ void pk_output_abort(struct pk_output *o);
 void pk_signals_init(void);
 
 /*
- * Input lists: a directory stands for the capture files in it, sorted by
- * name (hidden files, *.part downloads and *.json metadata are not
- * captures).  "-" is stdin.
+ * Input lists.  "-" is stdin.  A directory stands for the capture files
+ * below it, walked recursively and taken in byte order of their paths.
+ * Symbolic links are followed, to files and to directories; a directory
+ * is entered once however it is reached, so a loop of links ends.
+ * Inside a directory: hidden entries, capture.json and manifest.json
+ * (pcap-fetch's metadata) are passed over silently; a *.part file (a
+ * partial download), anything that is not a regular file, a file whose
+ * bytes are not a capture, and NAME.gz or NAME.zst beside NAME (NAME is
+ * read) are passed over with one warning each.  Anywhere: the output
+ * (pk_inputs_output) is never an input, and a file reached twice (named
+ * twice, by name and through a directory, a hard or symbolic link) is
+ * read once, with a warning.  Every file passed over with a warning is
+ * also kept in skipped[], for the tools' JSON.
  */
+struct pk_skipped {
+	char *path;
+	char *why;
+};
+struct pk_fileid;
 struct pk_inputs {
 	char **paths;
 	size_t n, cap;
 	uint64_t total_bytes;	/* of the regular files, for progress */
 	int stdin_used;
+	struct pk_skipped *skipped;
+	size_t nskipped;
+	/* private */
+	struct pk_fileid *ids;
+	size_t nids, idcap;
+	dev_t out_dev;
+	ino_t out_ino;
+	const char *out_path;
+	int have_out;
 };
 /* Returns 0, or prints why and returns 1 (I/O) or 2 (usage). */
 int pk_inputs_add(struct pk_inputs *in, const char *arg);
+/* Before any pk_inputs_add: the output file, which is never read. */
+int pk_inputs_output(struct pk_inputs *in, const char *path);
 void pk_inputs_free(struct pk_inputs *in);
 
 /*
@@ -90,8 +123,13 @@ void pk_progress_update(struct pk_progress *p, uint64_t bytes,
 void pk_progress_done(struct pk_progress *p);
 
 int pk_ends_with(const char *s, const char *suffix);
-void pk_output_by_name(const char *path, int format_given,
-    enum pm_format *format, int *zstd);
+/*
+ * The output's format and compression from its name (see common.c), -F
+ * (format_given) and -z (*comp already PM_COMP_ZSTD).  Returns 0, or says
+ * why the name cannot be honoured and returns 2.
+ */
+int pk_output_by_name(const char *path, int format_given,
+    enum pm_format *format, enum pm_compression *comp);
 /*
  * Captures in: the inputs merged (or concatenated) by libmerge, with every
  * damage and unreadable input reported as "prog: FILE: reason".
@@ -120,6 +158,9 @@ int pk_merge_failure(const pm_merge *m, int rc, int ignore_errors,
  * nanoseconds cannot hold.
  */
 void pk_capin_report_order(const struct pk_capin *c);
+/* -V: each input's format, linktype and counts, and what was written. */
+void pk_capin_report_inputs(const struct pk_capin *c, const char *out,
+    uint64_t written);
 void pk_capin_close(struct pk_capin *c);
 
 /*
@@ -129,7 +170,8 @@ void pk_capin_close(struct pk_capin *c);
  */
 struct pk_capout_opts {
 	enum pm_format format;
-	int zstd, nano;
+	enum pm_compression comp;
+	int nano;
 	uint32_t snaplen;	/* 0: from the inputs */
 	const char *appname;
 };

@@ -664,6 +664,13 @@ cmd_bucket(const struct opts *o)
 	size_t i, k = 0;
 	int rc;
 
+	/* aws s3's rule, which we keep, surprises: say so, never silently. */
+	if (o->nfilt > 0 && o->filt[0].include)
+		pk_warn("--include '%s' comes before any --exclude, so it "
+		    "changes nothing: every key starts included (aws s3 "
+		    "rules); put --exclude '*' first to fetch only what "
+		    "--include names", o->filt[0].glob);
+
 	if ((rc = list_store(o, o->arg, NULL, &st, &l)) != 0)
 		return rc;
 	for (i = 0; i < l.n; i++) {
@@ -720,7 +727,7 @@ get_full(const struct opts *o, json_t *cap)
 	struct pk_store st;
 	struct pk_objlist l = { 0 };
 	char want[96], what[120];
-	size_t i, j, k = 0;
+	size_t i, k = 0;
 	int rc;
 
 	if (*dest == '\0') {
@@ -731,6 +738,13 @@ get_full(const struct opts *o, json_t *cap)
 	if ((rc = list_store(o, dest, what, &st, &l)) != 0)
 		return rc;
 	snprintf(want, sizeof(want), "pcap_%s", id);
+	/*
+	 * The capture's files, by their base names, anywhere below the
+	 * destination's prefix; each keeps its path below the prefix (the
+	 * store's listing checked it is safe), so that files of the same
+	 * base name under different prefixes stay apart, and pcap-merge,
+	 * pcap-filter and pcap-summary read DIR recursively.
+	 */
 	for (i = 0; i < l.n; i++) {
 		struct pk_object ob = l.v[i];
 		const char *b = strrchr(ob.key, '/');
@@ -740,16 +754,6 @@ get_full(const struct opts *o, json_t *cap)
 			drop_object(&ob);
 			continue;
 		}
-		/* One directory: the files go flat into DIR by base name. */
-		memmove(ob.name, b, strlen(b) + 1);
-		ob.unsafe = pk_safe_relpath(ob.name, ob.why,
-		    sizeof(ob.why)) < 0;
-		for (j = 0; j < k; j++)
-			if (strcmp(l.v[j].name, ob.name) == 0) {
-				ob.unsafe = 1;
-				snprintf(ob.why, sizeof(ob.why),
-				    "same base name as %s", l.v[j].key);
-			}
 		l.v[k++] = ob;
 	}
 	l.n = k;

@@ -22,7 +22,7 @@ usage(int status)
 "usage: pcap-filter [--src addr] [--dst addr] [--sport port] [--dport port]\n"
 "                   [--proto proto] [-f json] [--from-capture file]\n"
 "                   [-e bpf] [-cvz] [--layer outer|inner|any]\n"
-"                   [--both-directions] [-F pcap|pcapng] [--stats] [--json]\n"
+"                   [--both-directions] [-F format] [--stats] [--json]\n"
 "                   [--ignore-errors] [-T tmpdir] [-w outfile|-] [input ...]\n");
 	if (status != 0)	/* a usage error: the synopsis is enough */
 		exit(status);
@@ -39,7 +39,8 @@ usage(int status)
 "  --layer L            which IP header must match: outer, inner, any (default)\n"
 "  --both-directions    also match with source and destination swapped\n"
 "  -w FILE, -F, -z      output as in pcap-merge (default: stdout)\n"
-"  --stats [--json]     counts on stdout (stderr when stdout has the capture)\n"
+"  --stats              counts on stdout (stderr when stdout has the capture)\n"
+"  --json               the --stats counts as JSON (implies --stats)\n"
 "  -h, --help           this text;  -V, --version  the version\n"
 "\n"
 "Exit status: 0 a packet was selected, 1 none was, 2 usage error,\n"
@@ -121,12 +122,12 @@ main(int argc, char **argv)
 			count = 1;
 			break;
 		case 'F':
-			if (pk_parse_format(optarg, &co.format) < 0)
+			if (pk_parse_format(optarg, &co.format, &co.nano) < 0)
 				usage(2);
 			format_given = 1;
 			break;
 		case 'z':
-			co.zstd = 1;
+			co.comp = PM_COMP_ZSTD;
 			break;
 		case 'w':
 			outpath = optarg;
@@ -139,6 +140,7 @@ main(int argc, char **argv)
 			break;
 		case O_JSON:
 			json = 1;
+			stats = 1;	/* the counts are what --json prints */
 			break;
 		case O_IGN:
 			cin.ignore_errors = 1;
@@ -169,6 +171,12 @@ main(int argc, char **argv)
 		usage(2);
 	}
 
+	if (!count && outpath == NULL)
+		outpath = "-";
+	if ((status = pk_output_by_name(outpath, format_given, &co.format,
+	    &co.comp)) != 0)
+		goto out;
+	pk_inputs_output(&in, outpath);
 	for (i = 0; i < (size_t)argc; i++)
 		if ((status = pk_inputs_add(&in, argv[i])) != 0) {
 			status = status == 2 ? 2 : 3;
@@ -187,9 +195,6 @@ main(int argc, char **argv)
 		status = 3;
 		goto out;
 	}
-	if (!count && outpath == NULL)
-		outpath = "-";
-	pk_output_by_name(outpath, format_given, &co.format, &co.zstd);
 	if (outpath != NULL && strcmp(outpath, "-") == 0 &&
 	    isatty(STDOUT_FILENO)) {
 		pk_warn("refusing to write a capture to a terminal; use -w "
@@ -275,11 +280,20 @@ main(int argc, char **argv)
 	}
 	if (count)
 		printf("%llu\n", (unsigned long long)n.matched);
+	/*
+	 * -c prints the number alone, as grep -c; a verdict that could not
+	 * be given is still said, in one line, never silently.
+	 */
 	if (stats)
 		print_stats(outpath != NULL && strcmp(outpath, "-") == 0 ?
 		    stderr : stdout, &n, json);
-	else
+	else if (!count)
 		print_stats(stderr, &n, 0);
+	else if (n.undecidable > 0)
+		pk_warn("%llu packet%s undecidable (a needed header cut short "
+		    "or nested too deep), not counted; --stats for all counts",
+		    (unsigned long long)n.undecidable,
+		    n.undecidable == 1 ? "" : "s");
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		pk_warn("stdout: %s", strerror(errno));
 		status = 3;

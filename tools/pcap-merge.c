@@ -18,33 +18,36 @@ usage(int status)
 	FILE *f = status == 0 ? stdout : stderr;
 
 	fprintf(f,
-"usage: pcap-merge [-az] [-F pcap|pcapng] [-s snaplen] [--nano] [--dedup]\n"
-"                  [--dedup-window dur] [--progress] [--ignore-errors]\n"
-"                  [-T tmpdir] [-w outfile|-] [input ...]\n");
+"usage: pcap-merge [-aVz] [-F pcap|nsecpcap|pcapng] [-I any] [-s snaplen]\n"
+"                  [--nano] [--dedup] [--dedup-window dur] [--progress]\n"
+"                  [--ignore-errors] [-T tmpdir] [-w outfile|-] [input ...]\n");
 	if (status != 0)	/* a usage error: the synopsis is enough */
 		exit(status);
 	fprintf(f,
 "\n"
 "  -w FILE           output file, written whole or not at all; - is stdout\n"
 "  -a                concatenate the inputs instead of merging by time\n"
-"  -F pcap|pcapng    output format (default pcap; pcapng for *.pcapng names)\n"
+"  -F FORMAT         pcap, nsecpcap or pcapng (default: from the name, else pcap)\n"
+"  -I any            interfaces with equal linktype and options become one\n"
 "  -s SNAPLEN        cut packets to SNAPLEN bytes\n"
-"  -z                compress the output with zstd (also for *.zst names)\n"
+"  -z                compress the output with zstd (*.gz and *.zst names: by name)\n"
+"  -V                verbose: per-input figures on stderr\n"
 "  --nano            nanosecond pcap even when all inputs are microsecond\n"
 "  --dedup           drop a packet equal to one within the dedup window\n"
 "  --dedup-window D  that window (default 5ms; ns, us, ms, s)\n"
 "  --progress        show progress on stderr even when it is not a tty\n"
 "  --ignore-errors   damaged or unreadable inputs do not fail the run\n"
-"  -T DIR            directory for temporary files of big merges\n"
-"  -h, --help        this text;  -V, --version  the version\n"
+"  -T, --tmpdir DIR  directory for temporary files of big merges\n"
+"  -h, --help        this text;  -v, --version  the version\n"
 "\n"
-"An input may be a directory (its capture files, by name), or - for stdin.\n"
+"An input may be a directory (the captures below it), or - for stdin.\n"
 "Exit status: 0 success, 1 runtime error or damaged input, 2 usage error.\n");
 	exit(status);
 }
 
 struct opts {
-	int concatenate, zstd, nano, dedup, progress, ignore_errors;
+	int concatenate, nano, dedup, progress, ignore_errors, verbose;
+	enum pm_compression comp;
 	enum pm_format format;
 	uint32_t snaplen;
 	int64_t dedup_window;
@@ -54,14 +57,17 @@ struct opts {
 int
 main(int argc, char **argv)
 {
+	/* long-only options: codes no letter has */
+	enum { O_NANO = 256, O_DEDUP, O_WINDOW, O_PROGRESS, O_IGN };
 	static const struct option longopts[] = {
-		{ "nano", no_argument, NULL, 'N' },
-		{ "dedup", no_argument, NULL, 'D' },
-		{ "dedup-window", required_argument, NULL, 'W' },
-		{ "progress", no_argument, NULL, 'P' },
-		{ "ignore-errors", no_argument, NULL, 'I' },
+		{ "nano", no_argument, NULL, O_NANO },
+		{ "dedup", no_argument, NULL, O_DEDUP },
+		{ "dedup-window", required_argument, NULL, O_WINDOW },
+		{ "progress", no_argument, NULL, O_PROGRESS },
+		{ "ignore-errors", no_argument, NULL, O_IGN },
+		{ "tmpdir", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
+		{ "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct opts o = { .format = PM_FMT_PCAP, .out = NULL,
@@ -79,16 +85,27 @@ main(int argc, char **argv)
 	size_t i;
 
 	pk_setprogname(argv[0]);
-	while ((c = getopt_long(argc, argv, "aF:hs:T:Vw:z", longopts,
+	/* mergecap's letters mean what they mean there: -V verbose, -v
+	 * version; any other letter is refused, never silently taken. */
+	while ((c = getopt_long(argc, argv, "aF:hI:s:T:vVw:z", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			o.concatenate = 1;
 			break;
 		case 'F':
-			if (pk_parse_format(optarg, &o.format) < 0)
+			if (pk_parse_format(optarg, &o.format, &o.nano) < 0)
 				usage(2);
 			format_given = 1;
+			break;
+		case 'I':
+			if (strcmp(optarg, "any") != 0) {
+				pk_warn("-I %s: pcap-merge makes interfaces "
+				    "with equal linktype and options one, as "
+				    "mergecap's -I any; other modes are not "
+				    "supported", optarg);
+				usage(2);
+			}
 			break;
 		case 's':
 			if (pk_parse_u64(optarg, 1, PM_MAX_CAPLEN, &v) < 0) {
@@ -105,15 +122,15 @@ main(int argc, char **argv)
 			o.out = optarg;
 			break;
 		case 'z':
-			o.zstd = 1;
+			o.comp = PM_COMP_ZSTD;
 			break;
-		case 'N':
+		case O_NANO:
 			o.nano = 1;
 			break;
-		case 'D':
+		case O_DEDUP:
 			o.dedup = 1;
 			break;
-		case 'W':
+		case O_WINDOW:
 			if (pk_parse_duration(optarg, &o.dedup_window) < 0) {
 				pk_warn("--dedup-window: '%s' is not a "
 				    "duration such as 5ms", optarg);
@@ -121,16 +138,19 @@ main(int argc, char **argv)
 			}
 			o.dedup = 1;
 			break;
-		case 'P':
+		case O_PROGRESS:
 			o.progress = 1;
 			break;
-		case 'I':
+		case O_IGN:
 			o.ignore_errors = 1;
 			break;
 		case 'h':
 			usage(0);
 			break;
 		case 'V':
+			o.verbose = 1;
+			break;
+		case 'v':
 			printf("pcap-merge (pcapkit) %s\n", PK_VERSION);
 			return 0;
 		default:
@@ -139,7 +159,13 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	if (o.out == NULL)
+		o.out = "-";
+	if ((status = pk_output_by_name(o.out, format_given, &o.format,
+	    &o.comp)) != 0)
+		goto out;
 
+	pk_inputs_output(&in, o.out);
 	for (i = 0; i < (size_t)argc; i++)
 		if ((status = pk_inputs_add(&in, argv[i])) != 0)
 			goto out;
@@ -155,9 +181,6 @@ main(int argc, char **argv)
 		status = 1;
 		goto out;
 	}
-	if (o.out == NULL)
-		o.out = "-";
-	pk_output_by_name(o.out, format_given, &o.format, &o.zstd);
 	if (strcmp(o.out, "-") == 0 && isatty(STDOUT_FILENO)) {
 		pk_warn("refusing to write a capture to a terminal; use -w "
 		    "FILE or a pipe");
@@ -179,7 +202,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	co.format = o.format;
-	co.zstd = o.zstd;
+	co.comp = o.comp;
 	co.nano = o.nano;
 	co.snaplen = o.snaplen;
 	co.appname = "pcapkit pcap-merge " PK_VERSION;
@@ -233,6 +256,8 @@ main(int argc, char **argv)
 		goto out;
 	}
 	pk_capin_report_order(&cin);
+	if (o.verbose)
+		pk_capin_report_inputs(&cin, o.out, packets);
 	if (dd != NULL)
 		pk_warn("%llu duplicate packet%s dropped",
 		    (unsigned long long)dropped, dropped == 1 ? "" : "s");

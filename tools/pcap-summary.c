@@ -10,6 +10,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <getopt.h>
@@ -42,7 +43,7 @@ usage(int status)
 "                    [--dst addr] [--sport port] [--dport port]\n"
 "                    [--proto proto] [-f json] [--from-capture file]\n"
 "                    [--layer outer|inner|any] [--both-directions]\n"
-"                    [--expect capture.json] [--tolerance dur]\n"
+"                    [--expect capture.json|dir] [--tolerance dur]\n"
 "                    [--fail-on-warn] [--ignore-errors] [--progress]\n"
 "                    [--threads n] [-T tmpdir] [input ...]\n");
 	if (status != 0)
@@ -53,7 +54,8 @@ usage(int status)
 "  --flows N            the N largest 5-tuples by wire bytes\n"
 "  --json               one JSON document (schema in pcap-summary(1))\n"
 "  TUPLE OPTIONS        as in pcap-filter: count what matches, and not\n"
-"  --expect FILE        check the inputs against a capture object (API JSON)\n"
+"  --expect FILE|DIR    check the inputs against a capture object (API JSON),\n"
+"                       and manifest.json beside it; DIR: pcap-fetch's -o DIR\n"
 "  --tolerance DUR      slack around the capture's time window (default 5s)\n"
 "  --fail-on-warn       a warning fails the checks too\n"
 "  --ignore-errors      damaged or unreadable inputs do not fail the run\n"
@@ -287,6 +289,9 @@ struct expect {
 	pf_filter *filter;
 	/* per-packet findings: counts in run.t, first offenders here */
 	struct check ck_filter, ck_time, ck_snap;
+	/* pcap-fetch's manifest.json beside the capture object, or NULL */
+	json_t *manifest;
+	char *manifest_path, *manifest_dir;
 };
 
 static void
@@ -418,6 +423,38 @@ expect_load(struct expect *e, const char *path, int64_t tolerance)
 
 		e->lo = (back ? e->start - tl : e->start) - tolerance;
 		e->hi = (fwd ? e->start + tl : e->start) + tolerance;
+	}
+	return 0;
+}
+
+/*
+ * pcap-fetch's manifest.json in dir, when there is one: every file it lists
+ * must be there, whole (checked in the same pass as the counts, see
+ * manifest_check).  Returns 0, or prints why and returns 2.
+ */
+static int
+manifest_load(struct expect *e, const char *dir)
+{
+	json_error_t jerr;
+	struct stat st;
+
+	if (asprintf(&e->manifest_path, "%s%smanifest.json", dir,
+	    pk_ends_with(dir, "/") ? "" : "/") < 0 ||
+	    (e->manifest_dir = strdup(dir)) == NULL) {
+		pk_warn("out of memory");
+		return 2;
+	}
+	if (stat(e->manifest_path, &st) < 0)
+		return 0;		/* no manifest: nothing more to check */
+	if ((e->manifest = json_load_file(e->manifest_path, 0, &jerr)) ==
+	    NULL) {
+		pk_warnf(e->manifest_path, "line %d: %s", jerr.line, jerr.text);
+		return 2;
+	}
+	if (!json_is_array(json_object_get(e->manifest, "files"))) {
+		pk_warnf(e->manifest_path, "not a pcap-fetch manifest (no "
+		    "files list)");
+		return 2;
 	}
 	return 0;
 }
@@ -1061,6 +1098,8 @@ start(struct run *r, size_t threads, const char *tmpdir)
 	r->stream_ts = r->nw > 1;
 	mo.max_open = max_open < r->in.n ? max_open : 0;
 	mo.tmpdir = tmpdir;
+	/* CRC-32C of every file, in the same pass, for manifest.json */
+	mo.checksum = r->e != NULL && r->e->manifest != NULL;
 	for (i = 0; i < r->nw; i++) {
 		struct worker *w = &r->w[i];
 
@@ -1265,6 +1304,161 @@ fmt_window(char *buf, size_t n, const struct expect *e)
 	snprintf(buf, n, "[%s, %s]", a, b);
 }
 
+/* A name from a file we did not write, printable: controls become '?'. */
+static void
+safe_copy(char *d, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n && s[i] != '\0'; i++)
+		d[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	d[i] = '\0';
+}
+
+/* The CRC-32C of a whole file read now (one not among the inputs read). */
+static int
+file_crc32c(const char *path, uint32_t *crc)
+{
+	static uint8_t buf[1 << 16];
+	ssize_t k;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	*crc = 0;
+	while ((k = read(fd, buf, sizeof(buf))) > 0)
+		*crc = pm_crc32c(*crc, buf, (size_t)k);
+	close(fd);
+	return k < 0 ? -1 : 0;
+}
+
+/*
+ * Every file manifest.json lists is there, fetched, with its size and
+ * CRC-32C (of the bytes as stored, computed while the counts were taken);
+ * a capture file read that the manifest does not list is a warning.
+ */
+static void
+manifest_check(struct run *r, struct check *c)
+{
+	const struct expect *e = r->e;
+	json_t *files = json_object_get(e->manifest, "files"), *f;
+	size_t i, j, nin = r->in.n, bad = 0, extra = 0, listed = 0;
+	char buf[512] = "", xbuf[256] = "", nm[160], why[300];
+	size_t used = 0, xused = 0;
+	struct stat *ist = calloc(nin ? nin : 1, sizeof(*ist));
+	unsigned char *seen = calloc(nin ? nin : 1, 1);
+
+	if (ist == NULL || seen == NULL) {
+		check_set(c, "manifest", CK_FAIL, json_null(), json_null(),
+		    "out of memory");
+		free(ist);
+		free(seen);
+		return;
+	}
+	for (i = 0; i < nin; i++)
+		if (strcmp(r->in.paths[i], "-") == 0 ||
+		    stat(r->in.paths[i], &ist[i]) < 0)
+			ist[i].st_ino = 0, ist[i].st_dev = 0;
+	json_array_foreach(files, j, f) {
+		const char *name = json_string_value(json_object_get(f, "name"));
+		const char *status = json_string_value(json_object_get(f,
+		    "status"));
+		const char *want = json_string_value(json_object_get(f,
+		    "crc32c"));
+		json_t *size = json_object_get(f, "size");
+		char *path = NULL;
+		struct stat st;
+		uint32_t crc = 0;
+		int have = 0;
+
+		listed++;
+		why[0] = '\0';
+		safe_copy(nm, sizeof(nm), name != NULL ? name : "(no name)");
+		if (name == NULL || *name == '\0' || *name == '/' ||
+		    strstr(name, "..") != NULL)
+			snprintf(why, sizeof(why), "%s: not a safe name", nm);
+		else if (status == NULL || (strcmp(status, "fetched") != 0 &&
+		    strcmp(status, "present") != 0)) {
+			char err[120];
+			safe_copy(err, sizeof(err), json_string_value(
+			    json_object_get(f, "error")) ? json_string_value(
+			    json_object_get(f, "error")) : "no reason given");
+			snprintf(why, sizeof(why), "%s: not fetched (%s)", nm,
+			    err);
+		} else if (asprintf(&path, "%s/%s", e->manifest_dir, name) < 0)
+			snprintf(why, sizeof(why), "out of memory");
+		else if (stat(path, &st) < 0)
+			snprintf(why, sizeof(why), "%s: missing", nm);
+		else if (!json_is_integer(size) ||
+		    (long long)st.st_size != json_integer_value(size))
+			snprintf(why, sizeof(why), "%s: %lld bytes, the manifest "
+			    "says %lld", nm, (long long)st.st_size,
+			    json_is_integer(size) ? (long long)
+			    json_integer_value(size) : -1LL);
+		else {
+			for (i = 0; i < nin; i++) {
+				const struct pm_input_info *in;
+				if (ist[i].st_ino != st.st_ino ||
+				    ist[i].st_dev != st.st_dev)
+					continue;
+				seen[i] = 1;
+				in = input_info(r, i);
+				if (in->checksummed && in->stats.bytes_in ==
+				    (uint64_t)st.st_size) {
+					crc = in->crc32c;
+					have = 1;
+				}
+			}
+			if (!have && file_crc32c(path, &crc) < 0)
+				snprintf(why, sizeof(why), "%s: %s", nm,
+				    strerror(errno));
+			else if (want == NULL || strtoul(want, NULL, 16) !=
+			    crc || strlen(want) != 8)
+				snprintf(why, sizeof(why), "%s: CRC-32C %08x, "
+				    "the manifest says %.8s", nm, crc,
+				    want != NULL ? want : "none");
+		}
+		free(path);
+		if (why[0] == '\0')
+			continue;
+		if (bad++ < 3)
+			used += (size_t)snprintf(buf + used, used < sizeof(buf)
+			    ? sizeof(buf) - used : 0, "%s%s", bad > 1 ? "; " :
+			    "", why);
+		if (used >= sizeof(buf))
+			used = sizeof(buf) - 1;
+	}
+	for (i = 0; i < nin; i++) {
+		if (seen[i] || ist[i].st_ino == 0)
+			continue;
+		if (extra++ < 3)
+			xused += (size_t)snprintf(xbuf + xused, xused <
+			    sizeof(xbuf) ? sizeof(xbuf) - xused : 0, "%s%s",
+			    extra > 1 ? ", " : "", r->in.paths[i]);
+		if (xused >= sizeof(xbuf))
+			xused = sizeof(xbuf) - 1;
+	}
+	if (bad > 0)
+		check_set(c, "manifest", CK_FAIL, json_integer((json_int_t)bad),
+		    json_integer(0), "%zu of %zu file%s listed in %s not as "
+		    "fetched: %s%s", bad, listed, listed == 1 ? "" : "s",
+		    e->manifest_path, buf, bad > 3 ? "; ..." : "");
+	else if (extra > 0)
+		check_set(c, "manifest", CK_WARN,
+		    json_integer((json_int_t)extra), json_integer(0),
+		    "all %zu listed file%s whole, but %zu file%s read %s not "
+		    "in %s: %s%s", listed, listed == 1 ? "" : "s", extra,
+		    extra == 1 ? "" : "s", extra == 1 ? "is" : "are",
+		    e->manifest_path, xbuf, extra > 3 ? ", ..." : "");
+	else
+		check_set(c, "manifest", CK_OK, json_integer(0), json_integer(0),
+		    "all %zu file%s listed in %s are here, with their sizes "
+		    "and CRC-32C", listed, listed == 1 ? "" : "s",
+		    e->manifest_path);
+	free(ist);
+	free(seen);
+}
+
 /* Fill checks[]; returns how many. */
 static size_t
 run_checks(struct run *r, struct check *ck)
@@ -1431,6 +1625,14 @@ run_checks(struct run *r, struct check *ck)
 		    e->packets_captured, 1, "packets",
 		    r->tot.packets < e->packets_captured ?
 		    " (a file missing or cut?)" : NULL);
+	else
+		check_set(&ck[n++], "packets_captured", CK_WARN,
+		    json_integer((json_int_t)r->tot.packets), json_null(),
+		    "unknown: the capture object has no packets_captured, so "
+		    "%llu packets cannot be checked against it",
+		    (unsigned long long)r->tot.packets);
+	if (e->manifest != NULL)
+		manifest_check(r, &ck[n++]);
 
 	/* time window */
 	if (e->hi > e->lo) {
@@ -1817,6 +2019,12 @@ output(struct run *r, struct check *ck, size_t nck, int verdict)
 		view_total(&v, r);
 		json_object_set_new(doc, "unreadable_inputs",
 		    json_integer(v.unreadable));
+		a = json_array();
+		for (i = 0; i < r->in.nskipped; i++)
+			json_array_append_new(a, json_pack("{s:s, s:s}",
+			    "name", r->in.skipped[i].path, "reason",
+			    r->in.skipped[i].why));
+		json_object_set_new(doc, "skipped", a);
 		json_object_set_new(doc, "total", json_view(&v));
 		if (r->per_file) {
 			a = json_array();
@@ -1912,6 +2120,8 @@ output(struct run *r, struct check *ck, size_t nck, int verdict)
 	printf("Total: %zu file%s", nin, nin == 1 ? "" : "s");
 	if (v.unreadable)
 		printf(", %d unreadable", v.unreadable);
+	if (r->in.nskipped)
+		printf(", %zu skipped (named on stderr)", r->in.nskipped);
 	printf("\n");
 	print_view(&v);
 	if (r->per_file)
@@ -1986,7 +2196,8 @@ main(int argc, char **argv)
 	struct check ck[16];
 	struct pk_progress prog = { 0 };
 	char errbuf[PF_ERRBUF_SIZE];
-	const char *expect_path = NULL, *tmpdir = NULL;
+	const char *expect_path = NULL, *tmpdir = NULL, *expect_dir = NULL;
+	char *capture_path = NULL, *dir_buf = NULL;
 	int64_t tolerance = DEFAULT_TOLERANCE;
 	uint64_t v;
 	int c, status = 0, fail_on_warn = 0, progress = 0, verdict = CK_OK;
@@ -2069,16 +2280,50 @@ main(int argc, char **argv)
 	}
 	if (expect_path != NULL) {
 		struct pf_filter_opts eo = { .layer = PF_LAYER_ANY };
+		struct stat st;
 
-		if ((status = expect_load(&e, expect_path, tolerance)) != 0)
+		/*
+		 * --expect DIR: what pcap-fetch wrote there, capture.json,
+		 * manifest.json and (without other inputs) the captures.
+		 * --expect FILE: manifest.json beside FILE, when there is one.
+		 */
+		if (stat(expect_path, &st) == 0 && S_ISDIR(st.st_mode)) {
+			expect_dir = expect_path;
+			if (asprintf(&capture_path, "%s%scapture.json",
+			    expect_dir, pk_ends_with(expect_dir, "/") ? "" :
+			    "/") < 0) {
+				pk_warn("out of memory");
+				status = 3;
+				goto out;
+			}
+		} else {
+			char *sl;
+			if ((capture_path = strdup(expect_path)) == NULL ||
+			    (dir_buf = strdup(expect_path)) == NULL) {
+				pk_warn("out of memory");
+				status = 3;
+				goto out;
+			}
+			if ((sl = strrchr(dir_buf, '/')) != NULL)
+				sl[1] = '\0';
+			else
+				strcpy(dir_buf, ".");
+		}
+		if ((status = expect_load(&e, capture_path, tolerance)) != 0 ||
+		    (status = manifest_load(&e, expect_dir ? expect_dir :
+		    dir_buf)) != 0)
 			goto out;
 		if (e.has_filter && (e.filter = pf_filter_new(&e.tuple, 1, &eo,
 		    errbuf)) == NULL) {
-			pk_warnf(expect_path, "%s", errbuf);
+			pk_warnf(capture_path, "%s", errbuf);
 			status = 2;
 			goto out;
 		}
 		r.e = &e;
+	}
+	if (argc == 0 && expect_dir != NULL) {
+		argv = (char **)&expect_dir;
+		argc = 1;
 	}
 
 	for (i = 0; i < (size_t)argc; i++)
@@ -2157,5 +2402,10 @@ out:
 	pk_inputs_free(&r.in);
 	pf_filter_free(e.filter);
 	json_decref(e.root);
+	json_decref(e.manifest);
+	free(e.manifest_path);
+	free(e.manifest_dir);
+	free(capture_path);
+	free(dir_buf);
 	return status;
 }

@@ -134,7 +134,8 @@ golden merge_ties_keep_argument_order "pcap-merge -w - tie_b.pcap tie_a.pcap | p
 
 golden merge_concatenate "pcap-merge -a -w - pcap_1.pcap pcap_0.pcap | pktdump - | sed -n '499,502p'"
 golden merge_snaplen "pcap-merge -s 100 -w s.pcap pcap_0.pcap && pktdump s.pcap | awk '\$2 > 100' | wc -l && od -An -tu4 -j16 -N4 s.pcap"
-golden merge_dedup "pcap-merge --dedup -w - pcap_0.pcap pcap_0.pcap pcap_1.pcap | pktdump -q -"
+cp pcap_0.pcap copy_0.pcap
+golden merge_dedup "pcap-merge --dedup -w - pcap_0.pcap copy_0.pcap pcap_1.pcap | pktdump -q -"
 golden merge_out_of_order_input "gencap -n 100 -b 10 -o ooo.pcap && pcap-merge -w - ooo.pcap pcap_0.pcap | pktdump -q -"
 
 # Inputs compressed, found by magic and not by name.
@@ -154,7 +155,7 @@ fi
 
 # An output named *.pcapng(.zst) is pcapng unless -F says otherwise; the
 # packets are the same either way.
-golden output_format_by_name "pcap-merge -w n1.pcapng pcap_0.pcap pcap_1.pcap && pcap-merge -w n2.pcapng.zst pcap_0.pcap pcap_1.pcap && pcap-merge -F pcap -w n3.pcapng pcap_0.pcap pcap_1.pcap && pcap-filter --proto udp -w n4.pcapng pcap_0.pcap 2>/dev/null && pcap-merge -w n5.pcap pcap_0.pcap pcap_1.pcap && for f in n1.pcapng n2.pcapng.zst n3.pcapng n4.pcapng n5.pcap; do echo \"\$f: \$(pcap-summary \$f | grep Format) \$(pktdump -q \$f)\"; done"
+golden output_format_by_name "pcap-merge -w n1.pcapng pcap_0.pcap pcap_1.pcap && pcap-merge -w n2.pcapng.zst pcap_0.pcap pcap_1.pcap && pcap-merge -F pcapng -w n3.pcapng pcap_0.pcap pcap_1.pcap && pcap-filter --proto udp -w n4.pcapng pcap_0.pcap 2>/dev/null && pcap-merge -w n5.pcap pcap_0.pcap pcap_1.pcap && for f in n1.pcapng n2.pcapng.zst n3.pcapng n4.pcapng n5.pcap; do echo \"\$f: \$(pcap-summary \$f | grep Format) \$(pktdump -q \$f)\"; done"
 
 # Directories (what pcap-fetch writes) and stdin.
 mkdir -p dl
@@ -168,6 +169,44 @@ check merge_reads_stdin same "$(cat pcap_0.pcap | $M -w - | $D -q -)" \
 check merge_reads_dash_among_files same \
     "$(cat pcap_0.pcap | $M -w - - pcap_1.pcap pcap_2.pcap pcap_3.pcap | $D -q -)" \
     "$($D -q m.pcap)"
+
+# ---- the seams: directories are read whole, nothing twice, skips named ------
+# What pcap-fetch writes (key paths kept, capture.json, manifest.json, a
+# .part left by a cut download) read back complete by every tool.
+mkdir -p seam/2026/eu seam/2026/us seam/.hidden
+cp pcap_0.pcap seam/pcap_m0.pcap; cp pcap_1.pcap seam/2026/eu/pcap_m9.pcap
+cp pcap_2.pcap seam/2026/us/pcap_m5.pcap; cp pcap_3.pcap seam/.hidden/pcap_m3.pcap
+echo '{}' >seam/capture.json; echo '{}' >seam/manifest.json
+echo junk >seam/pcap_m7.pcap.part; echo "read me" >seam/README.txt
+: >seam/empty.pcap; cp pcap_3.pcap seam/.pcap_m3.pcap.tmp
+# in path order: 2026/eu/pcap_m9, 2026/us/pcap_m5, pcap_m0
+"$M" -w seam3.pcap pcap_1.pcap pcap_2.pcap pcap_0.pcap 2>/dev/null
+golden seam_directory_read_whole "pcap-merge -w sm.pcap seam; echo exit \$?; pktdump -q sm.pcap; pcap-summary seam 2>/dev/null | grep -E '^  Packets'; pcap-filter -c --proto udp seam 2>/dev/null; pcap-filter -c --proto udp pcap_0.pcap pcap_1.pcap pcap_2.pcap 2>/dev/null"
+check seam_directory_equals_its_files same "$($M -w - seam 2>/dev/null | $D -q -)" "$($D -q seam3.pcap)"
+# A directory's order is the byte order of its paths, wherever it is walked.
+check seam_directory_order_is_path_order same \
+    "$($M -V -w /dev/null seam 2>&1 | grep 'packets,' | cut -d: -f2 | tr -d '\n')" \
+    " seam/2026/eu/pcap_m9.pcap seam/2026/us/pcap_m5.pcap seam/pcap_m0.pcap"
+# The output is never an input; run twice, the merge reads only the captures.
+mkdir twice; cp pcap_0.pcap pcap_1.pcap twice/
+golden seam_output_never_an_input "pcap-merge -w twice/merged.pcap twice && pcap-merge -w twice/merged.pcap twice; echo exit \$?; pktdump -q twice/merged.pcap; ln -s merged.pcap twice/link.pcap; pcap-merge -w twice/merged.pcap twice/link.pcap pcap_2.pcap; echo exit \$?; pktdump -q twice/merged.pcap"
+# The same file reached twice: named twice, by name and through a
+# directory, a hard link, a symbolic link; NAME beside NAME.gz and .zst.
+mkdir -p same/sub; cp pcap_0.pcap same/a.pcap; ln same/a.pcap same/hard.pcap
+ln -s a.pcap same/soft.pcap; ln -s .. same/sub/up
+cp pcap_1.pcap same/b.pcap; gzip -k same/b.pcap
+cp pcap_2.pcap same/c.pcap; gzip -c same/c.pcap >same/c.pcap.gz
+have zstd && zstd -q same/c.pcap -o same/c.pcap.zst || cp same/c.pcap.gz same/c.pcap.zst
+golden seam_nothing_read_twice "pcap-merge -w - pcap_0.pcap pcap_0.pcap same same/a.pcap | pktdump -q -; pcap-summary --json same 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d[\"total\"][\"packets\"], [(s[\"name\"], s[\"reason\"][:20]) for s in d[\"skipped\"]])'"
+check seam_nothing_read_twice_equals_each_once same \
+    "$($M -w - same 2>/dev/null | $D -q -)" "$($M -w - pcap_0.pcap pcap_1.pcap pcap_2.pcap | $D -q -)"
+
+# ---- mergecap's options mean what they mean there ------------------------------
+golden merge_mergecap_options "pcap-merge -v; pcap-merge -V -w v.pcap pcap_0.pcap pcap_1.pcap; echo exit \$?; pktdump -q v.pcap; pcap-merge -I none -w x.pcap pcap_0.pcap; echo exit \$?; pcap-merge -I any -F nsecpcap -w - pcap_0.pcap | od -An -tx4 -N4"
+golden merge_unknown_mergecap_option "pcap-merge -Z -w x.pcap pcap_0.pcap; echo exit \$?; ls x.pcap 2>&1"
+
+# ---- output names are honoured -----------------------------------------------------
+golden output_names_honoured "pcap-merge -w o.pcap.gz pcap_0.pcap && gzip -t o.pcap.gz && gzip -dc o.pcap.gz | pktdump -q -; pcap-merge -w o.pcapng.gz pcap_0.pcap && gzip -dc o.pcapng.gz | od -An -tx4 -N4; pcap-filter --proto udp -w f.pcap.gz pcap_0.pcap 2>/dev/null; gzip -dc f.pcap.gz | pktdump -q -; for a in '-w o.pcap.bz2' '-w o.pcap.xz' '-F pcap -w o.pcapng' '-F pcapng -w o.pcap' '-z -w o.pcap.gz' '-z -w o.pcap'; do pcap-merge \$a pcap_0.pcap; echo exit \$?; done; pcap-filter -z -w o.pcap --proto udp pcap_0.pcap; echo exit \$?; ls o.pcap o.pcapng o.pcap.bz2 o.pcap.xz 2>&1"
 
 # ---- damage ------------------------------------------------------------------
 head -c -50 pcap_1.pcap >trunc.pcap
@@ -228,16 +267,49 @@ sigint_case() {
 	{ head -c 3000000 large.pcap; sleep 30; } >slow.fifo &
 	"$@" &
 	pid=$!
-	for _ in $(seq 50); do [ -n "$(ls -A "$dir")" ] && break; sleep 0.1; done
-	had_temp=$(ls -A "$dir")
+	# The output is an unnamed O_TMPFILE file in DIR: wait until the
+	# tool holds one open there (or, without O_TMPFILE, a hidden name).
+	for _ in $(seq 50); do
+		had_temp=$(ls -l /proc/$pid/fd 2>/dev/null | grep -F "$W/$dir/")$(ls -A "$dir")
+		[ -n "$had_temp" ] && break
+		sleep 0.1
+	done
 	kill -INT $pid
 	wait $pid
 	st=$?
 	kill %1 2>/dev/null
 	set +m
-	check $name sh -c "[ -n '$had_temp' ] && [ $st = 130 ] && [ -z \"\$(ls -A $dir)\" ]"
+	check $name sh -c "[ -n \"\$1\" ] && [ $st = 130 ] && [ -z \"\$(ls -A $dir)\" ]" - "$had_temp"
 }
 sigint_case merge_sigint_leaves_nothing o3 "$M" -w o3/m.pcap pcap_0.pcap slow.fifo
+
+# ---- outputs keep their mode; nothing is left after SIGKILL --------------------------
+mkdir -p o5
+"$M" -w o5/m.pcap pcap_0.pcap; chmod 600 o5/m.pcap
+"$M" -w o5/m.pcap pcap_1.pcap
+check merge_replaced_output_keeps_its_mode same "$(stat -c %a o5/m.pcap)" 600
+chmod 640 o5/m.pcap; pcap-filter --proto udp -w o5/m.pcap pcap_1.pcap 2>/dev/null
+check filter_replaced_output_keeps_its_mode same "$(stat -c %a o5/m.pcap)" 640
+sigkill_case() {	# NAME DIR CMD...: SIGKILL while writing; DIR stays empty
+	local name=$1 dir=$2 pid had; shift 2
+	mkdir -p "$dir"
+	set -m
+	{ head -c 3000000 large.pcap; sleep 30; } >slow.fifo &
+	"$@" &
+	pid=$!
+	for _ in $(seq 50); do
+		had=$(ls -l /proc/$pid/fd 2>/dev/null | grep -F "$W/$dir/")
+		[ -n "$had" ] && break
+		sleep 0.1
+	done
+	kill -KILL $pid; wait $pid 2>/dev/null
+	kill %1 2>/dev/null
+	set +m
+	check $name sh -c "[ -n \"\$1\" ] && [ -z \"\$(ls -A $dir)\" ]" - "$had"
+}
+sigkill_case merge_sigkill_leaves_nothing o6 "$M" -w o6/m.pcap pcap_0.pcap slow.fifo
+sigkill_case filter_sigkill_leaves_nothing o7 "$B/pcap-filter" -w o7/f.pcap slow.fifo
+
 
 # ---- pcap-filter ----------------------------------------------------------------
 golden filter_help "pcap-filter -h"
@@ -366,6 +438,32 @@ mkdir cut; cp full/* cut/; head -c -100 full/pcap_${id}_m2.pcap >cut/pcap_${id}_
 golden summary_expect_truncated_file "pcap-summary --expect cut/capture.json cut >out.txt; echo exit \$?; sed -n '/^Expect/,\$p' out.txt"
 capjson failed 0 ',"error_message":"No packets matched the filter in the time limit given."' >failed.json
 golden summary_expect_failed_status "pcap-summary --expect failed.json full >out.txt; echo exit \$?; sed -n '/^Expect/,\$p' out.txt"
+# --expect DIR with pcap-fetch's manifest.json: every file it lists is
+# there with its size and CRC-32C; an unknown packets_captured is a warning.
+manifest() {	# DIR FILE...: a manifest of the files as they are now
+	local d=$1; shift
+	(cd "$d" && pktdump -C "$@") | python3 -c 'import json,sys
+files = [{"name": n, "key": "pcaps/" + n, "source": "s3://b/pcaps/" + n,
+          "status": "fetched", "size": int(s), "md5": "", "crc32c": c,
+          "verified": True} for s, c, n in (l.split() for l in sys.stdin)]
+print(json.dumps({"pcap_fetch_manifest": 1, "source": "s3://b/pcaps", "files": files}))' >"$d/manifest.json"
+}
+mkdir -p mf/sub
+cp full/pcap_${id}_m0.pcap full/pcap_${id}_m1.pcap mf/; cp full/pcap_${id}_m2.pcap mf/sub/
+gzip -c full/pcap_${id}_m3.pcap >mf/sub/pcap_${id}_m3.pcap.gz
+manifest mf pcap_${id}_m0.pcap pcap_${id}_m1.pcap sub/pcap_${id}_m2.pcap sub/pcap_${id}_m3.pcap.gz
+capjson success "$n" >mf/capture.json
+capjson success "$n" | sed 's/"packets_captured":[0-9]*,//' >mf/nocount.json
+golden summary_expect_manifest "pcap-summary --expect mf | sed -n '/^Expect/,\$p'; echo exit \$?; pcap-summary --expect mf/nocount.json mf | grep -E 'packets_captured|manifest|result'; echo exit \$?"
+cp -r mf mfbad
+printf 'X' | dd of=mfbad/pcap_${id}_m1.pcap bs=1 seek=100 conv=notrunc status=none
+head -c -10 mf/sub/pcap_${id}_m2.pcap >mfbad/sub/pcap_${id}_m2.pcap
+rm mfbad/sub/pcap_${id}_m3.pcap.gz
+python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); m["files"].append({"name": "pcap_x\u001b[31m.pcap", "status": "failed", "error": "HTTP 404"}); json.dump(m, open(sys.argv[1], "w"))' mfbad/manifest.json
+golden summary_expect_manifest_differs "pcap-summary --expect mfbad >out.txt 2>/dev/null; echo exit \$?; grep -E '^  (FAIL|warn|result)' out.txt; pcap-summary --json --expect mfbad 2>/dev/null | python3 -c 'import json,sys; c=[c for c in json.load(sys.stdin)[\"expect\"][\"checks\"] if c[\"name\"] == \"manifest\"][0]; print(c[\"result\"], c[\"measured\"])'"
+cp -r mf mfextra; cp pcap_0.pcap mfextra/pcap_${id}_m9.pcap
+golden summary_expect_manifest_extra_file "pcap-summary --expect mfextra 2>/dev/null | grep -E '^  (ok|warn|FAIL)  manifest'"
+
 # The same figures, warnings and first offenders with any number of threads:
 # inputs with ties across workers (a copy), damage, a cut end, packets out of
 # order, offenders in every file.
@@ -486,8 +584,12 @@ if have tshark; then
 		names=1
 		[ "$(tshark -r "$f" -T fields -e frame.section_number 2>/dev/null | sort -u | wc -l)" -gt 1 ] && names=
 		pcap-merge -F pcapng -w meta.pcapng "$f" 2>/dev/null || agree=0
+		# twelve copies: one file named twice is read once
+		for k in 1 2 3 4 5 6 7 8 9 10 11 12; do cp "$f" copy$k.ng; done
 		(ulimit -n 8; exec pcap-merge -F pcapng -w meta12.pcapng \
-		    $f $f $f $f $f $f $f $f $f $f $f $f) 2>/dev/null || agree=0
+		    copy1.ng copy2.ng copy3.ng copy4.ng copy5.ng copy6.ng \
+		    copy7.ng copy8.ng copy9.ng copy10.ng copy11.ng copy12.ng) \
+		    2>/dev/null || agree=0
 		want=$(meta "$f" $names)
 		if [ "$want" != "$(meta meta.pcapng $names)" ]; then
 			echo "  $f: metadata differs after pcap-merge" >&2; agree=0

@@ -344,6 +344,80 @@ START_TEST(filter_skips_ipv4_options_and_ipv6_extension_headers)
 }
 END_TEST
 
+/*
+ * No fixed bound decides a verdict: 24 IPv6 extension headers of mixed
+ * kinds, 12 VLAN tags and 40 MPLS labels are followed to their end (the
+ * packet bounds them); tunnels nested deeper than PF_MAX_LAYERS IP headers
+ * are undecidable for what lies deeper, never a silent "no".
+ */
+START_TEST(filter_follows_long_chains_to_the_end)
+{
+	static const uint8_t kinds[] = { 0, 43, 60, 51, 44, 135, 139, 140 };
+	struct pkt p = { .n = 0 };
+	int i;
+
+	eth(&p, 0x86dd);
+	v6(&p, "2001:db8::1", "2001:db8::2", kinds[0]);
+	for (i = 0; i < 24; i++) {
+		uint8_t k = kinds[i % 8], next = i == 23 ? 17 : kinds[(i + 1) % 8];
+		if (k == 51) {		/* AH: (1 + 2) * 4 bytes */
+			put8(&p, next);
+			put8(&p, 1);
+			put16(&p, 0);
+			put32(&p, 0x1000);
+			put32(&p, (uint32_t)i);
+		} else if (k == 44) {	/* an atomic fragment: offset 0, M 0 */
+			put8(&p, next);
+			put8(&p, 0);
+			put16(&p, 0);
+			put32(&p, 7);
+		} else {
+			ext(&p, next);
+		}
+	}
+	ports(&p, 1234, 53);
+	ck_assert_int_eq(verdict("{\"destination_port\":53,\"protocol\":17}",
+	    &p, 1), PF_MATCH);
+	ck_assert_int_eq(verdict("{\"protocol\":6}", &p, 1), PF_NOMATCH);
+	ck_assert_int_eq(verdict("{\"protocol\":60}", &p, 1), PF_NOMATCH);
+	/* the same chain cut inside its extension headers: undecidable */
+	p.n -= 8 + 8 * 2 + 12;
+	ck_assert_int_eq(verdict("{\"protocol\":17}", &p, 1), PF_UNDECIDABLE);
+
+	p.n = 0;
+	eth(&p, 0x8100);
+	for (i = 0; i < 12; i++)
+		tag(&p, (uint16_t)i, i == 11 ? 0x0800 : 0x8100);
+	v4(&p, "10.0.0.1", "192.0.2.9", 17, 0, 1, 0);
+	ports(&p, 1234, 53);
+	ck_assert_int_eq(verdict(UDP_5TUPLE, &p, 1), PF_MATCH);
+
+	p.n = 0;
+	eth(&p, 0x8847);
+	for (i = 0; i < 40; i++)
+		put32(&p, ((uint32_t)(16 + i) << 12) | (i == 39 ? 0x100u : 0) |
+		    0x40);
+	v4(&p, "10.0.0.1", "192.0.2.9", 17, 0, 1, 0);
+	ports(&p, 1234, 53);
+	ck_assert_int_eq(verdict(UDP_5TUPLE, &p, 1), PF_MATCH);
+
+	/* PF_MAX_LAYERS + 2 IPv4 headers, IP-in-IP, the innermost UDP */
+	p.n = 0;
+	for (i = 0; i < PF_MAX_LAYERS + 2; i++)
+		v4(&p, "10.9.9.9", "10.8.8.8", i == PF_MAX_LAYERS + 1 ? 17 : 4,
+		    0, 1, 0);
+	ports(&p, 1234, 53);
+	ck_assert_int_eq(verdict("{\"destination_port\":53}", &p, 101),
+	    PF_UNDECIDABLE);
+	ck_assert_int_eq(verdict_opts("{\"protocol\":17}", &p, 101,
+	    PF_LAYER_INNER, 0), PF_UNDECIDABLE);
+	ck_assert_int_eq(verdict_opts("{\"protocol\":4}", &p, 101,
+	    PF_LAYER_OUTER, 0), PF_MATCH);
+	ck_assert_int_eq(verdict("{\"source_address\":\"10.9.9.9\"}", &p,
+	    101), PF_MATCH);
+}
+END_TEST
+
 /* IPv4 / GRE (checksum, key, sequence) / IPv4 / UDP, with a VLAN tag */
 static void
 gre_packet(struct pkt *p)
@@ -793,6 +867,7 @@ main(void)
 	tcase_add_test(t, filter_sees_through_vlan_qinq_and_mpls);
 	tcase_add_test(t, filter_sees_through_ppp_pppoe_and_pptp);
 	tcase_add_test(t, filter_skips_ipv4_options_and_ipv6_extension_headers);
+	tcase_add_test(t, filter_follows_long_chains_to_the_end);
 	tcase_add_test(t, filter_matches_tuple_inside_gre);
 	tcase_add_test(t, filter_matches_ipip_6in4_4in6_and_gre_ethernet);
 	tcase_add_test(t, filter_is_undecidable_when_cut_at_every_header_byte);

@@ -1056,11 +1056,12 @@ END_TEST
 /* ---- writers, read back by libpcap --------------------------------------- */
 
 static char *
-write_capture(enum pm_format fmt, int nano, uint32_t snaplen, int zstd)
+write_capture(enum pm_format fmt, int nano, uint32_t snaplen,
+    enum pm_compression comp)
 {
 	struct pm_writer_opts o = { .format = fmt, .nano = nano,
 	    .snaplen = snaplen, .linktype = 1, .appname = "unit",
-	    .compression = zstd ? PM_COMP_ZSTD : PM_COMP_NONE };
+	    .compression = comp };
 	static char path[300];
 	char eb[PM_ERRBUF_SIZE];
 	uint8_t d[1500];
@@ -1114,34 +1115,139 @@ check_with_libpcap(const char *path, int nano)
 
 START_TEST(pcap_writer_is_read_back_by_libpcap)
 {
-	check_with_libpcap(write_capture(PM_FMT_PCAP, 0, 65535, 0), 0);
-	check_with_libpcap(write_capture(PM_FMT_PCAP, 1, 65535, 0), 1);
+	check_with_libpcap(write_capture(PM_FMT_PCAP, 0, 65535, PM_COMP_NONE), 0);
+	check_with_libpcap(write_capture(PM_FMT_PCAP, 1, 65535, PM_COMP_NONE), 1);
 	/* caplens above the snaplen: the header is raised to fit them */
-	check_with_libpcap(write_capture(PM_FMT_PCAP, 1, 200, 0), 1);
+	check_with_libpcap(write_capture(PM_FMT_PCAP, 1, 200, PM_COMP_NONE), 1);
 }
 END_TEST
 
 START_TEST(pcapng_writer_is_read_back_by_libpcap)
 {
-	check_with_libpcap(write_capture(PM_FMT_PCAPNG, 1, 0, 0), 1);
-	check_with_libpcap(write_capture(PM_FMT_PCAPNG, 0, 0, 0), 0);
+	check_with_libpcap(write_capture(PM_FMT_PCAPNG, 1, 0, PM_COMP_NONE), 1);
+	check_with_libpcap(write_capture(PM_FMT_PCAPNG, 0, 0, PM_COMP_NONE), 0);
 }
 END_TEST
 
-START_TEST(zstd_writer_is_read_back)
+START_TEST(zstd_and_gzip_writers_are_read_back)
 {
-	pm_reader *r = ropen(write_capture(PM_FMT_PCAPNG, 1, 0, 1));
+	static const enum pm_compression comp[] = { PM_COMP_ZSTD,
+	    PM_COMP_GZIP };
 	struct pm_packet p;
-	int n = 0;
+	int n, i;
 
-	ck_assert_int_eq(pm_reader_compression(r), PM_COMP_ZSTD);
-	while (pm_reader_next(r, &p) == 1) {
-		ck_assert_int_eq(p.ts, 1700000000123456789LL + n);
-		ck_assert_uint_eq(p.caplen, 100 + n * 100);
-		n++;
+	for (i = 0; i < 2; i++) {
+		pm_reader *r = ropen(write_capture(PM_FMT_PCAPNG, 1, 0,
+		    comp[i]));
+		ck_assert_int_eq(pm_reader_compression(r), comp[i]);
+		for (n = 0; pm_reader_next(r, &p) == 1; n++) {
+			ck_assert_int_eq(p.ts, 1700000000123456789LL + n);
+			ck_assert_uint_eq(p.caplen, 100 + n * 100);
+		}
+		ck_assert_int_eq(n, 10);
+		pm_reader_close(r);
 	}
-	ck_assert_int_eq(n, 10);
-	pm_reader_close(r);
+}
+END_TEST
+
+/* ---- checksums ----------------------------------------------------------- */
+
+static uint32_t
+crc_bitwise(const uint8_t *p, size_t n)
+{
+	uint32_t c = 0xffffffffu;
+	int k;
+
+	while (n-- > 0) {
+		c ^= *p++;
+		for (k = 0; k < 8; k++)
+			c = c & 1 ? (c >> 1) ^ 0x82f63b78u : c >> 1;
+	}
+	return ~c;
+}
+
+/*
+ * CRC-32C: the published check value, and every length and alignment
+ * around the three-stream blocks against a bit-by-bit reference, in one
+ * call and in two.
+ */
+START_TEST(crc32c_matches_the_reference)
+{
+	static const size_t lens[] = { 0, 1, 7, 8, 9, 255, 767, 768, 769,
+	    3 * 256 + 13, 8191, 24575, 24576, 24577, 3 * 8192 * 2 + 5,
+	    100000 };
+	uint8_t *b = malloc(100008);
+	size_t i, off, half;
+
+	ck_assert_uint_eq(pm_crc32c(0, "123456789", 9), 0xe3069283u);
+	for (i = 0; i < 100008; i++)
+		b[i] = (uint8_t)(i * 2654435761u >> 13);
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++)
+		for (off = 0; off < 8; off += 3) {
+			uint32_t want = crc_bitwise(b + off, lens[i]);
+			half = lens[i] / 3;
+			ck_assert_uint_eq(pm_crc32c(0, b + off, lens[i]), want);
+			ck_assert_uint_eq(pm_crc32c(pm_crc32c(0, b + off,
+			    half), b + off + half, lens[i] - half), want);
+		}
+	free(b);
+}
+END_TEST
+
+/*
+ * pm_merge_opts.checksum: each input's CRC-32C is that of the file's own
+ * bytes (compressed ones as stored), once it is read to its end, also
+ * through temporary-file passes; without the option, none.
+ */
+START_TEST(merge_checksums_each_input_file)
+{
+	struct mb b = three_packets();
+	char *paths[3], *bytes[3];
+	size_t sizes[3];
+	struct pm_merge_opts o = { .checksum = 1, .max_open = 2 };
+	char eb[PM_ERRBUF_SIZE];
+	struct pm_packet p;
+	pm_merge *m;
+	int i, pass;
+
+	for (i = 0; i < 3; i++) {
+		FILE *f;
+		paths[i] = strdup(i == 0 ? save(b.p, b.n) : i == 1 ?
+		    save_gzip(&b) : save_zstd(&b, 0));
+		f = fopen(paths[i], "rb");
+		bytes[i] = malloc(1 << 16);
+		sizes[i] = fread(bytes[i], 1, 1 << 16, f);
+		fclose(f);
+	}
+	for (pass = 0; pass < 2; pass++) {
+		o.max_open = pass == 0 ? 0 : 2;
+		ck_assert_ptr_nonnull(m = pm_merge_new(&o, eb));
+		for (i = 0; i < 3; i++)
+			ck_assert_int_eq(pm_merge_add(m, paths[i], -1), 0);
+		ck_assert_int_eq(pm_merge_input(m, 0)->checksummed, 0);
+		while (pm_merge_next(m, &p) == 1)
+			;
+		for (i = 0; i < 3; i++) {
+			const struct pm_input_info *f = pm_merge_input(m, i);
+			ck_assert_int_eq(f->checksummed, 1);
+			ck_assert_uint_eq(f->crc32c, pm_crc32c(0, bytes[i],
+			    sizes[i]));
+			ck_assert_uint_eq(f->stats.bytes_in, sizes[i]);
+		}
+		pm_merge_free(m);
+	}
+	o.checksum = 0;
+	ck_assert_ptr_nonnull(m = pm_merge_new(&o, eb));
+	ck_assert_int_eq(pm_merge_add(m, paths[0], -1), 0);
+	while (pm_merge_next(m, &p) == 1)
+		;
+	ck_assert_int_eq(pm_merge_input(m, 0)->checksummed, 0);
+	pm_merge_free(m);
+	for (i = 0; i < 3; i++) {
+		free(paths[i]);
+		free(bytes[i]);
+	}
+	free(b.p);
 }
 END_TEST
 
@@ -1495,7 +1601,9 @@ suite(void)
 	tcase_add_test(t, concatenation_keeps_input_order);
 	tcase_add_test(t, pcap_writer_is_read_back_by_libpcap);
 	tcase_add_test(t, pcapng_writer_is_read_back_by_libpcap);
-	tcase_add_test(t, zstd_writer_is_read_back);
+	tcase_add_test(t, zstd_and_gzip_writers_are_read_back);
+	tcase_add_test(t, crc32c_matches_the_reference);
+	tcase_add_test(t, merge_checksums_each_input_file);
 	tcase_add_test(t, pcap_writer_refuses_a_second_linktype);
 	tcase_add_test(t, writer_reports_a_full_disk);
 	tcase_add_test(t, borrowing_writer_writes_what_copying_writer_writes);
