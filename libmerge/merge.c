@@ -301,6 +301,8 @@ note_reader(struct minput *in, pm_reader *r)
 	in->info.mixed_linktypes = nlt > 1;
 	in->info.nlinktypes = nlt;
 	in->info.stats = *pm_reader_stats(r);
+	/* the reader counts it per packet; a file without any has some too */
+	in->info.stats.bytes_in = pm_reader_bytes_in(r);
 	in->info.checksummed = pm_reader_crc32c(r, &in->info.crc32c);
 }
 

@@ -142,6 +142,12 @@ merge_copies(const uint8_t *data, size_t size, size_t k,
 		FUZZ_ASSERT(rc == 0);
 		break;
 	}
+	for (i = 0; i < k; i++) {
+		const struct pm_input_info *f = pm_merge_input(m, i);
+		if (f->checksummed)
+			FUZZ_ASSERT(f->crc32c == pm_crc32c(0, data, size) &&
+			    f->stats.bytes_in == size);
+	}
 	pm_merge_free(m);
 }
 
@@ -151,7 +157,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct digest alone = { 0, 0 }, again = { 0, 0 }, merged = { 0, 0 };
 	struct pm_writer_opts wo = { PM_FMT_PCAPNG, PM_COMP_NONE, 1,
 	    PM_MAX_CAPLEN, 0, "fuzz" };
-	struct pm_merge_opts mo = { 0, 0, "/tmp", 0 };
+	/* with checksums: an input read to its end has its bytes' CRC-32C */
+	struct pm_merge_opts mo = { .tmpdir = "/tmp", .checksum = 1 };
 	char errbuf[PM_ERRBUF_SIZE];
 	pm_writer *w;
 	int fd, out, err;
