@@ -11,6 +11,7 @@
 # (issue 4)
 #   pcap-filter 5-tuple vs tcpdump -r -w BPF       >= 1.5x faster
 #   pcap-summary --per-file vs capinfos -c -d -u -a -e   >= 2x faster
+#   pcap-summary --expect with manifest.json / without   <= 1.15x (median of 5 pairs)
 # (issue 6)
 #   pcap-fetch bucket vs aws s3 cp --recursive (s3rver) >= 1x
 set -u
@@ -114,6 +115,30 @@ if command -v capinfos >/dev/null; then
 	ci=$(best "capinfos -c -d -u -a -e" "capinfos -c -d -u -a -e $in16 >/dev/null")
 fi
 
+# pcap-summary --expect with pcap-fetch's manifest.json against without:
+# the CRC-32C of every file is taken in the same pass as the counts.
+# Median of 5 pairs, the two alternating, the ratio taken pair by pair.
+rm -rf expect_m expect_n && mkdir expect_m expect_n
+for f in corpus16/pcap_*.pcap; do ln -s "../$f" expect_m/; ln -s "../$f" expect_n/; done
+echo '{"id": "bench", "type": "full", "status": "success"}' >expect_m/capture.json
+cp expect_m/capture.json expect_n/
+(cd expect_m && "$B/tests/pktdump" -C pcap_*.pcap) | python3 -c 'import json,sys
+print(json.dumps({"pcap_fetch_manifest": 1, "source": "bench", "files": [
+    {"name": n, "status": "fetched", "size": int(s), "crc32c": c}
+    for s, c, n in (l.split() for l in sys.stdin)]}))' >expect_m/manifest.json
+echo "== pcap-summary --expect DIR, with and without manifest.json (5 pairs)" >&2
+ratios=
+for i in 1 2 3 4 5; do
+	t0=$(now); "$B/pcap-summary" --expect expect_m >/dev/null 2>&1; t1=$(now)
+	"$B/pcap-summary" --expect expect_n >/dev/null 2>&1; t2=$(now)
+	ratios="$ratios $(echo "($t1 - $t0) / ($t2 - $t1)" | bc -l)"
+done
+mf=$(printf '%s\n' $ratios | sort -n | sed -n 3p)
+printf '%-44s %8.3f (pairs: %s)\n' "with/without manifest, median" "$mf" \
+    "$(printf '%.2f ' $ratios)" >&2
+"$B/pcap-summary" --expect expect_m 2>/dev/null | grep -q '^  ok    manifest' ||
+    echo "bench: the manifest check did not pass" >&2
+
 # pcap-fetch vs aws s3 cp --recursive, both against s3rver on this machine,
 # over the same 16 objects.  The AWS CLI is not a build dependency: from
 # Debian (awscli) or pip; skipped without it.
@@ -180,6 +205,7 @@ if [ -n "${ci:-}" ]; then
 else
 	echo "summary speedup vs capinfos: skipped, capinfos not installed"
 fi
+printf 'summary --expect, manifest / none (median)  %5.2fx   <= 1.15x %s\n' "$mf" "$(verdict "$mf" '<=' 1.15)"
 if [ -n "${aw:-}" ]; then
 	r=$(ratio "$aw" "$fe")
 	printf 'fetch speedup vs aws s3 cp, s3rver           %5.2fx   >= 1x   %s\n' "$r" "$(verdict "$r" '>=' 1)"
