@@ -227,6 +227,15 @@ tmp_randomize(struct pk_output *o)
 		x[i] = set[r[i] % (sizeof(set) - 1)];
 }
 
+char *
+pk_dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash != NULL ? strndup(path, (size_t)(slash - path) + 1) :
+	    strdup(".");
+}
+
 int
 pk_output_open(struct pk_output *o, const char *path)
 {
@@ -287,14 +296,10 @@ pk_output_open(struct pk_output *o, const char *path)
 	 * it.  File systems without O_TMPFILE get a named temporary file,
 	 * which SIGKILL leaves behind (pcap-merge(1)).
 	 */
-	if ((dir = strdup(path)) == NULL) {
+	if ((dir = pk_dir_of(path)) == NULL) {
 		pk_warn("out of memory");
 		return 1;
 	}
-	if (strrchr(dir, '/') != NULL)
-		strrchr(dir, '/')[1] = '\0';
-	else
-		strcpy(dir, ".");
 	o->fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
 	free(dir);
 	if (o->fd >= 0) {

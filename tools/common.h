@@ -55,6 +55,8 @@ struct pk_output {
 	int is_stdout;		/* stdout, or a device: written in place */
 	int anon;		/* fd has no name yet (O_TMPFILE) */
 };
+/* The directory of path: "a/b/" for "a/b/c", "." for "c"; NULL: no memory. */
+char *pk_dir_of(const char *path);
 /* Returns 0, or prints why and returns the exit status to use (1 or 2). */
 int pk_output_open(struct pk_output *o, const char *path);
 int pk_output_commit(struct pk_output *o);	/* 0, or -1 with a message */

@@ -2296,18 +2296,11 @@ main(int argc, char **argv)
 				status = 3;
 				goto out;
 			}
-		} else {
-			char *sl;
-			if ((capture_path = strdup(expect_path)) == NULL ||
-			    (dir_buf = strdup(expect_path)) == NULL) {
-				pk_warn("out of memory");
-				status = 3;
-				goto out;
-			}
-			if ((sl = strrchr(dir_buf, '/')) != NULL)
-				sl[1] = '\0';
-			else
-				strcpy(dir_buf, ".");
+		} else if ((capture_path = strdup(expect_path)) == NULL ||
+		    (dir_buf = pk_dir_of(expect_path)) == NULL) {
+			pk_warn("out of memory");
+			status = 3;
+			goto out;
 		}
 		if ((status = expect_load(&e, capture_path, tolerance)) != 0 ||
 		    (status = manifest_load(&e, expect_dir ? expect_dir :

@@ -256,32 +256,31 @@ check merge_progress_when_asked sh -c "grep -q 'pcap-merge: .*packets' progress.
 check merge_no_progress_when_stderr_is_not_a_tty sh -c "[ ! -s progress.err ]"
 
 # SIGINT in the middle of writing: nothing is left in the output directory.
-# sigint_case NAME DIR CMD...: CMD writes into DIR from slow.fifo, which
-# stalls after 3 MB; once its temp file exists, SIGINT; expect 130 and DIR
-# empty.
+# signal_case SIG STATUS NAME DIR CMD...: CMD writes into DIR from
+# slow.fifo, which stalls after 3 MB; once CMD holds its output open there
+# (an unnamed O_TMPFILE file, or without O_TMPFILE a hidden name), send
+# SIG; expect exit STATUS and DIR empty.
 mkfifo slow.fifo
-sigint_case() {
-	local name=$1 dir=$2 pid st had_temp; shift 2
+signal_case() {
+	local sig=$1 want=$2 name=$3 dir=$4 pid st had; shift 4
 	mkdir -p "$dir"
 	set -m
 	{ head -c 3000000 large.pcap; sleep 30; } >slow.fifo &
 	"$@" &
 	pid=$!
-	# The output is an unnamed O_TMPFILE file in DIR: wait until the
-	# tool holds one open there (or, without O_TMPFILE, a hidden name).
 	for _ in $(seq 50); do
-		had_temp=$(ls -l /proc/$pid/fd 2>/dev/null | grep -F "$W/$dir/")$(ls -A "$dir")
-		[ -n "$had_temp" ] && break
+		had=$(ls -l /proc/$pid/fd 2>/dev/null | grep -F "$W/$dir/")$(ls -A "$dir")
+		[ -n "$had" ] && break
 		sleep 0.1
 	done
-	kill -INT $pid
+	kill -$sig $pid
 	wait $pid
 	st=$?
 	kill %1 2>/dev/null
 	set +m
-	check $name sh -c "[ -n \"\$1\" ] && [ $st = 130 ] && [ -z \"\$(ls -A $dir)\" ]" - "$had_temp"
+	check $name sh -c "[ -n \"\$1\" ] && [ $st = $want ] && [ -z \"\$(ls -A $dir)\" ]" - "$had"
 }
-sigint_case merge_sigint_leaves_nothing o3 "$M" -w o3/m.pcap pcap_0.pcap slow.fifo
+signal_case INT 130 merge_sigint_leaves_nothing o3 "$M" -w o3/m.pcap pcap_0.pcap slow.fifo
 
 # ---- outputs keep their mode; nothing is left after SIGKILL --------------------------
 mkdir -p o5
@@ -290,25 +289,8 @@ mkdir -p o5
 check merge_replaced_output_keeps_its_mode same "$(stat -c %a o5/m.pcap)" 600
 chmod 640 o5/m.pcap; pcap-filter --proto udp -w o5/m.pcap pcap_1.pcap 2>/dev/null
 check filter_replaced_output_keeps_its_mode same "$(stat -c %a o5/m.pcap)" 640
-sigkill_case() {	# NAME DIR CMD...: SIGKILL while writing; DIR stays empty
-	local name=$1 dir=$2 pid had; shift 2
-	mkdir -p "$dir"
-	set -m
-	{ head -c 3000000 large.pcap; sleep 30; } >slow.fifo &
-	"$@" &
-	pid=$!
-	for _ in $(seq 50); do
-		had=$(ls -l /proc/$pid/fd 2>/dev/null | grep -F "$W/$dir/")
-		[ -n "$had" ] && break
-		sleep 0.1
-	done
-	kill -KILL $pid; wait $pid 2>/dev/null
-	kill %1 2>/dev/null
-	set +m
-	check $name sh -c "[ -n \"\$1\" ] && [ -z \"\$(ls -A $dir)\" ]" - "$had"
-}
-sigkill_case merge_sigkill_leaves_nothing o6 "$M" -w o6/m.pcap pcap_0.pcap slow.fifo
-sigkill_case filter_sigkill_leaves_nothing o7 "$B/pcap-filter" -w o7/f.pcap slow.fifo
+signal_case KILL 137 merge_sigkill_leaves_nothing o6 "$M" -w o6/m.pcap pcap_0.pcap slow.fifo
+signal_case KILL 137 filter_sigkill_leaves_nothing o7 "$B/pcap-filter" -w o7/f.pcap slow.fifo
 
 
 # ---- pcap-filter ----------------------------------------------------------------
@@ -691,7 +673,7 @@ pcap-summary --flows 100000 large.pcap 2>pipe.err | head -c 100 >/dev/null
 st=${PIPESTATUS[0]}
 check summary_sigpipe_dies_quietly sh -c "[ $st = 141 ] && [ ! -s pipe.err ]"
 
-sigint_case filter_sigint_leaves_nothing o4 "$B/pcap-filter" -w o4/f.pcap slow.fifo
+signal_case INT 130 filter_sigint_leaves_nothing o4 "$B/pcap-filter" -w o4/f.pcap slow.fifo
 
 # An input truncated while it is read: once the first output byte is out,
 # the tool has read at least a writer's buffer (256 KiB) of the input; then

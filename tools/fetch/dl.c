@@ -21,6 +21,7 @@
 #include <openssl/evp.h>
 
 #include "fetch.h"
+#include "merge.h"
 
 enum xstate { X_PENDING, X_ACTIVE, X_WAITING, X_DONE };
 
@@ -118,7 +119,7 @@ static void
 hash_add(struct xfer *x, const void *p, size_t n)
 {
 	EVP_DigestUpdate(x->md5, p, n);
-	x->crc = pk_crc32c(x->crc, p, n);
+	x->crc = pm_crc32c(x->crc, p, n);
 }
 
 static void

@@ -16,7 +16,7 @@
 
 /* ---- small things (util.c) -------------------------------------------- */
 
-uint32_t pk_crc32c(uint32_t crc, const void *data, size_t len);
+/* CRC-32C is libmerge's pm_crc32c (merge.h): one implementation. */
 
 /*
  * Whether a key, made relative to the fetched prefix, is safe as a path

@@ -11,53 +11,6 @@
 
 #include "fetch.h"
 
-/* CRC-32C (Castagnoli, reflected 0x82F63B78), slicing by 8. */
-static uint32_t crc_tab[8][256];
-static int crc_ready;
-
-static void
-crc_init(void)
-{
-	uint32_t c;
-	int i, j, k;
-
-	for (i = 0; i < 256; i++) {
-		c = (uint32_t)i;
-		for (j = 0; j < 8; j++)
-			c = c & 1 ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-		crc_tab[0][i] = c;
-	}
-	for (i = 0; i < 256; i++)
-		for (k = 1; k < 8; k++)
-			crc_tab[k][i] = (crc_tab[k - 1][i] >> 8) ^
-			    crc_tab[0][crc_tab[k - 1][i] & 0xff];
-	crc_ready = 1;
-}
-
-uint32_t
-pk_crc32c(uint32_t crc, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-	uint64_t w;
-
-	if (!crc_ready)
-		crc_init();
-	crc = ~crc;
-	while (len >= 8) {
-		memcpy(&w, p, 8);
-		w ^= crc;	/* little-endian hosts (x86_64, arm64) */
-		crc = crc_tab[7][w & 0xff] ^ crc_tab[6][(w >> 8) & 0xff] ^
-		    crc_tab[5][(w >> 16) & 0xff] ^ crc_tab[4][(w >> 24) & 0xff] ^
-		    crc_tab[3][(w >> 32) & 0xff] ^ crc_tab[2][(w >> 40) & 0xff] ^
-		    crc_tab[1][(w >> 48) & 0xff] ^ crc_tab[0][w >> 56];
-		p += 8;
-		len -= 8;
-	}
-	while (len-- > 0)
-		crc = (crc >> 8) ^ crc_tab[0][(crc ^ *p++) & 0xff];
-	return ~crc;
-}
-
 int
 pk_safe_relpath(const char *rel, char *err, size_t errlen)
 {
