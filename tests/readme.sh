@@ -63,7 +63,7 @@ done
 echo "notes" >$cap/notes.txt
 n=$(pcap-summary --json $cap 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"]["packets"])')
 cat >conf.json <<EOF
-{"account": "acct0123", "token": "tok-readme",
+{"account": "0123456789abcdef0123456789abcdef", "token": "tok-readme",
  "captures": [
   {"object": {"id": "$id", "type": "full", "status": "pending",
     "system": "magic-transit", "submitted": "2026-11-23T10:00:00Z",
@@ -84,7 +84,7 @@ export STORAGE_EMULATOR_HOST=127.0.0.1:$(cat port)
 # The first example sets these two, with the user's own values.
 check readme_export_names_the_credentials same "$(ex 1 | cut -d' ' -f2- | sed 's/=[^ ]*//g')" \
     "CLOUDFLARE_API_TOKEN CLOUDFLARE_ACCOUNT_ID"
-export CLOUDFLARE_API_TOKEN=tok-readme CLOUDFLARE_ACCOUNT_ID=acct0123
+export CLOUDFLARE_API_TOKEN=tok-readme CLOUDFLARE_ACCOUNT_ID=0123456789abcdef0123456789abcdef
 alert() { echo ALERT; }
 run() {		# run line N of the examples; out, err, rc
 	bash -c "alert() { echo ALERT; }; $(ex "$1")" >out.$1 2>err.$1
@@ -122,7 +122,7 @@ check readme_include_alone_fetches_all [ -f all2/notes.txt ]
 
 # create: a simple capture, asked for and accepted
 run 5
-check readme_create [ $rc = 0 ] && check readme_create_sent grep -q "POST /client/v4/accounts/acct0123/pcaps" port.log
+check readme_create [ $rc = 0 ] && check readme_create_sent grep -q "POST /client/v4/accounts/0123456789abcdef0123456789abcdef/pcaps" port.log
 
 # merge the directory: every packet of every file, time-ordered
 run 6

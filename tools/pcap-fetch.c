@@ -6,9 +6,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,7 +35,10 @@ usage(FILE *f)
 "                         --time-limit S [--packet-limit N] [--byte-limit N]\n"
 "                         [--colo C] [--dest URL] [--offset-time T]\n"
 "       pcap-fetch stop   ID\n"
-"common: [--account ID] [--retries N] [--page-size N] [-h]\n"
+"common: [--account ID] [--retries N] [--page-size N] [--max-pages N]\n"
+"        [--max-objects N] [--max-size SIZE] [--connect-timeout DUR]\n"
+"        [--request-timeout DUR] [--speed-limit BYTES --speed-time DUR]\n"
+"        [--allow-plain-http] [-h]\n"
 "tuple options: --src ADDR --dst ADDR --sport N --dport N --proto P\n"
 "environment: CLOUDFLARE_API_TOKEN (or CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY),\n"
 "  CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_API_BASE; AWS_ACCESS_KEY_ID,\n"
@@ -45,7 +50,8 @@ enum {
 	O_JSON = 2000, O_STATUS, O_LIMIT, O_TIMEOUT, O_INTERVAL, O_WAIT,
 	O_DRY, O_PROGRESS, O_NOPROGRESS, O_INCLUDE, O_EXCLUDE, O_TYPE,
 	O_TLIMIT, O_PLIMIT, O_BLIMIT, O_COLO, O_DEST, O_OFFSET, O_ACCOUNT,
-	O_RETRIES, O_PAGESIZE, O_SYSTEM
+	O_RETRIES, O_PAGESIZE, O_SYSTEM, O_MAXPAGES, O_MAXOBJ, O_MAXSIZE,
+	O_CTIMEOUT, O_RTIMEOUT, O_SPEEDLIM, O_SPEEDTIME, O_PLAINHTTP
 };
 
 struct opts {
@@ -66,12 +72,44 @@ struct opts {
 	struct pk_filteropt fo;
 	uint64_t retries, page_size;
 	int have_retries;
+	uint64_t max_pages, max_objects, max_size;
+	int have_max_size;
+	int64_t connect_ns, request_ns, speed_time_ns;
+	uint64_t speed_limit;
+	int allow_http;
 };
+
+/*
+ * Every message goes through here: whatever a server put in it (keys,
+ * ids, statuses, error messages) is rendered by pk_render, so that no
+ * escape sequence from a server reaches a terminal or a log raw.
+ */
+static void
+fwarn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+fwarn(const char *fmt, ...)
+{
+	char raw[2048], shown[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_end(ap);
+	pk_warn("%s", pk_render(raw, shown, sizeof(shown)));
+}
+
+/* A server string for a table cell. */
+static const char *
+cell(const char *s, char *buf, size_t n)
+{
+	return pk_render(s, buf, n);
+}
 
 static void
 note(const char *msg)
 {
-	pk_warn("%s", msg);
+	fwarn("%s", msg);
 }
 
 static const char *
@@ -86,6 +124,11 @@ set_retry(const struct opts *o, struct pk_retry *r)
 	pk_retry_defaults(r);
 	if (o->have_retries)
 		r->attempts = (int)o->retries + 1;
+	r->connect_ms = (long)(o->connect_ns / 1000000);
+	r->request_ms = (long)(o->request_ns / 1000000);
+	r->speed_limit = (long)o->speed_limit;
+	r->speed_time_s = (long)((o->speed_time_ns + 999999999) / 1000000000);
+	r->allow_http = o->allow_http;
 	/* For the test suite only: short backoffs, so that runs stay quick. */
 	if (getenv("PCAPKIT_TEST_BACKOFF_MS") != NULL) {
 		uint64_t v;
@@ -95,18 +138,11 @@ set_retry(const struct opts *o, struct pk_retry *r)
 	}
 }
 
+/* Capture ids are 32 lower-case hex digits (the API's pattern). */
 static int
 valid_id(const char *id)
 {
-	const char *p;
-
-	if (*id == '\0' || strlen(id) > 64)
-		return 0;
-	for (p = id; *p; p++)
-		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
-		    (*p >= 'A' && *p <= 'Z') || *p == '-'))
-			return 0;
-	return 1;
+	return pk_valid_hex32(id);
 }
 
 static const char *
@@ -154,8 +190,8 @@ api_open(const struct opts *o, struct pk_api *a)
 {
 	char err[PK_ERRLEN];
 
-	if (pk_api_init(a, o->account, env, err) < 0) {
-		pk_warn("%s", err);
+	if (pk_api_init(a, o->account, o->allow_http, env, err) < 0) {
+		fwarn("%s", err);
 		return -1;
 	}
 	set_retry(o, &a->retry);
@@ -172,11 +208,11 @@ get_capture(struct pk_api *a, const char *id)
 
 	snprintf(path, sizeof(path), "/%s", id);
 	if (pk_api_call(a, "GET", path, NULL, NULL, &r, NULL, err) < 0) {
-		pk_warn("%s: %s", id, err);
+		fwarn("%s: %s", id, err);
 		return NULL;
 	}
 	if (!json_is_object(r)) {
-		pk_warn("%s: the API returned no capture object", id);
+		fwarn("%s: the API returned no capture object", id);
 		json_decref(r);
 		return NULL;
 	}
@@ -188,79 +224,123 @@ get_capture(struct pk_api *a, const char *id)
 static void
 table_row(json_t *c)
 {
-	char pk[32];
+	char pk[32], id[140], ty[80], st[80], sub[120], colo[80];
 
 	jtext(json_object_get(c, "packets_captured"), pk, sizeof(pk));
-	printf("%-32s  %-6s  %-18s  %-27s  %-6s  %s\n", jstr(c, "id"),
-	    jstr(c, "type"), jstr(c, "status"), jstr(c, "submitted"),
-	    jstr(c, "colo_name"), pk);
+	printf("%-32s  %-6s  %-18s  %-27s  %-6s  %s\n",
+	    cell(jstr(c, "id"), id, sizeof(id)),
+	    cell(jstr(c, "type"), ty, sizeof(ty)),
+	    cell(jstr(c, "status"), st, sizeof(st)),
+	    cell(jstr(c, "submitted"), sub, sizeof(sub)),
+	    cell(jstr(c, "colo_name"), colo, sizeof(colo)),
+	    cell(pk, sub, sizeof(sub)));
 }
 
+/* One element of `list --json`'s array, indented as json_dumps would. */
+static void
+json_element(json_t *c, int first)
+{
+	char *d = json_dumps(c, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	const char *p;
+
+	fputs(first ? "[\n  " : ",\n  ", stdout);
+	for (p = d ? d : "null"; *p; p++) {
+		putchar(*p);
+		if (*p == '\n')
+			fputs("  ", stdout);
+	}
+	free(d);
+}
+
+/*
+ * list: pages of per_page captures, printed as they come, so that memory
+ * is one page.  A page larger than asked for, more than --max-pages
+ * pages or --max-objects captures stop it with exit 1; with --json the
+ * array is then left unclosed, so that no parser takes it as whole.
+ */
 static int
 cmd_list(const struct opts *o)
 {
 	struct pk_api a;
-	json_t *all, *res, *info, *c;
+	json_t *res, *info, *c;
 	char err[PK_ERRLEN], q[64];
-	unsigned page = 1, per = o->page_size ? (unsigned)o->page_size : 50;
+	unsigned per = o->page_size ? (unsigned)o->page_size : 50;
+	uint64_t page = 1, seen = 0;
 	size_t i, shown = 0, got;
 	int rc = 1;
 
 	if (api_open(o, &a) < 0)
 		return 1;
-	if ((all = json_array()) == NULL) {
-		pk_warn("out of memory");
-		pk_api_close(&a);
-		return 1;
-	}
+	if (!o->json)
+		printf("%-32s  %-6s  %-18s  %-27s  %-6s  %s\n", "ID", "TYPE",
+		    "STATUS", "SUBMITTED", "COLO", "PACKETS");
 	for (;;) {
-		snprintf(q, sizeof(q), "page=%u&per_page=%u", page, per);
+		json_t *tc;
+		int more;
+
+		if (page > o->max_pages) {
+			fwarn("list: more than %llu pages (--max-pages); "
+			    "stopped", (unsigned long long)o->max_pages);
+			goto out;
+		}
+		snprintf(q, sizeof(q), "page=%llu&per_page=%u",
+		    (unsigned long long)page, per);
 		if (pk_api_call(&a, "GET", "", q, NULL, &res, &info, err) < 0) {
-			pk_warn("list: %s", err);
+			fwarn("list: %s", err);
 			goto out;
 		}
 		if (!json_is_array(res)) {
-			pk_warn("list: the API returned no list");
+			fwarn("list: the API returned no list");
 			json_decref(res);
 			json_decref(info);
 			goto out;
 		}
 		got = json_array_size(res);
+		if (got > per) {
+			fwarn("list: page %llu holds %zu captures, more than "
+			    "the %u asked for; the listing cannot be trusted",
+			    (unsigned long long)page, got, per);
+			json_decref(res);
+			json_decref(info);
+			goto out;
+		}
+		seen += got;
+		if (seen > o->max_objects) {
+			fwarn("list: more than %llu captures (--max-objects); "
+			    "stopped", (unsigned long long)o->max_objects);
+			json_decref(res);
+			json_decref(info);
+			goto out;
+		}
 		json_array_foreach(res, i, c) {
 			if (o->status && strcmp(jstr(c, "status"), o->status))
 				continue;
 			if (o->limit && shown >= o->limit)
 				break;
-			json_array_append(all, c);
+			if (o->json)
+				json_element(c, shown == 0);
+			else
+				table_row(c);
 			shown++;
 		}
 		json_decref(res);
-		{
-			json_t *tc = json_object_get(info, "total_count");
-			json_t *pp = json_object_get(info, "per_page");
-			double total = json_number_value(tc);
-			double pper = json_is_number(pp) ?
-			    json_number_value(pp) : per;
-			int more = got > 0 && (json_is_number(tc) ?
-			    (double)page * pper < total : got >= per);
-			json_decref(info);
-			if (!more || (o->limit && shown >= o->limit) ||
-			    page >= 100000)
-				break;
-		}
+		/*
+		 * The next page while this one was full and the total (when
+		 * given) is not reached; the page size is the one asked for,
+		 * whatever result_info claims.
+		 */
+		tc = json_object_get(info, "total_count");
+		more = got == per && (!json_is_number(tc) ||
+		    (double)page * per < json_number_value(tc));
+		json_decref(info);
+		if (!more || (o->limit && shown >= o->limit))
+			break;
 		page++;
 	}
 	if (o->json)
-		print_json(all);
-	else {
-		printf("%-32s  %-6s  %-18s  %-27s  %-6s  %s\n", "ID", "TYPE",
-		    "STATUS", "SUBMITTED", "COLO", "PACKETS");
-		json_array_foreach(all, i, c)
-			table_row(c);
-	}
+		fputs(shown == 0 ? "[]\n" : "\n]\n", stdout);
 	rc = 0;
 out:
-	json_decref(all);
 	pk_api_close(&a);
 	return rc;
 }
@@ -275,14 +355,14 @@ show_table(json_t *c)
 	    "filter_v1" };
 	const char *k;
 	json_t *v;
-	char t[512];
+	char t[512], r[2048], kr[256];
 	size_t i;
 
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		if ((v = json_object_get(c, keys[i])) == NULL)
 			continue;
 		jtext(v, t, sizeof(t));
-		printf("%-17s %s\n", keys[i], t);
+		printf("%-17s %s\n", keys[i], cell(t, r, sizeof(r)));
 	}
 	json_object_foreach(c, k, v) {
 		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
@@ -291,7 +371,8 @@ show_table(json_t *c)
 		if (i < sizeof(keys) / sizeof(keys[0]))
 			continue;
 		jtext(v, t, sizeof(t));
-		printf("%-17s %s\n", k, t);
+		printf("%-17s %s\n", cell(k, kr, sizeof(kr)),
+		    cell(t, r, sizeof(r)));
 	}
 }
 
@@ -323,43 +404,59 @@ is_done(const char *s)
 	return strcmp(s, "success") == 0 || strcmp(s, "complete") == 0;
 }
 
-/* Poll until done: 0 done (*cap set), 1 failed or timed out. */
+/*
+ * Poll until done: 0 done (*cap set), 1 failed or timed out.  --timeout
+ * bounds the whole wait: each request is cut at the deadline, and so is
+ * each pause between them.
+ */
 static int
 wait_for(const struct opts *o, struct pk_api *a, json_t **cap)
 {
-	int64_t t0 = pk_now_ms();
+	int64_t deadline = pk_now_ms() + o->timeout_ns / 1000000, left;
 	char last[64] = "";
 	json_t *c;
 
+	/* --timeout 0: one look, bounded by --request-timeout alone. */
+	a->retry.deadline_ms = o->timeout_ns > 0 ? deadline : 0;
 	for (;;) {
 		const char *st;
 
-		if ((c = get_capture(a, o->arg)) == NULL)
+		if ((c = get_capture(a, o->arg)) == NULL) {
+			if (pk_now_ms() >= deadline)
+				fwarn("%s: no answer within the --timeout",
+				    o->arg);
+			a->retry.deadline_ms = 0;
 			return 1;
+		}
 		st = jstr(c, "status");
 		if (strcmp(st, last) != 0) {
-			pk_warn("%s: %s%s%s", o->arg, last[0] ? last : "",
+			fwarn("%s: %s%s%s", o->arg, last[0] ? last : "",
 			    last[0] ? " -> " : "status ", st);
 			snprintf(last, sizeof(last), "%s", st);
 		}
 		if (is_done(st)) {
 			*cap = c;
+			a->retry.deadline_ms = 0;
 			return 0;
 		}
 		if (strcmp(st, "failed") == 0) {
 			const char *m = jstr(c, "error_message");
-			pk_warn("%s: capture failed%s%s", o->arg,
+			fwarn("%s: capture failed%s%s", o->arg,
 			    *m ? ": " : "", m);
 			json_decref(c);
+			a->retry.deadline_ms = 0;
 			return 1;
 		}
 		json_decref(c);
-		if ((pk_now_ms() - t0) * 1000000 >= o->timeout_ns) {
-			pk_warn("%s: still %s after the --timeout", o->arg,
+		left = deadline - pk_now_ms();
+		if (left <= 0) {
+			fwarn("%s: still %s after the --timeout", o->arg,
 			    last);
+			a->retry.deadline_ms = 0;
 			return 1;
 		}
-		pk_sleep_ms(o->interval_ns / 1000000);
+		pk_sleep_ms(o->interval_ns / 1000000 < left ?
+		    o->interval_ns / 1000000 : left);
 	}
 }
 
@@ -392,17 +489,17 @@ open_outdir(const char *dir)
 			continue;
 		*p = '\0';
 		if (mkdir(path, 0755) < 0 && errno != EEXIST) {
-			pk_warn("%s: %s", path, strerror(errno));
+			fwarn("%s: %s", path, strerror(errno));
 			return -1;
 		}
 		*p = '/';
 	}
 	if (mkdir(path, 0755) < 0 && errno != EEXIST) {
-		pk_warn("%s: %s", path, strerror(errno));
+		fwarn("%s: %s", path, strerror(errno));
 		return -1;
 	}
 	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		pk_warn("%s: %s", path, strerror(errno));
+		fwarn("%s: %s", path, strerror(errno));
 	return fd;
 }
 
@@ -441,7 +538,7 @@ save_json(int dirfd, const char *dir, const char *name, json_t *v)
 	free(d);
 	return 0;
 fail:
-	pk_warn("%s/%s: %s", dir, name, strerror(errno));
+	fwarn("%s/%s: %s", dir, name, strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	unlinkat(dirfd, tmp, 0);
@@ -460,61 +557,149 @@ state_name(enum pk_dl_state s)
 	}
 }
 
-static json_t *
-manifest(const char *id, const char *source, const struct pk_object *v,
-    size_t n, const struct pk_dl_result *r)
+/* Where an object came from, for messages and the manifest. */
+static void
+object_source(const struct pk_store *st, const char *api_source,
+    const struct pk_object *ob, char *out, size_t n)
 {
-	json_t *m = json_object(), *files = json_array();
-	size_t i;
+	if (st != NULL)
+		pk_store_source(st, ob->key, out, n);
+	else
+		snprintf(out, n, "%s", api_source);
+}
 
-	json_object_set_new(m, "pcap_fetch_manifest", json_integer(1));
-	if (id != NULL)
-		json_object_set_new(m, "id", json_string(id));
-	json_object_set_new(m, "source", json_string(source));
+/* Append the JSON of v to f, each line after the first indented by ind. */
+static int
+put_json(FILE *f, json_t *v, const char *ind)
+{
+	char *d = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+	    JSON_ENCODE_ANY), *p;
+
+	if (d == NULL)
+		return -1;
+	for (p = d; *p; p++) {
+		putc(*p, f);
+		if (*p == '\n')
+			fputs(ind, f);
+	}
+	free(d);
+	return 0;
+}
+
+/*
+ * manifest.json, written one file's entry at a time (a listing may hold a
+ * million), through a temporary name and a rename like save_json.
+ */
+static int
+save_manifest(int dirfd, const char *dir, const char *id,
+    const char *source, const struct pk_store *st,
+    const struct pk_object *v, size_t n, const struct pk_dl_result *r)
+{
+	char tmp[128], src[4200];
+	json_t *s;
+	FILE *f = NULL;
+	size_t i;
+	int fd, bad = 0;
+
+	snprintf(tmp, sizeof(tmp), ".manifest.json.%ld.tmp", (long)getpid());
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0644);
+	if (fd < 0 || (f = fdopen(fd, "w")) == NULL)
+		goto fail;
+	fputs("{\n  \"pcap_fetch_manifest\": 1,\n", f);
+	if (id != NULL) {
+		fputs("  \"id\": ", f);
+		s = json_string(id);
+		bad |= put_json(f, s, "");
+		json_decref(s);
+		fputs(",\n", f);
+	}
+	fputs("  \"source\": ", f);
+	s = json_string(source);
+	bad |= s == NULL || put_json(f, s, "");
+	json_decref(s);
+	fputs(",\n  \"files\": [", f);
 	for (i = 0; i < n; i++) {
-		json_t *f = json_object();
+		json_t *e = json_object();
 		char crc[9];
 
-		json_object_set_new(f, "name", json_string(v[i].name));
-		json_object_set_new(f, "key", json_string(v[i].key));
-		json_object_set_new(f, "source", json_string(v[i].source));
-		json_object_set_new(f, "status",
+		if (e == NULL) {
+			bad = 1;
+			break;
+		}
+		object_source(st, source, &v[i], src, sizeof(src));
+		json_object_set_new(e, "name", json_string(v[i].name));
+		json_object_set_new(e, "key", json_string(v[i].key));
+		json_object_set_new(e, "source", json_string(src));
+		json_object_set_new(e, "status",
 		    json_string(state_name(r[i].state)));
 		if (r[i].state == PK_DL_FETCHED || r[i].state == PK_DL_PRESENT) {
-			json_object_set_new(f, "size",
+			json_object_set_new(e, "size",
 			    json_integer((json_int_t)r[i].size));
-			json_object_set_new(f, "md5", json_string(r[i].md5));
+			json_object_set_new(e, "md5", json_string(r[i].md5));
 			snprintf(crc, sizeof(crc), "%08x", r[i].crc32c);
-			json_object_set_new(f, "crc32c", json_string(crc));
-			json_object_set_new(f, "verified",
+			json_object_set_new(e, "crc32c", json_string(crc));
+			json_object_set_new(e, "verified",
 			    json_boolean(v[i].md5[0] != '\0' ||
 			    v[i].have_crc32c));
 		} else
-			json_object_set_new(f, "error", json_string(r[i].why));
-		json_array_append_new(files, f);
+			json_object_set_new(e, "error", json_string(r[i].why ?
+			    r[i].why : "unknown"));
+		fputs(i == 0 ? "\n    " : ",\n    ", f);
+		bad |= put_json(f, e, "    ");
+		json_decref(e);
 	}
-	json_object_set_new(m, "files", files);
-	return m;
+	fputs(n > 0 ? "\n  ]\n}\n" : "]\n}\n", f);
+	if (bad) {
+		errno = ENOMEM;
+		goto fail;
+	}
+	if (fflush(f) != 0 || ferror(f))
+		goto fail;
+	if (fclose(f) != 0) {
+		f = NULL;
+		fd = -1;
+		goto fail;
+	}
+	f = NULL;
+	fd = -1;
+	if (renameat(dirfd, tmp, dirfd, "manifest.json") < 0)
+		goto fail;
+	return 0;
+fail:
+	fwarn("%s/manifest.json: %s", dir, strerror(errno));
+	if (f != NULL)
+		fclose(f);
+	else if (fd >= 0)
+		close(fd);
+	unlinkat(dirfd, tmp, 0);
+	return -1;
 }
 
 static void
-dry_list(const struct pk_object *v, size_t n)
+dry_list(const struct pk_store *st, const char *source,
+    const struct pk_object *v, size_t n)
 {
 	uint64_t total = 0;
 	size_t i, k = 0;
+	char src[4200], name[1100], shown[4200], why[400];
 
 	for (i = 0; i < n; i++) {
+		object_source(st, source, &v[i], src, sizeof(src));
+		pk_render(src, shown, sizeof(shown));
 		if (v[i].unsafe) {
 			printf("%-40s  %12s  %s  (unsafe name: %s; skipped)\n",
-			    "-", "-", v[i].source, v[i].why);
+			    "-", "-", shown, pk_render(v[i].why, why,
+			    sizeof(why)));
 			continue;
 		}
+		pk_render(v[i].name, name, sizeof(name));
 		if (v[i].have_size) {
-			printf("%-40s  %12llu  %s\n", v[i].name,
-			    (unsigned long long)v[i].size, v[i].source);
+			printf("%-40s  %12llu  %s\n", name,
+			    (unsigned long long)v[i].size, shown);
 			total += v[i].size;
 		} else
-			printf("%-40s  %12s  %s\n", v[i].name, "?", v[i].source);
+			printf("%-40s  %12s  %s\n", name, "?", shown);
 		k++;
 	}
 	printf("%zu file%s, %llu bytes\n", k, k == 1 ? "" : "s",
@@ -523,37 +708,41 @@ dry_list(const struct pk_object *v, size_t n)
 
 static int
 store_get(void *ctx, const struct pk_object *ob, uint64_t from,
-    struct pk_req *rq, char *err)
+    const struct pk_validator *v, struct pk_req *rq, char *err)
 {
-	return pk_store_get_req(ctx, ob, from, rq, err);
+	return pk_store_get_req(ctx, ob, from, v, rq, err);
 }
 
-/* Fetch objs into dir; write manifest.json.  Returns the exit status. */
+/*
+ * Fetch objs into dir; write manifest.json.  st is the store they come
+ * from (NULL: the API, whose one object's source is `source`); max_size
+ * bounds a body of no listed size.  Returns the exit status.
+ */
 static int
 download(const struct opts *o, const char *id, const char *source,
-    struct pk_object *objs, size_t n, pk_get_fn get, void *ctx,
-    json_t *capture)
+    const struct pk_store *st, struct pk_object *objs, size_t n,
+    pk_get_fn get, void *ctx, json_t *capture, uint64_t max_size)
 {
 	struct pk_dl_opts d;
 	struct pk_dl_result *res;
 	size_t failed, i;
-	json_t *m;
 	int dfd, rc = 0;
 
 	if (o->dry) {
-		dry_list(objs, n);
+		dry_list(st, source, objs, n);
 		return 0;
 	}
 	if ((dfd = open_outdir(o->outdir)) < 0)
 		return 1;
 	if ((res = calloc(n ? n : 1, sizeof(*res))) == NULL) {
-		pk_warn("out of memory");
+		fwarn("out of memory");
 		close(dfd);
 		return 1;
 	}
 	memset(&d, 0, sizeof(d));
 	d.jobs = (int)o->jobs;
 	set_retry(o, &d.retry);
+	d.max_size = max_size;
 	d.progress = o->progress;
 	d.get = get;
 	d.ctx = ctx;
@@ -562,24 +751,25 @@ download(const struct opts *o, const char *id, const char *source,
 	if (capture != NULL &&
 	    save_json(dfd, o->outdir, "capture.json", capture) < 0)
 		rc = 1;
-	m = manifest(id, source, objs, n, res);
-	if (save_json(dfd, o->outdir, "manifest.json", m) < 0)
+	if (save_manifest(dfd, o->outdir, id, source, st, objs, n, res) < 0)
 		rc = 1;
-	json_decref(m);
 	if (failed > 0) {
-		pk_warn("%zu of %zu file%s not fetched:", failed, n,
+		char name[1100], why[2048];
+
+		fwarn("%zu of %zu file%s not fetched:", failed, n,
 		    n == 1 ? "" : "s");
 		for (i = 0; i < n; i++)
 			if (res[i].state == PK_DL_FAILED ||
 			    res[i].state == PK_DL_SKIPPED)
-				fprintf(stderr, "  %s: %s\n", objs[i].name,
-				    res[i].why);
+				fprintf(stderr, "  %s: %s\n",
+				    pk_render(objs[i].name, name, sizeof(name)),
+				    pk_render(res[i].why, why, sizeof(why)));
 		rc = 1;
 	} else if (n == 0) {
-		pk_warn("%s: no files", source);
+		fwarn("%s: no files", source);
 		rc = 1;
 	}
-	free(res);
+	pk_dl_results_free(res, n);
 	close(dfd);
 	return rc;
 }
@@ -611,24 +801,26 @@ list_store(const struct opts *o, const char *url, const char *what,
 	CURL *c;
 	int rc;
 
-	if (pk_store_open(st, url, env, err) < 0) {
+	if (pk_store_open(st, url, o->allow_http, env, err) < 0) {
 		if (what != NULL)
-			pk_warn("%s: %s", what, err);
+			fwarn("%s: %s", what, err);
 		else
-			pk_warn("%s", err);
+			fwarn("%s", err);
 		return what != NULL ? 1 : 2;
 	}
 	st->page_size = (unsigned)o->page_size;
+	st->max_pages = o->max_pages;
+	st->max_objects = o->max_objects;
 	set_retry(o, &r);
 	if ((c = curl_easy_init()) == NULL) {
-		pk_warn("out of memory");
+		fwarn("out of memory");
 		pk_store_close(st);
 		return 1;
 	}
 	rc = pk_store_list(st, c, &r, l, err, note);
 	curl_easy_cleanup(c);
 	if (rc < 0) {
-		pk_warn("%s", err);
+		fwarn("%s", err);
 		pk_objlist_free(l);
 		pk_store_close(st);
 		return 1;
@@ -640,8 +832,7 @@ static void
 drop_object(struct pk_object *ob)
 {
 	free(ob->key);
-	free(ob->name);
-	free(ob->source);
+	free(ob->why);
 }
 
 /* Download the objects kept in l from st, then free both. */
@@ -649,7 +840,8 @@ static int
 fetch_listed(const struct opts *o, const char *id, struct pk_store *st,
     struct pk_objlist *l, json_t *capture)
 {
-	int rc = download(o, id, st->url, l->v, l->n, store_get, st, capture);
+	int rc = download(o, id, st->url, st, l->v, l->n, store_get, st,
+	    capture, o->max_size);
 
 	pk_objlist_free(l);
 	pk_store_close(st);
@@ -666,7 +858,7 @@ cmd_bucket(const struct opts *o)
 
 	/* aws s3's rule, which we keep, surprises: say so, never silently. */
 	if (o->nfilt > 0 && o->filt[0].include)
-		pk_warn("--include '%s' comes before any --exclude, so it "
+		fwarn("--include '%s' comes before any --exclude, so it "
 		    "changes nothing: every key starts included (aws s3 "
 		    "rules); put --exclude '*' first to fetch only what "
 		    "--include names", o->filt[0].glob);
@@ -682,8 +874,9 @@ cmd_bucket(const struct opts *o)
 		if (!ob.unsafe && (strcmp(ob.name, "manifest.json") == 0 ||
 		    strcmp(ob.name, "capture.json") == 0)) {
 			ob.unsafe = 1;
-			snprintf(ob.why, sizeof(ob.why),
-			    "the name of pcap-fetch's own metadata");
+			free(ob.why);
+			ob.why = strdup("the name of pcap-fetch's own "
+			    "metadata");
 		}
 		l.v[k++] = ob;
 	}
@@ -700,7 +893,7 @@ struct apiget {
 
 static int
 api_get(void *ctx, const struct pk_object *ob, uint64_t from,
-    struct pk_req *rq, char *err)
+    const struct pk_validator *v, struct pk_req *rq, char *err)
 {
 	struct apiget *g = ctx;
 	struct pk_buf u = { 0 };
@@ -712,7 +905,9 @@ api_get(void *ctx, const struct pk_object *ob, uint64_t from,
 	rq->url = u.p;
 	if (pk_api_auth(g->a, rq) < 0 ||
 	    (from > 0 && pk_req_header(rq, "Range: bytes=%llu-",
-	    (unsigned long long)from) < 0))
+	    (unsigned long long)from) < 0) ||
+	    (from > 0 && v->etag[0] != '\0' &&
+	    pk_req_header(rq, "If-Range: %s", v->etag) < 0))
 		goto oom;
 	return 0;
 oom:
@@ -731,7 +926,7 @@ get_full(const struct opts *o, json_t *cap)
 	int rc;
 
 	if (*dest == '\0') {
-		pk_warn("%s: full capture without destination_conf", o->arg);
+		fwarn("%s: full capture without destination_conf", o->arg);
 		return 1;
 	}
 	snprintf(what, sizeof(what), "%s: destination_conf", o->arg);
@@ -775,15 +970,21 @@ cmd_get(const struct opts *o)
 			goto out;
 	} else if ((cap = get_capture(&a, o->arg)) == NULL)
 		goto out;
+	/* The id goes into URLs and file names: the one asked for. */
+	if (strcmp(jstr(cap, "id"), o->arg) != 0) {
+		fwarn("%s: the API returned capture '%s' instead", o->arg,
+		    jstr(cap, "id"));
+		goto out;
+	}
 	st = jstr(cap, "status");
 	type = jstr(cap, "type");
 	if (!is_done(st)) {
 		const char *m = jstr(cap, "error_message");
 		if (strcmp(st, "failed") == 0)
-			pk_warn("%s: capture failed%s%s", o->arg, *m ? ": " : "",
+			fwarn("%s: capture failed%s%s", o->arg, *m ? ": " : "",
 			    m);
 		else
-			pk_warn("%s: capture is %s, not complete (use --wait)",
+			fwarn("%s: capture is %s, not complete (use --wait)",
 			    o->arg, *st ? st : "of unknown status");
 		goto out;
 	}
@@ -793,23 +994,34 @@ cmd_get(const struct opts *o)
 		struct apiget g;
 		struct pk_object ob;
 		char name[96], src[200];
+		json_t *pl = json_object_get(cap, "packet_limit");
+		json_int_t plimit = json_is_integer(pl) ?
+		    json_integer_value(pl) : 0;
+		uint64_t bound;
 
 		memset(&ob, 0, sizeof(ob));
+		ob.generation = -1;
 		g.a = &a;
-		snprintf(g.id, sizeof(g.id), "%s", jstr(cap, "id"));
-		if (!valid_id(g.id)) {
-			pk_warn("%s: the API returned a bad id", o->arg);
-			goto out;
-		}
+		snprintf(g.id, sizeof(g.id), "%s", o->arg);
 		snprintf(name, sizeof(name), "pcap_%s.pcap", g.id);
 		snprintf(src, sizeof(src), "api:/accounts/%s/pcaps/%s/download",
 		    a.account, g.id);
 		ob.key = name;
 		ob.name = name;
-		ob.source = src;
-		rc = download(o, g.id, src, &ob, 1, api_get, &g, cap);
+		/*
+		 * A simple capture is at most packet_limit packets (the API
+		 * allows 1-10000) of at most 160 bytes: as classic pcap,
+		 * 24 + packet_limit x (16 + 160) bytes.  That bounds the
+		 * download, which has no listed size; --max-size overrides.
+		 */
+		if (plimit < 1 || plimit > 10000)
+			plimit = 10000;
+		bound = o->have_max_size ? o->max_size :
+		    24 + (uint64_t)plimit * (16 + 160);
+		rc = download(o, g.id, src, NULL, &ob, 1, api_get, &g, cap,
+		    bound);
 	} else
-		pk_warn("%s: unknown capture type '%s'", o->arg, type);
+		fwarn("%s: unknown capture type '%s'", o->arg, type);
 out:
 	json_decref(cap);
 	pk_api_close(&a);
@@ -828,55 +1040,55 @@ cmd_create(const struct opts *o)
 
 	if (o->type == NULL || (strcmp(o->type, "simple") != 0 &&
 	    strcmp(o->type, "full") != 0)) {
-		pk_warn("create: --type simple or --type full is required");
+		fwarn("create: --type simple or --type full is required");
 		goto usage;
 	}
 	simple = strcmp(o->type, "simple") == 0;
 	if (!o->have_tlimit) {
-		pk_warn("create: --time-limit is required");
+		fwarn("create: --time-limit is required");
 		goto usage;
 	}
 	if (o->tlimit < 1 || o->tlimit > (simple ? 300 : 86400)) {
-		pk_warn("create: --time-limit %llu is out of range (1-%d for "
+		fwarn("create: --time-limit %llu is out of range (1-%d for "
 		    "%s captures)", (unsigned long long)o->tlimit,
 		    simple ? 300 : 86400, o->type);
 		goto usage;
 	}
 	if (simple) {
 		if (!o->have_plimit) {
-			pk_warn("create: simple captures need --packet-limit");
+			fwarn("create: simple captures need --packet-limit");
 			goto usage;
 		}
 		if (o->plimit < 1 || o->plimit > 10000) {
-			pk_warn("create: --packet-limit %llu is out of range "
+			fwarn("create: --packet-limit %llu is out of range "
 			    "(1-10000 for simple captures)",
 			    (unsigned long long)o->plimit);
 			goto usage;
 		}
 		if (o->have_blimit || o->colo || o->dest) {
-			pk_warn("create: --byte-limit, --colo and --dest are "
+			fwarn("create: --byte-limit, --colo and --dest are "
 			    "for full captures");
 			goto usage;
 		}
 	} else {
 		if (o->colo == NULL || o->dest == NULL) {
-			pk_warn("create: full captures need --colo and --dest");
+			fwarn("create: full captures need --colo and --dest");
 			goto usage;
 		}
 		if (o->have_blimit && (o->blimit < 1 ||
 		    o->blimit > 1000000000)) {
-			pk_warn("create: --byte-limit %llu is out of range "
+			fwarn("create: --byte-limit %llu is out of range "
 			    "(1-1000000000)", (unsigned long long)o->blimit);
 			goto usage;
 		}
 		if (o->have_plimit && o->plimit < 1) {
-			pk_warn("create: --packet-limit must be at least 1");
+			fwarn("create: --packet-limit must be at least 1");
 			goto usage;
 		}
 		if (strncmp(o->dest, "s3://", 5) != 0 &&
 		    strncmp(o->dest, "gs://", 5) != 0 &&
 		    strncmp(o->dest, "r2://", 5) != 0) {
-			pk_warn("create: --dest must be an s3://, gs:// or "
+			fwarn("create: --dest must be an s3://, gs:// or "
 			    "r2:// URL");
 			goto usage;
 		}
@@ -884,14 +1096,14 @@ cmd_create(const struct opts *o)
 	if (o->offset != NULL) {
 		int64_t ns;
 		if (pk_parse_time(o->offset, &ns) < 0) {
-			pk_warn("create: --offset-time '%s' is not an RFC 3339 "
+			fwarn("create: --offset-time '%s' is not an RFC 3339 "
 			    "time", o->offset);
 			goto usage;
 		}
 	}
 	/* The tuple: -f JSON as given (checked), or the flags. */
 	if (o->fjson != NULL && o->fo.flags.has != 0) {
-		pk_warn("create: give the tuple as -f JSON or as flags, not "
+		fwarn("create: give the tuple as -f JSON or as flags, not "
 		    "both");
 		goto usage;
 	}
@@ -902,7 +1114,7 @@ cmd_create(const struct opts *o)
 
 		if (pf_tuple_from_json(o->fjson, strlen(o->fjson), &t,
 		    ferr) < 0) {
-			pk_warn("create: -f: %s", ferr);
+			fwarn("create: -f: %s", ferr);
 			goto usage;
 		}
 		fv = json_loads(o->fjson, 0, &je);
@@ -949,7 +1161,7 @@ cmd_create(const struct opts *o)
 	if (api_open(o, &a) < 0)
 		goto out;
 	if (pk_api_call(&a, "POST", "", NULL, body, &res, NULL, err) < 0) {
-		pk_warn("create: %s", err);
+		fwarn("create: %s", err);
 		pk_api_close(&a);
 		goto out;
 	}
@@ -979,12 +1191,12 @@ cmd_stop(const struct opts *o)
 		return 1;
 	snprintf(path, sizeof(path), "/%s/stop", o->arg);
 	if (pk_api_call(&a, "PUT", path, NULL, NULL, NULL, NULL, err) < 0) {
-		pk_warn("%s: stop: %s", o->arg, err);
+		fwarn("%s: stop: %s", o->arg, err);
 		pk_api_close(&a);
 		return 1;
 	}
 	pk_api_close(&a);
-	pk_warn("%s: stop requested", o->arg);
+	fwarn("%s: stop requested", o->arg);
 	return 0;
 }
 
@@ -1017,6 +1229,14 @@ main(int argc, char **argv)
 		{ "retries", required_argument, NULL, O_RETRIES },
 		{ "page-size", required_argument, NULL, O_PAGESIZE },
 		{ "system", required_argument, NULL, O_SYSTEM },
+		{ "max-pages", required_argument, NULL, O_MAXPAGES },
+		{ "max-objects", required_argument, NULL, O_MAXOBJ },
+		{ "max-size", required_argument, NULL, O_MAXSIZE },
+		{ "connect-timeout", required_argument, NULL, O_CTIMEOUT },
+		{ "request-timeout", required_argument, NULL, O_RTIMEOUT },
+		{ "speed-limit", required_argument, NULL, O_SPEEDLIM },
+		{ "speed-time", required_argument, NULL, O_SPEEDTIME },
+		{ "allow-plain-http", no_argument, NULL, O_PLAINHTTP },
 		{ "output", required_argument, NULL, 'o' },
 		{ "jobs", required_argument, NULL, 'j' },
 		PK_FILTER_LONGOPTS,
@@ -1026,11 +1246,24 @@ main(int argc, char **argv)
 	int c, r, progress_set = 0;
 
 	pk_setprogname(argv[0]);
+	/*
+	 * Tokens and keys live in this process: no core dump, and no
+	 * ptrace or /proc/PID/mem or environ by other processes of the user.
+	 */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	memset(&o, 0, sizeof(o));
 	o.outdir = ".";
 	o.jobs = 4;
 	o.timeout_ns = 3600LL * 1000000000;
 	o.interval_ns = 10LL * 1000000000;
+	/* The bounds no server can stretch; pcap-fetch(1) and README. */
+	o.max_pages = 100000;
+	o.max_objects = 2000000;
+	o.max_size = 16ULL << 30;
+	o.connect_ns = 15LL * 1000000000;
+	o.request_ns = 60LL * 1000000000;
+	o.speed_limit = 1024;
+	o.speed_time_ns = 30LL * 1000000000;
 	if (argc < 2) {
 		usage(stderr);
 		return 2;
@@ -1058,7 +1291,7 @@ main(int argc, char **argv)
 		case O_STATUS: o.status = optarg; break;
 		case O_LIMIT:
 			if (pk_parse_u64(optarg, 1, UINT32_MAX, &o.limit) < 0) {
-				pk_warn("--limit: bad number '%s'", optarg);
+				fwarn("--limit: bad number '%s'", optarg);
 				return 2;
 			}
 			break;
@@ -1067,7 +1300,7 @@ main(int argc, char **argv)
 			int64_t ns;
 			if (pk_parse_duration(optarg, &ns) < 0 ||
 			    (c == O_INTERVAL && ns < 1000000)) {
-				pk_warn("--%s: bad duration '%s'", c == O_TIMEOUT
+				fwarn("--%s: bad duration '%s'", c == O_TIMEOUT
 				    ? "timeout" : "interval", optarg);
 				return 2;
 			}
@@ -1084,7 +1317,7 @@ main(int argc, char **argv)
 		case O_INCLUDE:
 		case O_EXCLUDE:
 			if (o.nfilt == sizeof(o.filt) / sizeof(o.filt[0])) {
-				pk_warn("too many --include/--exclude");
+				fwarn("too many --include/--exclude");
 				return 2;
 			}
 			o.filt[o.nfilt].include = c == O_INCLUDE;
@@ -1096,7 +1329,7 @@ main(int argc, char **argv)
 		case O_BLIMIT: {
 			uint64_t v;
 			if (pk_parse_u64(optarg, 0, UINT64_MAX / 2, &v) < 0) {
-				pk_warn("bad number '%s'", optarg);
+				fwarn("bad number '%s'", optarg);
 				return 2;
 			}
 			if (c == O_TLIMIT) {
@@ -1118,7 +1351,7 @@ main(int argc, char **argv)
 		case O_SYSTEM: o.system = optarg; break;
 		case O_RETRIES:
 			if (pk_parse_u64(optarg, 0, 100, &o.retries) < 0) {
-				pk_warn("--retries: bad number '%s' (0-100)",
+				fwarn("--retries: bad number '%s' (0-100)",
 				    optarg);
 				return 2;
 			}
@@ -1126,15 +1359,64 @@ main(int argc, char **argv)
 			break;
 		case O_PAGESIZE:
 			if (pk_parse_u64(optarg, 1, 1000, &o.page_size) < 0) {
-				pk_warn("--page-size: bad number '%s' (1-1000)",
+				fwarn("--page-size: bad number '%s' (1-1000)",
 				    optarg);
 				return 2;
 			}
 			break;
+		case O_MAXPAGES:
+		case O_MAXOBJ:
+			if (pk_parse_u64(optarg, 1, UINT32_MAX, c == O_MAXPAGES ?
+			    &o.max_pages : &o.max_objects) < 0) {
+				fwarn("--%s: bad number '%s' (1-%u)",
+				    c == O_MAXPAGES ? "max-pages" :
+				    "max-objects", optarg, UINT32_MAX);
+				return 2;
+			}
+			break;
+		case O_MAXSIZE:
+			if (pk_parse_size(optarg, 1, UINT64_MAX / 2,
+			    &o.max_size) < 0) {
+				fwarn("--max-size: bad size '%s'", optarg);
+				return 2;
+			}
+			o.have_max_size = 1;
+			break;
+		case O_SPEEDLIM:
+			if (pk_parse_size(optarg, 0, UINT32_MAX,
+			    &o.speed_limit) < 0) {
+				fwarn("--speed-limit: bad number of bytes per "
+				    "second '%s'", optarg);
+				return 2;
+			}
+			break;
+		case O_CTIMEOUT:
+		case O_RTIMEOUT:
+		case O_SPEEDTIME: {
+			int64_t ns;
+			const char *nm = c == O_CTIMEOUT ? "connect-timeout" :
+			    c == O_RTIMEOUT ? "request-timeout" : "speed-time";
+
+			/* At least 1 ms (0 would mean "none" to libcurl). */
+			if (pk_parse_duration(optarg, &ns) < 0 ||
+			    ns < 1000000 || ns > 86400LL * 1000000000) {
+				fwarn("--%s: bad duration '%s' (1ms-24h)", nm,
+				    optarg);
+				return 2;
+			}
+			if (c == O_CTIMEOUT)
+				o.connect_ns = ns;
+			else if (c == O_RTIMEOUT)
+				o.request_ns = ns;
+			else
+				o.speed_time_ns = ns;
+			break;
+		}
+		case O_PLAINHTTP: o.allow_http = 1; break;
 		case 'o': o.outdir = optarg; break;
 		case 'j':
 			if (pk_parse_u64(optarg, 1, 64, &o.jobs) < 0) {
-				pk_warn("-j: bad number '%s' (1-64)", optarg);
+				fwarn("-j: bad number '%s' (1-64)", optarg);
 				return 2;
 			}
 			break;
@@ -1150,7 +1432,7 @@ main(int argc, char **argv)
 
 	if (strcmp(o.cmd, "list") == 0 || strcmp(o.cmd, "create") == 0) {
 		if (optind != argc) {
-			pk_warn("%s: unexpected argument '%s'", o.cmd,
+			fwarn("%s: unexpected argument '%s'", o.cmd,
 			    argv[optind]);
 			return 2;
 		}
@@ -1158,22 +1440,23 @@ main(int argc, char **argv)
 	    strcmp(o.cmd, "get") == 0 || strcmp(o.cmd, "stop") == 0 ||
 	    strcmp(o.cmd, "bucket") == 0) {
 		if (optind + 1 != argc) {
-			pk_warn("%s: needs exactly one %s", o.cmd,
+			fwarn("%s: needs exactly one %s", o.cmd,
 			    strcmp(o.cmd, "bucket") == 0 ? "URL" : "ID");
 			return 2;
 		}
 		o.arg = argv[optind];
 		if (strcmp(o.cmd, "bucket") != 0 && !valid_id(o.arg)) {
-			pk_warn("%s: bad capture id '%s'", o.cmd, o.arg);
+			fwarn("%s: bad capture id '%s' (32 lower-case hex "
+			    "digits, as the API gives them)", o.cmd, o.arg);
 			return 2;
 		}
 	} else {
-		pk_warn("unknown command '%s'", o.cmd);
+		fwarn("unknown command '%s'", o.cmd);
 		usage(stderr);
 		return 2;
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
-		pk_warn("cannot start libcurl");
+		fwarn("cannot start libcurl");
 		return 1;
 	}
 	if (strcmp(o.cmd, "list") == 0)
@@ -1192,7 +1475,7 @@ main(int argc, char **argv)
 		r = cmd_stop(&o);
 	curl_global_cleanup();
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		pk_warn("stdout: %s", strerror(errno));
+		fwarn("stdout: %s", strerror(errno));
 		return 1;
 	}
 	return r;

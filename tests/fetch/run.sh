@@ -56,6 +56,12 @@ wait_port() {	# wait until something listens on port $1 (up to $2 s)
 	return 1
 }
 
+# Ids as the API gives them: 32 lower-case hex digits.
+ACCT=0123456789abcdef0123456789abcdef
+C1=11111111111111111111111111111111 C2=22222222222222222222222222222222
+C3=33333333333333333333333333333333 C4=44444444444444444444444444444444
+C5=55555555555555555555555555555555 C9=99999999999999999999999999999999
+CF=ffff0000000000000000000000000000
 SECRET_TOKEN=tok-SECRET-5e1c7a
 SECRET_KEY=key-SECRET-9b2d44
 SECRET_AWS=aws-SECRET-0f3e88
@@ -66,50 +72,50 @@ export PCAPKIT_TEST_BACKOFF_MS=20
 mkdir -p gcs/caps/sub s3src
 # inside the capture's window: submitted 2026-11-23T10:00:00Z, 300 s
 for i in 0 1 2; do "$G" -n 400 -S $((i + 2)) -t $((1795428001000000000 + i * 1000)) \
-    -i 1000000 -o gcs/caps/pcap_ffff0000$i.pcap; done
+    -i 1000000 -o gcs/caps/pcap_${CF}_$i.pcap; done
 "$G" -n 10 -S 9 -o gcs/caps/pcap_other.pcap
-for i in 0 1 2 3 4; do "$G" -n 3000 -S $((i + 20)) -o s3src/pcap_5555$i.pcap; done
+for i in 0 1 2 3 4; do "$G" -n 3000 -S $((i + 20)) -o s3src/pcap_${C5}_$i.pcap; done
 cat >conf.json <<EOF
-{"account": "acct0123", "token": "$SECRET_TOKEN",
+{"account": "${ACCT}", "token": "$SECRET_TOKEN",
  "email": "ops@example.com", "key": "$SECRET_KEY",
  "captures": [
-  {"object": {"id": "1111", "type": "simple", "status": "pending",
+  {"object": {"id": "${C1}", "type": "simple", "status": "pending",
     "system": "magic-transit", "submitted": "2026-11-23T10:00:00Z",
     "time_limit": 300, "packet_limit": 10000},
    "statuses": ["pending", "running", "success"],
    "download": "$W/simple.pcap", "faults": ["429", "cut"]},
-  {"object": {"id": "2222", "type": "simple", "status": "success",
+  {"object": {"id": "${C2}", "type": "simple", "status": "success",
     "system": "magic-transit", "submitted": "2026-11-23T10:00:00Z",
     "time_limit": 300, "packet_limit": 10000},
    "download": "$W/simple.pcap", "faults": ["503"]},
-  {"object": {"id": "3333", "type": "full", "status": "running",
+  {"object": {"id": "${C3}", "type": "full", "status": "running",
     "system": "magic-transit", "submitted": "2026-11-23T10:00:00Z",
     "time_limit": 300, "colo_name": "ord02",
     "destination_conf": "gs://gbucket/caps"},
    "statuses": ["running", "failed"]},
-  {"object": {"id": "ffff0000", "type": "full", "status": "success",
+  {"object": {"id": "${CF}", "type": "full", "status": "success",
     "system": "magic-transit", "submitted": "2026-11-23T10:00:00Z",
     "time_limit": 300, "colo_name": "ord02", "packets_captured": 1200,
     "destination_conf": "gs://gbucket/caps"}},
-  {"object": {"id": "5555", "type": "full", "status": "success",
+  {"object": {"id": "${C5}", "type": "full", "status": "success",
     "system": "magic-transit", "submitted": "2026-11-23T10:00:00Z",
     "time_limit": 300, "colo_name": "ord02",
     "destination_conf": "s3://pcaps/caps?region=us-east-1"}},
-  {"object": {"id": "4444", "type": "simple", "status": "success",
+  {"object": {"id": "${C4}", "type": "simple", "status": "success",
     "system": "magic-transit", "submitted": "2026-11-23T10:00:00Z",
     "time_limit": 300, "packet_limit": 10},
    "download": "$W/simple.pcap", "faults": ["403"]}
  ],
  "gcs": {"gbucket": "$W/gcs"},
- "gcs_faults": {"caps/pcap_ffff00001.pcap": ["corrupt"],
-                "caps/pcap_ffff00002.pcap": ["503", "cut"]}
+ "gcs_faults": {"caps/pcap_${CF}_1.pcap": ["corrupt"],
+                "caps/pcap_${CF}_2.pcap": ["503", "cut"]}
 }
 EOF
 python3 "$top/tests/fetch/stub.py" conf.json port 2>stub.err &
 pids="$pids $!"
 for i in $(seq 50); do [ -f port ] && break; sleep 0.1; done
 P=$(cat port)
-export CLOUDFLARE_API_TOKEN=$SECRET_TOKEN CLOUDFLARE_ACCOUNT_ID=acct0123
+export CLOUDFLARE_API_TOKEN=$SECRET_TOKEN CLOUDFLARE_ACCOUNT_ID=${ACCT}
 export CLOUDFLARE_API_BASE=http://127.0.0.1:$P/client/v4
 export STORAGE_EMULATOR_HOST=127.0.0.1:$P
 unset CLOUDFLARE_EMAIL CLOUDFLARE_API_KEY GOOGLE_OAUTH_ACCESS_TOKEN \
@@ -128,78 +134,78 @@ run pcap-fetch show
 check fetch_show_needs_id [ $rc = 2 ]
 run pcap-fetch show '../../etc'
 check fetch_bad_id_exit2 [ $rc = 2 ]
-run pcap-fetch get 1111 -j 0
+run pcap-fetch get ${C1} -j 0
 check fetch_bad_jobs_exit2 [ $rc = 2 ]
 
 # ---- the API (stub) ----------------------------------------------------------
 run pcap-fetch list
 check api_list_exit0 [ $rc = 0 ]
-check api_list_table has "$out" "^ffff0000 .*full .*success .*ord02"
+check api_list_table has "$out" "^${CF} .*full .*success .*ord02"
 run pcap-fetch list --page-size 2 --json
 check api_list_paginates [ "$(python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' <<<"$out")" = 6 ]
 check api_list_page3_asked grep -q 'page=3&per_page=2' port.log
 run pcap-fetch list --status success
 check api_list_status [ "$(grep -c success <<<"$out")" = 4 ]
-run pcap-fetch show ffff0000 --json
+run pcap-fetch show ${CF} --json
 check api_show_json [ "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["packets_captured"])' <<<"$out")" = 1200 ]
-run pcap-fetch show 9999
+run pcap-fetch show ${C9}
 check api_show_missing [ $rc = 1 ]
-check api_show_missing_msg has "$err" "9999: HTTP 404: 1003: capture not found"
+check api_show_missing_msg has "$err" "${C9}: HTTP 404: 1003: capture not found"
 run env CLOUDFLARE_API_TOKEN=wrong pcap-fetch list
 check api_bad_token [ $rc = 1 ]
 check api_bad_token_msg has "$err" "HTTP 401: 10000: Authentication error"
 run env -u CLOUDFLARE_API_TOKEN pcap-fetch list
 check api_no_credentials has "$err" "no credentials"
 run env -u CLOUDFLARE_API_TOKEN CLOUDFLARE_EMAIL=ops@example.com \
-    CLOUDFLARE_API_KEY=$SECRET_KEY pcap-fetch show 2222
+    CLOUDFLARE_API_KEY=$SECRET_KEY pcap-fetch show ${C2}
 check api_email_key_auth [ $rc = 0 ]
 run env -u CLOUDFLARE_ACCOUNT_ID pcap-fetch list
 check api_no_account has "$err" "CLOUDFLARE_ACCOUNT_ID"
-run env -u CLOUDFLARE_ACCOUNT_ID pcap-fetch list --account acct0123
+run env -u CLOUDFLARE_ACCOUNT_ID pcap-fetch list --account ${ACCT}
 check api_account_option [ $rc = 0 ]
 
 # get before completion, then wait for it
-run pcap-fetch get 1111 -o s1
+run pcap-fetch get ${C1} -o s1
 check get_not_complete [ $rc = 1 ]
 check get_not_complete_msg has "$err" "capture is pending, not complete (use --wait)"
 t0=$(date +%s.%N)
-run pcap-fetch get 1111 -o s1 --wait --interval 50ms
+run pcap-fetch get ${C1} -o s1 --wait --interval 50ms
 t1=$(date +%s.%N)
 check get_wait_exit0 [ $rc = 0 ]
 check get_wait_status_changes has "$err" "running -> success"
-check get_simple_same same_file s1/pcap_1111.pcap simple.pcap
+check get_simple_same same_file s1/pcap_${C1}.pcap simple.pcap
 check get_simple_429_said has "$err" "HTTP 429: Please wait"
 check get_simple_retry_after [ "$(echo "$t1 - $t0 >= 1" | bc -l)" = 1 ]
 check get_simple_cut_resumed has "$err" "transfer cut at byte"
-check get_simple_range_used grep -q "GET /client/v4/accounts/acct0123/pcaps/1111/download" port.log
+check get_simple_range_used grep -q "GET /client/v4/accounts/${ACCT}/pcaps/${C1}/download" port.log
 check get_simple_no_part [ -z "$(ls s1 | grep part)" ]
-check get_capture_json [ "$(python3 -c 'import json; print(json.load(open("s1/capture.json"))["id"])')" = 1111 ]
-check get_manifest [ "$(python3 -c 'import json; f=json.load(open("s1/manifest.json"))["files"][0]; print(f["name"], f["status"], f["size"])')" = "pcap_1111.pcap fetched $(stat -c %s simple.pcap)" ]
-run pcap-summary s1/pcap_1111.pcap --expect s1/capture.json
+check get_capture_json [ "$(python3 -c 'import json; print(json.load(open("s1/capture.json"))["id"])')" = ${C1} ]
+check get_manifest [ "$(python3 -c 'import json; f=json.load(open("s1/manifest.json"))["files"][0]; print(f["name"], f["status"], f["size"])')" = "pcap_${C1}.pcap fetched $(stat -c %s simple.pcap)" ]
+run pcap-summary s1/pcap_${C1}.pcap --expect s1/capture.json
 check get_then_summary_expect has "$out" "ok"
 
-run pcap-fetch get 2222 -o s2
+run pcap-fetch get ${C2} -o s2
 check get_503_then_ok [ $rc = 0 ]
 check get_503_said has "$err" "HTTP 503"
-check get_503_same same_file s2/pcap_2222.pcap simple.pcap
+check get_503_same same_file s2/pcap_${C2}.pcap simple.pcap
 
-run pcap-fetch get 4444 -o s4
+run pcap-fetch get ${C4} -o s4
 check get_403_fails [ $rc = 1 ]
-check get_403_no_retry [ "$(grep -c 'pcaps/4444/download' port.log)" = 1 ]
+check get_403_no_retry [ "$(grep -c "pcaps/${C4}/download" port.log)" = 1 ]
 check get_403_reason has "$err" "HTTP 403: Authentication error"
-check get_403_no_file [ ! -e s4/pcap_4444.pcap ]
+check get_403_no_file [ ! -e s4/pcap_${C4}.pcap ]
 
-run pcap-fetch wait 3333 --interval 50ms
+run pcap-fetch wait ${C3} --interval 50ms
 check wait_failed_exit1 [ $rc = 1 ]
 check wait_failed_msg has "$err" "running -> failed"
-run pcap-fetch wait 5555 --interval 50ms --timeout 0
+run pcap-fetch wait ${C5} --interval 50ms --timeout 0
 check wait_success_exit0 [ $rc = 0 ]
 
 # GCS JSON API (stub): paging, corrupt body, 503, cut transfer
-run pcap-fetch get ffff0000 -o g1 --page-size 1
+run pcap-fetch get ${CF} -o g1 --page-size 1
 check gcs_get_exit0 [ $rc = 0 ]
 for i in 0 1 2; do
-	check gcs_same_$i same_file g1/pcap_ffff0000$i.pcap gcs/caps/pcap_ffff0000$i.pcap
+	check gcs_same_$i same_file g1/pcap_${CF}_$i.pcap gcs/caps/pcap_${CF}_$i.pcap
 done
 check gcs_only_this_capture [ ! -e g1/pcap_other.pcap ]
 check gcs_paged grep -q 'pageToken=2' port.log
@@ -210,7 +216,7 @@ run pcap-merge -w g1.pcap g1
 check gcs_merge_dir [ $rc = 0 ]
 run pcap-summary g1 --expect g1/capture.json
 check gcs_summary_expect_ok [ $rc = 0 ]
-run pcap-fetch get ffff0000 -o g1
+run pcap-fetch get ${CF} -o g1
 check gcs_present_skipped [ "$(grep -c '"status": "present"' g1/manifest.json)" = 3 ]
 # ---- faults: full disk, read-only directory -------------------------------------
 run sh -c 'pcap-fetch list >/dev/full'
@@ -218,7 +224,7 @@ check fault_list_full_disk [ $rc = 1 ]
 check fault_list_full_disk_msg has "$err" "pcap-fetch: stdout: No space left on device"
 mkdir tiny
 if mount -t tmpfs -o size=64k pcapkit-fetch "$W/tiny" 2>/dev/null; then
-	run pcap-fetch get ffff0000 -o tiny/g
+	run pcap-fetch get ${CF} -o tiny/g
 	check fault_get_disk_full [ $rc = 1 ]
 	check fault_get_disk_full_msg has "$err" "No space left on device"
 	# Under its final name a file is whole, and a write error removes the
@@ -239,13 +245,13 @@ chmod 755 "$W" ro
 if [ "$(id -u)" = 0 ]; then
 	if command -v setpriv >/dev/null; then
 		run setpriv --reuid=65534 --regid=65534 --clear-groups \
-		    "$B/pcap-fetch" get ffff0000 -o ro/g
+		    "$B/pcap-fetch" get ${CF} -o ro/g
 	else
 		rc=skip
 	fi
 else
 	chmod 555 ro
-	run pcap-fetch get ffff0000 -o ro/g
+	run pcap-fetch get ${CF} -o ro/g
 fi
 if [ "$rc" = skip ]; then
 	skip fault_get_readonly_dir "root without setpriv"
@@ -256,12 +262,12 @@ else
 fi
 chmod 700 "$W"
 
-run pcap-fetch get ffff0000 -o g3 --progress
+run pcap-fetch get ${CF} -o g3 --progress
 check progress_shown has "$err" "3/3 files, .* MiB/s"
-run pcap-fetch get ffff0000 -o g4
+run pcap-fetch get ${CF} -o g4
 check progress_off_without_tty [ -z "$err" ]
-run pcap-fetch get ffff0000 -o g2 --dry-run
-check gcs_dry_run has "$out" "3 files, $(cat gcs/caps/pcap_ffff0000* | wc -c) bytes"
+run pcap-fetch get ${CF} -o g2 --dry-run
+check gcs_dry_run has "$out" "3 files, $(cat gcs/caps/pcap_${CF}_* | wc -c) bytes"
 check gcs_dry_run_nothing [ ! -e g2 ]
 
 # hostile names and symlinks
@@ -281,17 +287,17 @@ for i in $(seq 50); do [ -f port ] && break; sleep 0.1; done
 P=$(cat port)
 export CLOUDFLARE_API_BASE=http://127.0.0.1:$P/client/v4
 export STORAGE_EMULATOR_HOST=127.0.0.1:$P
-mkdir -p h1 && echo precious >target && ln -s "$W/target" h1/pcap_ffff00000.pcap
+mkdir -p h1 && echo precious >target && ln -s "$W/target" h1/pcap_${CF}_0.pcap
 run pcap-fetch bucket gs://gbucket/caps -o h1 --exclude 'pcap_other*'
 check unsafe_exit1 [ $rc = 1 ]
 check unsafe_dotdot has "$err" "'\.\.' path component"
 check unsafe_control has "$err" "control character 0x01"
 check unsafe_metadata_name has "$err" "manifest.json: unsafe name"
 check unsafe_nothing_outside [ ! -e evil.pcap ] && [ ! -e "$W/evil.pcap" ]
-check symlink_not_followed has "$err" "pcap_ffff00000.pcap: exists and is not a regular file"
+check symlink_not_followed has "$err" "pcap_${CF}_0.pcap: exists and is not a regular file"
 check symlink_target_intact [ "$(cat target)" = precious ]
 check subdir_fetched [ "$(cat h1/sub/ok.pcap)" = z ]
-check others_fetched same_file h1/pcap_ffff00001.pcap gcs/caps/pcap_ffff00001.pcap
+check others_fetched same_file h1/pcap_${CF}_1.pcap gcs/caps/pcap_${CF}_1.pcap
 check failed_listed has "$err" "file.* not fetched:"
 
 # create and stop: validation before sending, then the stub
@@ -320,9 +326,9 @@ run pcap-fetch create --type full --time-limit 60 --colo ord02 \
     --dest 's3://pcaps/caps?region=us-east-1' --src 192.0.2.1 --dport 443 --proto tcp --json
 check create_full_ok [ $rc = 0 ]
 check create_filter_sent [ "$(python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["filter_v1"], sort_keys=True))' <<<"$out")" = '{"destination_port": 443, "protocol": 6, "source_address": "192.0.2.1"}' ]
-run pcap-fetch stop 5555
+run pcap-fetch stop ${C5}
 check stop_exit0 [ $rc = 0 ]
-check stop_sent grep -q "PUT /client/v4/accounts/acct0123/pcaps/5555/stop" port.log
+check stop_sent grep -q "PUT /client/v4/accounts/${ACCT}/pcaps/${C5}/stop" port.log
 
 # ---- s3rver -------------------------------------------------------------------
 if [ -x "$NODE_DIR/node_modules/.bin/s3rver" ]; then
@@ -345,28 +351,37 @@ if [ -x "$NODE_DIR/node_modules/.bin/s3rver" ]; then
 		run pcap-fetch bucket s3://pcaps/caps -o b1 --page-size 2
 		check s3_bucket_exit0 [ $rc = 0 ]
 		for i in 0 1 2 3 4; do
-			check s3_same_$i same_file b1/pcap_5555$i.pcap s3src/pcap_5555$i.pcap
+			check s3_same_$i same_file b1/pcap_${C5}_$i.pcap s3src/pcap_${C5}_$i.pcap
 		done
 		check s3_etag_verified [ "$(grep -c '"verified": true' b1/manifest.json)" = 6 ]
 		run pcap-fetch bucket s3://pcaps/caps -o b2 --exclude '*' --include 'pcap_*' --exclude '*3.pcap'
-		check s3_include_exclude [ "$(ls b2 | tr '\n' ' ')" = "manifest.json pcap_55550.pcap pcap_55551.pcap pcap_55552.pcap pcap_55554.pcap " ]
-		# resume: a .part holding the first half, as a cut run leaves it
+		check s3_include_exclude [ "$(ls b2 | tr '\n' ' ')" = "manifest.json pcap_${C5}_0.pcap pcap_${C5}_1.pcap pcap_${C5}_2.pcap pcap_${C5}_4.pcap " ]
+		# resume: a .part holding the first half, as a cut run leaves it,
+		# with the ETag of the response that began it in its sidecar
 		mkdir -p b3
-		sz=$(stat -c %s s3src/pcap_55552.pcap)
-		head -c $((sz / 2)) s3src/pcap_55552.pcap >b3/pcap_55552.pcap.part
+		etag() { echo "etag \"$(md5sum <"$1" | cut -c1-32)\""; }
+		sz=$(stat -c %s s3src/pcap_${C5}_2.pcap)
+		head -c $((sz / 2)) s3src/pcap_${C5}_2.pcap >b3/pcap_${C5}_2.pcap.part
+		etag s3src/pcap_${C5}_2.pcap >b3/.pcap_${C5}_2.pcap.part.validator
 		# a .part with wrong bytes: fetched to the end, then the ETag says no
-		head -c $((sz / 3)) /dev/urandom >b3/pcap_55553.pcap.part
-		cp s3src/pcap_55553.pcap s3src/x && head -c 100 /dev/zero >b3/pcap_55550.pcap
+		head -c $((sz / 3)) /dev/urandom >b3/pcap_${C5}_3.pcap.part
+		etag s3src/pcap_${C5}_3.pcap >b3/.pcap_${C5}_3.pcap.part.validator
+		# a .part with no validator is not resumed: from byte 0
+		head -c 1000 /dev/urandom >b3/pcap_${C5}_4.pcap.part
+		cp s3src/pcap_${C5}_3.pcap s3src/x && head -c 100 /dev/zero >b3/pcap_${C5}_0.pcap
 		run pcap-fetch bucket s3://pcaps/caps -o b3 --include 'pcap_*' --exclude '*.txt'
 		check s3_resume_exit0 [ $rc = 0 ]
-		check s3_resume_said has "$err" "pcap_55552.pcap: resuming at byte $((sz / 2))"
-		check s3_resume_same same_file b3/pcap_55552.pcap s3src/pcap_55552.pcap
-		check s3_etag_mismatch_said has "$err" "pcap_55553.pcap: MD5 mismatch"
-		check s3_etag_refetched same_file b3/pcap_55553.pcap s3src/pcap_55553.pcap
-		check s3_replaced_wrong_file same_file b3/pcap_55550.pcap s3src/pcap_55550.pcap
-		run pcap-fetch get 5555 -o b4 -j 2
+		check s3_resume_said has "$err" "pcap_${C5}_2.pcap: resuming at byte $((sz / 2))"
+		check s3_resume_same same_file b3/pcap_${C5}_2.pcap s3src/pcap_${C5}_2.pcap
+		check s3_no_validator_said has "$err" "pcap_${C5}_4.pcap: the .part has no validator; fetching from byte 0"
+		check s3_no_validator_same same_file b3/pcap_${C5}_4.pcap s3src/pcap_${C5}_4.pcap
+		check s3_no_sidecar_left [ -z "$(find b3 -name '.*validator')" ]
+		check s3_etag_mismatch_said has "$err" "pcap_${C5}_3.pcap: MD5 mismatch"
+		check s3_etag_refetched same_file b3/pcap_${C5}_3.pcap s3src/pcap_${C5}_3.pcap
+		check s3_replaced_wrong_file same_file b3/pcap_${C5}_0.pcap s3src/pcap_${C5}_0.pcap
+		run pcap-fetch get ${C5} -o b4 -j 2
 		check s3_get_full_exit0 [ $rc = 0 ]
-		check s3_get_full_files [ "$(ls b4 | grep -c '^pcap_5555.\.pcap$')" = 5 ]
+		check s3_get_full_files [ "$(ls b4 | grep -c "^pcap_${C5}_.\.pcap$")" = 5 ]
 		check s3_get_no_notes [ ! -e b4/notes.txt ]
 		run env AWS_ACCESS_KEY_ID=NOPE AWS_SECRET_ACCESS_KEY=$SECRET_AWS pcap-fetch bucket s3://pcaps/caps --dry-run
 		check s3_bad_key_exit1 [ $rc = 1 ]
@@ -385,7 +400,7 @@ if [ -x "$NODE_DIR/node_modules/.bin/s3rver" ]; then
 		check r2_needs_account has "$err" "needs ?account-id"
 		# gs:// with HMAC keys: GCS's XML API, the S3 protocol over SigV4
 		run env -u STORAGE_EMULATOR_HOST pcap-fetch bucket gs://pcaps/caps -o b6 --include 'pcap_*'
-		check gcs_hmac_xml_api [ $rc = 0 ] && check gcs_hmac_same same_file b6/pcap_55554.pcap s3src/pcap_55554.pcap
+		check gcs_hmac_xml_api [ $rc = 0 ] && check gcs_hmac_same same_file b6/pcap_${C5}_4.pcap s3src/pcap_${C5}_4.pcap
 		export AWS_SECRET_ACCESS_KEY=$SECRET_AWS	# s3rver ignores v4 signatures
 		run pcap-fetch bucket s3://pcaps/caps -o b5
 		check s3_secret_run [ $rc = 0 ]

@@ -109,14 +109,22 @@ class H(http.server.BaseHTTPRequestHandler):
             return None
         return f
 
-    def body(self, data, faults, extra=()):
+    def body(self, data, faults, extra=(), gen=None):
         f = self.fault(faults)
         if f is None:
             return
         start = 0
         rng = self.headers.get("Range")
         code = 200
-        headers = list(extra)
+        # The ETag is the MD5 (as S3's for a single-part object); GCS also
+        # gives the generation, here the CRC-32C of the bytes.
+        etag = '"%s"' % hashlib.md5(data).hexdigest()
+        headers = list(extra) + [("ETag", etag)]
+        if gen is not None:
+            headers.append(("x-goog-generation", str(gen)))
+        ir = self.headers.get("If-Range")
+        if ir is not None and ir != etag:
+            rng = None      # another version: the whole object, 200
         if rng:
             m = re.match(r"bytes=(\d+)-$", rng)
             start = int(m.group(1))
@@ -222,6 +230,7 @@ class H(http.server.BaseHTTPRequestHandler):
                         open(os.path.join(root, n), "rb").read())
                 items.append({
                     "kind": "storage#object", "name": n,
+                    "generation": str(crc32c(data)),
                     "bucket": m.group(1), "size": str(len(data)),
                     "md5Hash": base64.b64encode(
                         hashlib.md5(data).digest()).decode(),
@@ -241,7 +250,12 @@ class H(http.server.BaseHTTPRequestHandler):
         h = "crc32c=%s,md5=%s" % (
             base64.b64encode(struct.pack(">I", crc32c(data))).decode(),
             base64.b64encode(hashlib.md5(data).digest()).decode())
-        self.body(data, faults, [("x-goog-hash", h)])
+        gen = crc32c(data)
+        m = query.get("ifGenerationMatch")
+        if m and m[0] != str(gen):
+            return self.send(412, b'{"error":{"code":412,'
+                             b'"message":"Precondition Failed"}}')
+        self.body(data, faults, [("x-goog-hash", h)], gen)
 
     def route(self, method):
         u = urllib.parse.urlsplit(self.path)

@@ -441,34 +441,134 @@ START_TEST(store_urls)
 	char err[PK_ERRLEN];
 
 	ck_assert_int_eq(pk_store_open(&st, "s3://pcaps/dir/sub?region=eu-west-1",
-	    noenv, err), 0);
+	    0, noenv, err), 0);
 	ck_assert_str_eq(st.bucket, "pcaps");
 	ck_assert_str_eq(st.prefix, "dir/sub/");
 	ck_assert_str_eq(st.region, "eu-west-1");
 	ck_assert_str_eq(st.endpoint, "https://s3.eu-west-1.amazonaws.com");
 	ck_assert_int_eq(st.path_style, 0);
 	pk_store_close(&st);
-	ck_assert_int_eq(pk_store_open(&st, "s3://pcaps", noenv, err), 0);
+	ck_assert_int_eq(pk_store_open(&st, "s3://pcaps", 0, noenv, err), 0);
 	ck_assert_str_eq(st.prefix, "");
 	ck_assert_str_eq(st.region, "us-east-1");
 	pk_store_close(&st);
-	ck_assert_int_eq(pk_store_open(&st, "r2://b/d?account-id=abc123",
-	    noenv, err), 0);
-	ck_assert_str_eq(st.endpoint, "https://abc123.r2.cloudflarestorage.com");
+	ck_assert_int_eq(pk_store_open(&st,
+	    "r2://bkt/d?account-id=023e105f4ecef8ad9ca31a8372d0c353", 0, noenv,
+	    err), 0);
+	ck_assert_str_eq(st.endpoint,
+	    "https://023e105f4ecef8ad9ca31a8372d0c353.r2.cloudflarestorage.com");
 	ck_assert_str_eq(st.region, "auto");
 	ck_assert_int_eq(st.path_style, 1);
 	pk_store_close(&st);
-	ck_assert_int_eq(pk_store_open(&st, "r2://b/d", noenv, err), -1);
-	ck_assert_int_eq(pk_store_open(&st, "r2://b?account-id=a/../x", noenv,
-	    err), -1);
-	ck_assert_int_eq(pk_store_open(&st, "gs://g/x/", noenv, err), 0);
+	ck_assert_int_eq(pk_store_open(&st, "r2://bkt/d", 0, noenv, err), -1);
+	ck_assert_int_eq(pk_store_open(&st, "r2://bkt?account-id=abc123", 0,
+	    noenv, err), -1);
+	ck_assert_int_eq(pk_store_open(&st, "r2://bkt?account-id=a/../x", 0,
+	    noenv, err), -1);
+	ck_assert_int_eq(pk_store_open(&st, "gs://gcs/x/", 0, noenv, err), 0);
 	ck_assert_int_eq(st.gcs_json, 1);
 	ck_assert_str_eq(st.prefix, "x/");
 	ck_assert_str_eq(st.endpoint, "https://storage.googleapis.com");
 	pk_store_close(&st);
-	ck_assert_int_eq(pk_store_open(&st, "http://x/y", noenv, err), -1);
-	ck_assert_int_eq(pk_store_open(&st, "s3:///y", noenv, err), -1);
-	ck_assert_int_eq(pk_store_open(&st, "s3://a b/y", noenv, err), -1);
+	ck_assert_int_eq(pk_store_open(&st, "http://x/y", 0, noenv, err), -1);
+	ck_assert_int_eq(pk_store_open(&st, "s3:///y", 0, noenv, err), -1);
+	ck_assert_int_eq(pk_store_open(&st, "s3://a b/y", 0, noenv, err), -1);
+	/* What a server's destination_conf may not smuggle into a host. */
+	ck_assert_int_eq(pk_store_open(&st,
+	    "s3://bkt/dir?region=x@127.0.0.1:9/", 0, noenv, err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "bad region"));
+	ck_assert_int_eq(pk_store_open(&st, "s3://bkt/dir?region=eu-west-1&x=y",
+	    0, noenv, err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "unknown ?parameter"));
+	ck_assert_int_eq(pk_store_open(&st, "gs://bkt/dir?x=1", 0, noenv, err),
+	    -1);
+	ck_assert_int_eq(pk_store_open(&st, "s3://Bkt/d", 0, noenv, err), -1);
+	ck_assert_int_eq(pk_store_open(&st, "s3://b@h:1/d", 0, noenv, err), -1);
+	ck_assert_int_eq(pk_store_open(&st, "s3://10.0.0.1/d", 0, noenv, err),
+	    -1);
+	ck_assert_int_eq(pk_store_open(&st, "s3://a..b/d", 0, noenv, err), -1);
+	ck_assert_int_eq(pk_store_open(&st, "s3://-ab/d", 0, noenv, err), -1);
+	ck_assert_int_eq(pk_store_open(&st, "s3://under_score/d", 0, noenv,
+	    err), -1);
+	ck_assert_int_eq(pk_store_open(&st, "gs://under_score/d", 0, noenv,
+	    err), 0);
+	pk_store_close(&st);
+}
+END_TEST
+
+START_TEST(validation)
+{
+	char why[160], out[64];
+
+	ck_assert_int_eq(pk_valid_hex32("023e105f4ecef8ad9ca31a8372d0c353"), 1);
+	ck_assert_int_eq(pk_valid_hex32("023E105F4ECEF8AD9CA31A8372D0C353"), 0);
+	ck_assert_int_eq(pk_valid_hex32("023e105f4ecef8ad9ca31a8372d0c35"), 0);
+	ck_assert_int_eq(pk_valid_hex32("023e105f4ecef8ad9ca31a8372d0c3533"), 0);
+	ck_assert_int_eq(pk_valid_hex32("../../etc"), 0);
+	ck_assert_int_eq(pk_valid_region("eu-west-1"), 1);
+	ck_assert_int_eq(pk_valid_region(""), 0);
+	ck_assert_int_eq(pk_valid_region("x@127.0.0.1:80/"), 0);
+	ck_assert_int_eq(pk_valid_region("abcdefghijabcdefghijabcdefghijabc"), 0);
+	ck_assert_int_eq(pk_valid_bucket(0, "my.bucket-1", why, sizeof(why)), 1);
+	ck_assert_int_eq(pk_valid_bucket(0, "ab", why, sizeof(why)), 0);
+	ck_assert_int_eq(pk_valid_bucket(0, "192.168.5.4", why, sizeof(why)), 0);
+	ck_assert_int_eq(pk_valid_bucket(1, "a_b", why, sizeof(why)), 1);
+	/* Rendering: controls, escapes, C1, bad UTF-8 and '\' as \xNN. */
+	ck_assert_str_eq(pk_render("ok \033[2Jx", out, sizeof(out)),
+	    "ok \\x1b[2Jx");
+	ck_assert_str_eq(pk_render("a\\b\r\n", out, sizeof(out)),
+	    "a\\x5cb\\x0d\\x0a");
+	ck_assert_str_eq(pk_render("\xc2\x9b" "1m \xc3\xa9 \xff", out, sizeof(out)),
+	    "\\xc2\\x9b1m \xc3\xa9 \\xff");
+	ck_assert_str_eq(pk_render("\x7f", out, sizeof(out)), "\\x7f");
+	ck_assert_str_eq(pk_render("abcdefghij", out, 8), "abcd...");
+	ck_assert_str_eq(pk_render("\033\033", out, 8), "\\x1b...");
+	ck_assert_str_eq(pk_render(NULL, out, sizeof(out)), "");
+	/* Credentials: https, or http to loopback, or an opt-in. */
+	ck_assert_int_eq(pk_secret_transport("https://api.example/x", 0, why,
+	    sizeof(why)), 0);
+	ck_assert_int_eq(pk_secret_transport("http://127.0.0.1:8/x", 0, why,
+	    sizeof(why)), 0);
+	ck_assert_int_eq(pk_secret_transport("http://[::1]:8/x", 0, why,
+	    sizeof(why)), 0);
+	ck_assert_int_eq(pk_secret_transport("http://localhost/x", 0, why,
+	    sizeof(why)), 0);
+	ck_assert_int_eq(pk_secret_transport("http://api.example/x", 0, why,
+	    sizeof(why)), -1);
+	ck_assert_ptr_nonnull(strstr(why, "--allow-plain-http"));
+	ck_assert_int_eq(pk_secret_transport("http://127.0.0.1.evil/x", 0, why,
+	    sizeof(why)), -1);
+	ck_assert_int_eq(pk_secret_transport("http://api.example/x", 1, why,
+	    sizeof(why)), 0);
+	ck_assert_int_eq(pk_secret_transport("ftp://127.0.0.1/x", 1, why,
+	    sizeof(why)), -1);
+}
+END_TEST
+
+START_TEST(listing_cap)
+{
+	/* More objects than max: refused while parsing, not after. */
+	static const char page[] = "<ListBucketResult>"
+	    "<Contents><Key>a</Key><Size>1</Size></Contents>"
+	    "<Contents><Key>b</Key><Size>1</Size></Contents>"
+	    "<Contents><Key>c</Key><Size>1</Size></Contents>"
+	    "</ListBucketResult>";
+	struct pk_objlist l = { 0 };
+	char err[PK_ERRLEN], *next = NULL;
+	int tr = 0;
+
+	l.max = 2;
+	ck_assert_int_eq(pk_s3_parse_list(page, strlen(page), &l, &tr, &next,
+	    err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "more than 2 objects"));
+	pk_objlist_free(&l);
+	l.max = 3;
+	ck_assert_int_eq(pk_s3_parse_list(page, strlen(page), &l, &tr, &next,
+	    err), 0);
+	ck_assert_uint_eq(l.n, 3);
+	ck_assert_int_eq(l.v[0].generation, -1);
+	pk_objlist_free(&l);
+	free(next);
 }
 END_TEST
 
@@ -501,6 +601,8 @@ main(void)
 	tcase_add_test(t, gcs_listing_json);
 	tcase_add_test(t, checksums_and_reasons);
 	tcase_add_test(t, store_urls);
+	tcase_add_test(t, validation);
+	tcase_add_test(t, listing_cap);
 	suite_add_tcase(s, t);
 	r = srunner_create(s);
 	srunner_run_all(r, CK_NORMAL);

@@ -13,14 +13,16 @@
 
 
 int
-pk_api_init(struct pk_api *a, const char *account,
+pk_api_init(struct pk_api *a, const char *account, int allow_http,
     const char *(*env)(const char *), char *err)
 {
-	const char *b, *p;
+	const char *b;
+	char why[300];
 	size_t n;
 
 	memset(a, 0, sizeof(*a));
 	pk_retry_defaults(&a->retry);
+	a->retry.allow_http = allow_http;
 	if (account == NULL)
 		account = pk_nonempty(env("CLOUDFLARE_ACCOUNT_ID"));
 	if (account == NULL) {
@@ -28,11 +30,11 @@ pk_api_init(struct pk_api *a, const char *account,
 		    "CLOUDFLARE_ACCOUNT_ID or use --account");
 		return -1;
 	}
-	for (p = account; *p; p++)
-		if (!isalnum((unsigned char)*p)) {
-			snprintf(err, PK_ERRLEN, "bad account id");
-			return -1;
-		}
+	if (!pk_valid_hex32(account)) {
+		snprintf(err, PK_ERRLEN, "bad account id '%.80s' (32 lower-case "
+		    "hex digits)", account);
+		return -1;
+	}
 	b = pk_nonempty(env("CLOUDFLARE_API_BASE"));
 	if (b == NULL)
 		b = PK_API_DEFAULT;
@@ -56,6 +58,11 @@ pk_api_init(struct pk_api *a, const char *account,
 		snprintf(err, PK_ERRLEN, "no credentials: set "
 		    "CLOUDFLARE_API_TOKEN, or CLOUDFLARE_EMAIL and "
 		    "CLOUDFLARE_API_KEY");
+		pk_api_close(a);
+		return -1;
+	}
+	if (pk_secret_transport(a->base, allow_http, why, sizeof(why)) < 0) {
+		snprintf(err, PK_ERRLEN, "CLOUDFLARE_API_BASE: %s", why);
 		pk_api_close(a);
 		return -1;
 	}
@@ -84,6 +91,7 @@ pk_api_close(struct pk_api *a)
 int
 pk_api_auth(const struct pk_api *a, struct pk_req *rq)
 {
+	rq->secret = 1;
 	if (a->token != NULL)
 		return pk_req_header(rq, "Authorization: Bearer %s", a->token);
 	if (pk_req_header(rq, "X-Auth-Email: %s", a->email) < 0)
@@ -128,7 +136,7 @@ static void
 api_errors(json_t *root, char *out, size_t n)
 {
 	json_t *errs = json_object_get(root, "errors"), *e;
-	size_t i, off = 0, k;
+	size_t i, off = 0;
 
 	out[0] = '\0';
 	json_array_foreach(errs, i, e) {
@@ -151,9 +159,9 @@ api_errors(json_t *root, char *out, size_t n)
 		}
 		off += (size_t)r;
 	}
-	for (k = 0; k < off && out[k]; k++)
-		if ((unsigned char)out[k] < 0x20)
-			out[k] = ' ';
+	for (i = 0; i < off && out[i]; i++)
+		if ((unsigned char)out[i] < 0x20)
+			out[i] = ' ';
 }
 
 int

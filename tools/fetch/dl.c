@@ -4,6 +4,13 @@
  * with Range after a cut, verified (size, then MD5 or CRC-32C from the
  * listing or the response headers) and renamed into place.
  *
+ * A server is not trusted with the disk: a body is cut off the moment it
+ * passes the listed size, its Content-Length, or max_size when neither is
+ * known.  A resume is done only for the same version of the object: the
+ * ETag or GCS generation of the response that began the .part is kept in
+ * a hidden sidecar, .NAME.part.validator, and sent back as If-Range (or
+ * ifGenerationMatch); without one the .part is started again from byte 0.
+ *
  * Names come from untrusted listings.  They were checked by
  * pk_safe_relpath; here every directory is opened with O_NOFOLLOW relative
  * to the one before it, so a symlink planted in the output directory is
@@ -31,6 +38,9 @@ struct xfer {
 	struct eng *e;
 	size_t idx;
 	enum xstate st;
+	struct pk_validator v;	/* of the bytes in .part; empty: none */
+	uint64_t limit;		/* the most bytes the body may bring */
+	int oversize;		/* cut off at limit */
 	int dfd;		/* the directory the file goes in */
 	const char *base;	/* its name there (points into name) */
 	char *part;		/* base + ".part" */
@@ -57,7 +67,8 @@ struct eng {
 	const struct pk_object *objs;
 	struct pk_dl_result *res;
 	const struct pk_dl_opts *o;
-	struct xfer *x;
+	struct xfer **live;	/* in flight (active or waiting): <= jobs */
+	size_t nlive;
 	size_t n;
 	int rootfd;
 	CURLM *multi;
@@ -276,14 +287,115 @@ expected_hash(const struct eng *e, const struct xfer *x, char md5[33],
 		pk_etag_md5(x->h.etag, md5);
 }
 
+/* ".NAME.part.validator", malloc'ed */
+static char *
+sidecar_name(const struct xfer *x)
+{
+	char *n = malloc(strlen(x->base) + 32);
+
+	if (n != NULL)
+		sprintf(n, ".%s.part.validator", x->base);
+	return n;
+}
+
+static void
+sidecar_remove(const struct xfer *x)
+{
+	char *n = sidecar_name(x);
+
+	if (n != NULL)
+		unlinkat(x->dfd, n, 0);
+	free(n);
+}
+
+/* Record the validator of the bytes about to go into .part (or none). */
+static int
+sidecar_write(const struct xfer *x)
+{
+	char *n = sidecar_name(x), line[128];
+	int fd, len, rc = -1;
+
+	if (n == NULL)
+		return -1;
+	if (x->v.etag[0] == '\0' && x->v.generation < 0) {
+		unlinkat(x->dfd, n, 0);
+		free(n);
+		return 0;
+	}
+	if (x->v.generation >= 0)
+		len = snprintf(line, sizeof(line), "generation %lld\n",
+		    (long long)x->v.generation);
+	else
+		len = snprintf(line, sizeof(line), "etag %s\n", x->v.etag);
+	fd = openat(x->dfd, n, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	    O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		rc = write(fd, line, (size_t)len) == len ? 0 : -1;
+		if (close(fd) < 0)
+			rc = -1;
+	}
+	free(n);
+	return rc;
+}
+
+/* The validator kept beside a .part; 0 read, -1 none or unreadable. */
+static int
+sidecar_read(struct xfer *x)
+{
+	char *n = sidecar_name(x), line[128], *e;
+	ssize_t r;
+	int fd;
+
+	memset(&x->v, 0, sizeof(x->v));
+	x->v.generation = -1;
+	if (n == NULL)
+		return -1;
+	fd = openat(x->dfd, n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	free(n);
+	if (fd < 0)
+		return -1;
+	r = read(fd, line, sizeof(line) - 1);
+	close(fd);
+	if (r <= 0 || line[r - 1] != '\n')
+		return -1;
+	line[r - 1] = '\0';
+	if (strncmp(line, "generation ", 11) == 0) {
+		long long g = strtoll(line + 11, &e, 10);
+		if (*e != '\0' || e == line + 11 || g < 0)
+			return -1;
+		x->v.generation = g;
+		return 0;
+	}
+	if (strncmp(line, "etag ", 5) == 0 && line[5] != '\0' &&
+	    strlen(line + 5) < sizeof(x->v.etag)) {
+		snprintf(x->v.etag, sizeof(x->v.etag), "%s", line + 5);
+		return 0;
+	}
+	return -1;
+}
+
 static void
 finish(struct eng *e, struct xfer *x, enum pk_dl_state st, const char *why)
 {
 	struct pk_dl_result *r = &e->res[x->idx];
 
 	r->state = st;
-	if (why != NULL)
-		snprintf(r->why, sizeof(r->why), "%s", why);
+	if (why != NULL && (r->why = strdup(why)) == NULL)
+		r->why = NULL;
+	/*
+	 * Nothing partial stays behind unless it can be resumed: a .part
+	 * with bytes and a validator, after a failure that may pass (not a
+	 * 4xx, not a body over its bound).
+	 */
+	if (x->part != NULL && x->dfd >= 0 && st != PK_DL_FETCHED &&
+	    st != PK_DL_PRESENT && (x->written == 0 || x->oversize ||
+	    (x->status >= 400 && x->status < 500) ||
+	    (x->v.etag[0] == '\0' && x->v.generation < 0))) {
+		unlinkat(x->dfd, x->part, 0);
+		sidecar_remove(x);
+	}
+	if (st == PK_DL_FETCHED && x->dfd >= 0)
+		sidecar_remove(x);
 	if (x->fd >= 0)
 		close(x->fd);
 	x->fd = -1;
@@ -333,6 +445,9 @@ restart_part(struct xfer *x)
 		return -1;
 	x->written = 0;
 	hash_reset(x);
+	memset(&x->v, 0, sizeof(x->v));
+	x->v.generation = -1;
+	sidecar_remove(x);
 	return 0;
 }
 
@@ -390,6 +505,13 @@ prepare(struct eng *e, struct xfer *x)
 		finish(e, x, PK_DL_SKIPPED, why);
 		return 0;
 	}
+	if (o->have_size && e->o->max_size > 0 && o->size > e->o->max_size) {
+		snprintf(why, sizeof(why), "listed as %llu bytes, over the "
+		    "--max-size of %llu; skipped", (unsigned long long)o->size,
+		    (unsigned long long)e->o->max_size);
+		finish(e, x, PK_DL_SKIPPED, why);
+		return 0;
+	}
 	if ((x->dfd = open_parent(e->rootfd, o->name, &x->base, why)) < 0) {
 		finish(e, x, PK_DL_FAILED, why);
 		return 0;
@@ -438,11 +560,35 @@ prepare(struct eng *e, struct xfer *x)
 		return 0;
 	}
 	x->written = (uint64_t)sb.st_size;
-	if (x->written > 0 && ((o->have_size && x->written > o->size) ||
-	    hash_fd(x, x->fd, x->written) < 0)) {
-		if (restart_part(x) < 0) {
-			finish(e, x, PK_DL_FAILED, strerror(errno));
-			return 0;
+	if (x->written > 0) {
+		const char *no = NULL;
+		char md5[33];
+
+		/*
+		 * Bytes of the same version, or none: the validator kept
+		 * beside the .part, agreeing with the listing when the
+		 * listing says (an ETag that is an MD5, a generation).
+		 */
+		if (sidecar_read(x) < 0)
+			no = "has no validator";
+		else if (x->v.generation >= 0 && o->generation >= 0 &&
+		    x->v.generation != o->generation)
+			no = "is of another generation";
+		else if (x->v.etag[0] != '\0' && o->md5[0] != '\0' &&
+		    (pk_etag_md5(x->v.etag, md5), md5[0] != '\0') &&
+		    strcmp(md5, o->md5) != 0)
+			no = "is of another version (ETag)";
+		else if (o->have_size && x->written > o->size)
+			no = "is longer than the object";
+		else if (hash_fd(x, x->fd, x->written) < 0)
+			no = "cannot be read";
+		if (no != NULL) {
+			say(e, "%s: the .part %s; fetching from byte 0",
+			    o->name, no);
+			if (restart_part(x) < 0) {
+				finish(e, x, PK_DL_FAILED, strerror(errno));
+				return 0;
+			}
 		}
 	}
 	if (lseek(x->fd, (off_t)x->written, SEEK_SET) < 0) {
@@ -505,19 +651,81 @@ write_cb(char *p, size_t size, size_t nm, void *arg)
 				x->restart = 1;
 				return 0;
 			}
+			/* If-Range honoured: the same version, or say so. */
+			if ((x->v.etag[0] != '\0' && x->h.etag[0] != '\0' &&
+			    strcmp(x->v.etag, x->h.etag) != 0) ||
+			    (x->v.generation >= 0 && x->h.generation >= 0 &&
+			    x->v.generation != x->h.generation)) {
+				snprintf(x->why, PK_ERRLEN, "HTTP 206 for "
+				    "another version of the object");
+				x->restart = 1;
+				return 0;
+			}
 		} else if (x->status == 200 && x->from > 0) {
-			/* The server ignored Range: take the whole object. */
+			/*
+			 * The server ignored Range, or If-Range said the
+			 * object changed: take the whole object.
+			 */
 			if (restart_part(x) < 0) {
 				x->werr = errno;
 				return 0;
 			}
 			x->from = 0;
 		}
+		if (x->status == 200) {
+			/* This body begins the .part: keep its validator. */
+			snprintf(x->v.etag, sizeof(x->v.etag), "%s",
+			    strncmp(x->h.etag, "W/", 2) == 0 ? "" : x->h.etag);
+			x->v.generation = x->h.generation;
+			if (sidecar_write(x) < 0) {
+				x->werr = errno ? errno : EIO;
+				return 0;
+			}
+		}
+		if (x->status == 200 || x->status == 206) {
+			const struct pk_object *o = &x->e->objs[x->idx];
+			int64_t cl = x->h.content_length;
+
+			/* The most this body may bring, known before it does. */
+			if (o->have_size) {
+				x->limit = o->size;
+				if (cl >= 0 && x->from + (uint64_t)cl != o->size) {
+					snprintf(x->why, PK_ERRLEN, "Content-Length "
+					    "%lld from byte %llu disagrees with "
+					    "the listed size %llu", (long long)cl,
+					    (unsigned long long)x->from,
+					    (unsigned long long)o->size);
+					x->oversize = 1;
+					return 0;
+				}
+			} else if (cl >= 0)
+				x->limit = x->from + (uint64_t)cl;
+			else
+				x->limit = x->e->o->max_size;
+			if (!o->have_size && x->e->o->max_size > 0 &&
+			    x->limit > x->e->o->max_size) {
+				snprintf(x->why, PK_ERRLEN, "Content-Length "
+				    "%lld is over the --max-size of %llu",
+				    (long long)cl,
+				    (unsigned long long)x->e->o->max_size);
+				x->oversize = 1;
+				return 0;
+			}
+		}
 	}
 	if (x->status != 200 && x->status != 206) {
 		if (x->ebody.n < 4096)
 			pk_buf_add(&x->ebody, p, n < 4096 ? n : 4096);
 		return n;
+	}
+	if (x->limit > 0 && (x->written + n > x->limit || x->written + n < n)) {
+		snprintf(x->why, PK_ERRLEN, "the body goes on past %llu bytes "
+		    "(%s); cut off", (unsigned long long)x->limit,
+		    x->e->objs[x->idx].have_size ? "the listed size" :
+		    x->h.content_length >= 0 ? "its Content-Length" :
+		    "--max-size");
+		x->oversize = 1;
+		return 0;
 	}
 	while (off < n) {
 		w = write(x->fd, p + off, n - off);
@@ -542,7 +750,14 @@ start(struct eng *e, struct xfer *x)
 	char why[PK_ERRLEN];
 
 	x->attempt++;
+	/* Resume only what a validator vouches for. */
+	if (x->written > 0 && x->v.etag[0] == '\0' && x->v.generation < 0 &&
+	    restart_part(x) < 0) {
+		finish(e, x, PK_DL_FAILED, strerror(errno));
+		return -1;
+	}
 	x->from = x->written;
+	x->limit = 0;
 	x->checked = 0;
 	x->restart = 0;
 	x->werr = 0;
@@ -551,7 +766,12 @@ start(struct eng *e, struct xfer *x)
 	pk_buf_free(&x->ebody);
 	pk_resp_hdrs_reset(&x->h);
 	pk_req_free(&x->rq);
-	if (e->o->get(e->o->ctx, o, x->from, &x->rq, why) < 0) {
+	if (e->o->get(e->o->ctx, o, x->from, &x->v, &x->rq, why) < 0) {
+		finish(e, x, PK_DL_FAILED, why);
+		return -1;
+	}
+	if (x->rq.secret && pk_secret_transport(x->rq.url,
+	    e->o->retry.allow_http, why, sizeof(why)) < 0) {
 		finish(e, x, PK_DL_FAILED, why);
 		return -1;
 	}
@@ -559,7 +779,7 @@ start(struct eng *e, struct xfer *x)
 		finish(e, x, PK_DL_FAILED, "cannot start a transfer");
 		return -1;
 	}
-	pk_curl_common(x->easy);
+	pk_curl_common(x->easy, &e->o->retry, 1);
 	curl_easy_setopt(x->easy, CURLOPT_URL, x->rq.url);
 	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->rq.hdrs);
 	curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, x->curlerr);
@@ -603,6 +823,10 @@ ended(struct eng *e, struct xfer *x, CURLcode cc)
 		finish(e, x, PK_DL_FAILED, why);
 		return;
 	}
+	if (x->oversize) {
+		finish(e, x, PK_DL_FAILED, x->why);
+		return;
+	}
 	if (x->restart) {
 		refetch(e, x);
 		return;
@@ -614,6 +838,13 @@ ended(struct eng *e, struct xfer *x, CURLcode cc)
 			retry(e, x, -1);
 		else
 			finish(e, x, PK_DL_FAILED, x->why);
+		return;
+	}
+	if (x->status == 412 && x->from > 0) {
+		/* ifGenerationMatch: the object is another generation now. */
+		snprintf(x->why, PK_ERRLEN, "the object changed since the "
+		    ".part was begun");
+		refetch(e, x);
 		return;
 	}
 	if (x->status == 416) {
@@ -676,6 +907,50 @@ ended(struct eng *e, struct xfer *x, CURLcode cc)
 	complete(e, x);
 }
 
+/* A new transfer for objs[idx], in flight; NULL out of memory. */
+static struct xfer *
+xfer_new(struct eng *e, size_t idx)
+{
+	struct xfer *x = calloc(1, sizeof(*x));
+
+	if (x == NULL)
+		return NULL;
+	x->e = e;
+	x->idx = idx;
+	x->fd = x->dfd = -1;
+	x->v.generation = -1;
+	e->live[e->nlive++] = x;
+	return x;
+}
+
+/* Free the transfers that are done. */
+static void
+sweep(struct eng *e)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < e->nlive; i++) {
+		struct xfer *x = e->live[i];
+
+		if (x->st == X_DONE) {
+			pk_req_free(&x->rq);
+			free(x);
+		} else
+			e->live[k++] = x;
+	}
+	e->nlive = k;
+}
+
+void
+pk_dl_results_free(struct pk_dl_result *res, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(res[i].why);
+	free(res);
+}
+
 size_t
 pk_dl_run(int dirfd, const struct pk_object *objs, size_t n,
     const struct pk_dl_opts *o, struct pk_dl_result *res)
@@ -692,45 +967,55 @@ pk_dl_run(int dirfd, const struct pk_object *objs, size_t n,
 	e.rootfd = dirfd;
 	e.start = e.lastprog = pk_now_ms();
 	memset(res, 0, n * sizeof(*res));
-	if ((e.x = calloc(n ? n : 1, sizeof(*e.x))) == NULL ||
+	if ((e.live = calloc((size_t)jobs, sizeof(*e.live))) == NULL ||
 	    (e.multi = curl_multi_init()) == NULL) {
 		for (i = 0; i < n; i++) {
 			res[i].state = PK_DL_FAILED;
-			snprintf(res[i].why, sizeof(res[i].why), "out of memory");
+			res[i].why = strdup("out of memory");
 		}
-		free(e.x);
+		free(e.live);
 		return n;
 	}
 	/* Keep-alive: as many cached connections as transfers. */
 	curl_multi_setopt(e.multi, CURLMOPT_MAXCONNECTS, (long)jobs);
-	for (i = 0; i < n; i++) {
-		e.x[i].e = &e;
-		e.x[i].idx = i;
-		e.x[i].fd = e.x[i].dfd = -1;
+	for (i = 0; i < n; i++)
 		if (objs[i].have_size)
 			e.total += objs[i].size;
-	}
 
 	while (e.done < n) {
 		int64_t now = pk_now_ms(), wait = 1000;
 		int running, left;
 		CURLMsg *m;
 
-		/* Due retries first, then new objects, up to -j. */
-		for (i = 0; i < n && e.active < (size_t)jobs; i++) {
-			struct xfer *x = &e.x[i];
+		/*
+		 * Due retries first, then new objects; at most -j in flight,
+		 * a transfer waiting out its backoff included (so that a
+		 * throttling server sees fewer requests, not more).
+		 */
+		for (i = 0; i < e.nlive; i++) {
+			struct xfer *x = e.live[i];
 			if (x->st == X_WAITING && x->due <= now)
 				start(&e, x);
 		}
-		while (e.active < (size_t)jobs && next < n) {
-			struct xfer *x = &e.x[next++];
+		sweep(&e);
+		while (e.nlive < (size_t)jobs && next < n) {
+			struct xfer *x = xfer_new(&e, next++);
+			if (x == NULL) {
+				res[next - 1].state = PK_DL_FAILED;
+				res[next - 1].why = strdup("out of memory");
+				e.done++;
+				e.failed++;
+				continue;
+			}
 			if (prepare(&e, x))
 				start(&e, x);
+			sweep(&e);
 		}
-		for (i = 0; i < n; i++)
-			if (e.x[i].st == X_WAITING && e.x[i].due - now < wait)
-				wait = e.x[i].due - now > 0 ? e.x[i].due - now :
-				    0;
+		for (i = 0; i < e.nlive; i++)
+			if (e.live[i]->st == X_WAITING &&
+			    e.live[i]->due - now < wait)
+				wait = e.live[i]->due - now > 0 ?
+				    e.live[i]->due - now : 0;
 		if (e.done >= n)
 			break;
 		if (e.active > 0) {
@@ -744,15 +1029,15 @@ pk_dl_run(int dirfd, const struct pk_object *objs, size_t n,
 				    CURLINFO_PRIVATE, (char **)&x);
 				ended(&e, x, m->data.result);
 			}
+			sweep(&e);
 		} else if (wait > 0) {
 			pk_sleep_ms(wait);
 		}
 		progress(&e, 0);
 	}
 	progress(&e, 1);
-	for (i = 0; i < n; i++)
-		pk_req_free(&e.x[i].rq);
+	sweep(&e);
 	curl_multi_cleanup(e.multi);
-	free(e.x);
+	free(e.live);
 	return e.failed;
 }

@@ -32,11 +32,22 @@ int pk_safe_relpath(const char *rel, char *err, size_t errlen);
  */
 int64_t pk_retry_after_ms(const char *v, int64_t now_s);
 
+/*
+ * How requests are made: retries, and the bounds on time that no server
+ * can stretch (defaults in pk_retry_defaults; pcap-fetch(1) names them).
+ */
 struct pk_retry {
 	int attempts;		/* in all, the first included (default 6) */
 	int64_t base_ms;	/* first backoff (default 500) */
 	int64_t cap_ms;		/* largest backoff (default 30 s) */
 	int64_t max_wait_ms;	/* largest Retry-After obeyed (default 5 min) */
+	long connect_ms;	/* to connect (default 15 s) */
+	long request_ms;	/* a whole API or listing request (default 60 s) */
+	long speed_limit;	/* a download slower than this many bytes/s */
+	long speed_time_s;	/* for this long is dead (default 1024, 30) */
+	int64_t deadline_ms;	/* pk_now_ms() after which nothing more is
+				   tried or waited for; 0: none */
+	int allow_http;		/* credentials over plain http (opt-in) */
 };
 void pk_retry_defaults(struct pk_retry *r);
 /*
@@ -76,6 +87,32 @@ const char *pk_nonempty(const char *s);
 /* Zero a secret string, then free it. */
 void pk_free_secret(char *s);
 
+/*
+ * Render a string that came from a server (a key, an id, a status, an
+ * error message) for a terminal or a log: bytes below 0x20, 0x7f, '\',
+ * the C1 controls U+0080-U+009F and bytes that are not UTF-8 become \xNN;
+ * cut with "..." to fit n (>= 4).  Returns out.  JSON output does not use
+ * this: the JSON encoder escapes.
+ */
+const char *pk_render(const char *s, char *out, size_t n);
+const char *pk_render_n(const char *s, size_t len, char *out, size_t n);
+
+/*
+ * What may go into a URL, checked before any connection: capture and
+ * account ids are 32 lower-case hex digits (the API's pattern); a region
+ * is 1-32 of [a-z0-9-]; a bucket name follows S3's rules (gcs = 0) or
+ * GCS's (gcs = 1), else why says which rule.  1 valid, 0 not.
+ */
+int pk_valid_hex32(const char *s);
+int pk_valid_region(const char *s);
+int pk_valid_bucket(int gcs, const char *s, char *why, size_t n);
+/*
+ * Whether credentials may be sent to url: https, or http to a loopback
+ * address (127/8, ::1, localhost), or anything when allow_http.  0 yes;
+ * -1 no, with the reason in err.
+ */
+int pk_secret_transport(const char *url, int allow_http, char *err, size_t n);
+
 /* ---- HTTP (http.c) ----------------------------------------------------- */
 
 /* One request as built for one attempt (S3 signs each with its own date). */
@@ -85,6 +122,7 @@ struct pk_req {
 	const char *method;		/* NULL: GET */
 	const char *body;		/* not owned */
 	size_t bodylen;
+	int secret;			/* carries credentials: TLS only */
 };
 void pk_req_free(struct pk_req *rq);
 int pk_req_header(struct pk_req *rq, const char *fmt, ...)
@@ -98,6 +136,7 @@ struct pk_resp_hdrs {
 	char content_range[96];
 	char content_type[96];
 	int64_t content_length;		/* -1 unknown */
+	int64_t generation;		/* x-goog-generation; -1 unknown */
 };
 void pk_resp_hdrs_reset(struct pk_resp_hdrs *h);
 /* CURLOPT_HEADERFUNCTION for a struct pk_resp_hdrs. */
@@ -112,8 +151,13 @@ struct pk_resp {
 };
 void pk_resp_free(struct pk_resp *r);
 
-/* Settings every easy handle gets: timeouts, stall detection, user agent. */
-void pk_curl_common(CURL *c);
+/*
+ * Settings every easy handle gets: the connect timeout, the low-speed
+ * limit, the user agent, no redirects.  An API or listing request also
+ * gets a total time limit (request_ms, and never past deadline_ms).
+ * Returns -1 when the deadline has passed.
+ */
+int pk_curl_common(CURL *c, const struct pk_retry *rp, int download);
 
 /*
  * Build-and-send with retries on connection errors, 5xx and 429 (with
@@ -144,46 +188,75 @@ struct pk_store {
 	char *oauth_token;
 	char url[1024];		/* the URL as the user gave it */
 	unsigned page_size;	/* max-keys / maxResults, 0: the store's */
+	uint64_t max_pages;	/* a listing longer than this fails */
+	uint64_t max_objects;	/* so does one with more objects */
 };
 
 /*
  * Parse s3://bucket/dir?region=R, r2://bucket/dir?account-id=A or
- * gs://bucket/dir, and take credentials and endpoints from the environment
+ * gs://bucket/dir (the bucket, region and account id checked as
+ * pk_valid_* says; no other query parameter), and take credentials and endpoints from the environment
  * (the tool passes getenv): AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
  * AWS_SESSION_TOKEN, AWS_REGION, AWS_ENDPOINT_URL, AWS_PROFILE,
  * AWS_SHARED_CREDENTIALS_FILE, HOME, GOOGLE_OAUTH_ACCESS_TOKEN,
- * STORAGE_EMULATOR_HOST.  0, or -1 with the reason in err.
+ * STORAGE_EMULATOR_HOST.  With credentials, the endpoint must pass
+ * pk_secret_transport.  0, or -1 with the reason in err.
  */
-int pk_store_open(struct pk_store *st, const char *url,
+int pk_store_open(struct pk_store *st, const char *url, int allow_http,
     const char *(*env)(const char *), char *err);
 void pk_store_close(struct pk_store *st);
 
+/*
+ * One listed object.  A bucket listing can hold millions, so this is
+ * small: about 100 bytes plus the key (see README, Reliability).
+ */
 struct pk_object {
-	char *key;		/* the key in the bucket */
-	char *name;		/* the local path, relative to the output dir */
+	char *key;		/* the key in the bucket (malloc'ed) */
+	const char *name;	/* the local path below the output dir:
+				   points into key, past the prefix */
 	uint64_t size;
-	int have_size;
+	int64_t generation;	/* GCS object generation, -1 unknown */
 	char md5[33];		/* lower-case hex; "" unknown (multipart ETag) */
+	unsigned char have_size, have_crc32c, unsafe;
 	uint32_t crc32c;
-	int have_crc32c;
-	char *source;		/* "s3://bucket/key", for messages and manifest */
-	int unsafe;		/* name refused; err says why */
-	char why[160];
+	char *why;		/* when unsafe: why (malloc'ed) */
 };
 
 struct pk_objlist {
 	struct pk_object *v;
 	size_t n, cap;
+	size_t max;		/* more objects than this: an error (0: none) */
 };
 void pk_objlist_free(struct pk_objlist *l);
 
-/* List every object under the store's prefix, following pagination. */
+/*
+ * List every object under the store's prefix, following pagination.  A
+ * continuation token seen before (all are kept, as digests), more than
+ * st->max_pages pages or st->max_objects objects fail the listing.
+ */
 int pk_store_list(struct pk_store *st, CURL *c, const struct pk_retry *rp,
     struct pk_objlist *out, char *err, void (*say)(const char *));
 
-/* Build the GET of one object, with Range from `from` when from > 0. */
+/* "s3://bucket/key" for messages and the manifest, into out. */
+void pk_store_source(const struct pk_store *st, const char *key, char *out,
+    size_t n);
+
+/*
+ * What a resumed download must match: the ETag (sent as If-Range) or, for
+ * GCS's JSON API, the generation (ifGenerationMatch).  Empty: no resume.
+ */
+struct pk_validator {
+	char etag[80];
+	int64_t generation;	/* -1 none */
+};
+
+/*
+ * Build the GET of one object; from > 0 asks for the rest from that byte,
+ * valid only for the version v names (v is not NULL then).
+ */
 int pk_store_get_req(const struct pk_store *st, const struct pk_object *o,
-    uint64_t from, struct pk_req *rq, char *err);
+    uint64_t from, const struct pk_validator *v, struct pk_req *rq,
+    char *err);
 
 /*
  * Checksums as stores give them: an ETag that is a plain MD5 (else md5 is
@@ -211,11 +284,16 @@ int pk_gcs_parse_list(const char *json, size_t len, struct pk_objlist *out,
 /* ---- downloads (dl.c) -------------------------------------------------- */
 
 typedef int (*pk_get_fn)(void *ctx, const struct pk_object *o, uint64_t from,
-    struct pk_req *rq, char *err);
+    const struct pk_validator *v, struct pk_req *rq, char *err);
 
 struct pk_dl_opts {
 	int jobs;		/* parallel transfers */
 	struct pk_retry retry;
+	/*
+	 * The most bytes a body may have when the listing gives no size;
+	 * a listed size larger than this is refused too.
+	 */
+	uint64_t max_size;
 	int progress;
 	pk_get_fn get;
 	void *ctx;
@@ -227,7 +305,7 @@ enum pk_dl_state { PK_DL_FETCHED = 1, PK_DL_PRESENT, PK_DL_FAILED,
 
 struct pk_dl_result {
 	enum pk_dl_state state;
-	char why[PK_ERRLEN];
+	char *why;		/* failed or skipped: why (malloc'ed) */
 	char md5[33];		/* of the file on disk, when computed */
 	uint32_t crc32c;
 	uint64_t size;
@@ -235,10 +313,14 @@ struct pk_dl_result {
 
 /*
  * Fetch objects into the directory open as dirfd.  res[i] gets the outcome
- * of objs[i].  Returns the number of failures.
+ * of objs[i] (free with pk_dl_results_free).  Memory is O(jobs) beyond
+ * res.  A .part is kept after a failure only when it holds bytes and a
+ * validator to resume them with (the hidden sidecar .NAME.part.validator);
+ * otherwise nothing is left.  Returns the number of failures.
  */
 size_t pk_dl_run(int dirfd, const struct pk_object *objs, size_t n,
     const struct pk_dl_opts *o, struct pk_dl_result *res);
+void pk_dl_results_free(struct pk_dl_result *res, size_t n);
 
 /* ---- the Cloudflare API (api.c) ---------------------------------------- */
 
@@ -252,7 +334,11 @@ struct pk_api {
 	void (*say)(const char *);
 };
 
-int pk_api_init(struct pk_api *a, const char *account,
+/*
+ * The account id must be 32 hex digits; the API base must be https, or
+ * http to a loopback address, unless allow_http.
+ */
+int pk_api_init(struct pk_api *a, const char *account, int allow_http,
     const char *(*env)(const char *), char *err);
 void pk_api_close(struct pk_api *a);
 

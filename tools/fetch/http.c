@@ -23,16 +23,23 @@ int
 pk_req_header(struct pk_req *rq, const char *fmt, ...)
 {
 	struct curl_slist *l;
-	char line[2048];
 	va_list ap;
+	char *big;
 	int n;
 
+	/* Sized to fit: tokens and session tokens run to kilobytes. */
 	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line), fmt, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(line))
+	if (n < 0 || n > (1 << 20) || (big = malloc((size_t)n + 1)) == NULL)
 		return -1;
-	if ((l = curl_slist_append(rq->hdrs, line)) == NULL)
+	va_start(ap, fmt);
+	vsnprintf(big, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	l = curl_slist_append(rq->hdrs, big);
+	explicit_bzero(big, (size_t)n);
+	free(big);
+	if (l == NULL)
 		return -1;
 	rq->hdrs = l;
 	return 0;
@@ -43,6 +50,7 @@ pk_resp_hdrs_reset(struct pk_resp_hdrs *h)
 {
 	memset(h, 0, sizeof(*h));
 	h->content_length = -1;
+	h->generation = -1;
 }
 
 /* Copy a header value, trimmed, into dst (cut to fit). */
@@ -99,6 +107,14 @@ pk_resp_hdr_cb(char *b, size_t size, size_t n, void *arg)
 		v = strtoll(tmp, &e, 10);
 		if (*e == '\0' && e != tmp && v >= 0)
 			h->content_length = v;
+	} else if (IS("x-goog-generation")) {
+		char *e;
+		long long v;
+
+		hval(tmp, sizeof(tmp), colon, len - nl - 1);
+		v = strtoll(tmp, &e, 10);
+		if (*e == '\0' && e != tmp && v >= 0)
+			h->generation = v;
 	} else if (IS("x-goog-hash")) {
 		/* It comes once per algorithm: crc32c=..., md5=... */
 		size_t have = strlen(h->goog_hash);
@@ -118,19 +134,33 @@ pk_resp_free(struct pk_resp *r)
 	memset(r, 0, sizeof(*r));
 }
 
-void
-pk_curl_common(CURL *c)
+int
+pk_curl_common(CURL *c, const struct pk_retry *rp, int download)
 {
+	long total = download ? 0 : rp->request_ms, connect = rp->connect_ms;
+
+	if (rp->deadline_ms > 0) {
+		int64_t left = rp->deadline_ms - pk_now_ms();
+
+		if (left <= 0)
+			return -1;
+		if (total == 0 || left < total)
+			total = (long)left;
+		if (connect == 0 || left < connect)
+			connect = (long)left;
+	}
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "pcapkit-fetch/1");
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
-	/* A transfer under 1 byte/s for 60 s is dead: retry it. */
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, connect);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, total);
+	/* A transfer slower than this is dead (a drip): retry it. */
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, rp->speed_limit);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, rp->speed_time_s);
 	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	/* Redirects are not followed: a signed request would leak. */
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	return 0;
 }
 
 static size_t
@@ -164,8 +194,18 @@ pk_http_do(CURL *c, const struct pk_retry *rp, pk_build_fn build, void *ctx,
 			pk_req_free(&rq);
 			return -1;
 		}
+		/* The last guard: whoever built it, no secret in clear text. */
+		if (rq.secret && pk_secret_transport(rq.url, rp->allow_http,
+		    err, PK_ERRLEN) < 0) {
+			pk_req_free(&rq);
+			return -1;
+		}
 		curl_easy_reset(c);
-		pk_curl_common(c);
+		if (pk_curl_common(c, rp, 0) < 0) {
+			pk_req_free(&rq);
+			snprintf(err, PK_ERRLEN, "time limit reached");
+			return -1;
+		}
 		curl_easy_setopt(c, CURLOPT_URL, rq.url);
 		curl_easy_setopt(c, CURLOPT_HTTPHEADER, rq.hdrs);
 		curl_easy_setopt(c, CURLOPT_ERRORBUFFER, rs->curlerr);
@@ -208,6 +248,10 @@ pk_http_do(CURL *c, const struct pk_retry *rp, pk_build_fn build, void *ctx,
 			return -1;
 		}
 		d = pk_retry_delay_ms(rp, attempt + 1, ra, pk_random64());
+		if (rp->deadline_ms > 0 && pk_now_ms() + d >= rp->deadline_ms) {
+			snprintf(err, PK_ERRLEN, "%s; time limit reached", why);
+			return -1;
+		}
 		if (say != NULL) {
 			char msg[PK_ERRLEN + 64];
 			snprintf(msg, sizeof(msg), "%s; retrying in %.1f s",

@@ -35,21 +35,28 @@ xstrndup(const char *s, size_t n)
 }
 
 
-/* The value of name= in a query string, decoded minimally; NULL if none. */
+/*
+ * The value of name= in a query string (NULL if absent).  Any other
+ * parameter is an error (*bad set): a destination_conf comes from the
+ * server, and what it holds goes into a host name.
+ */
 static char *
-query_param(const char *q, const char *name)
+query_param(const char *q, const char *name, int *bad)
 {
 	size_t nl = strlen(name);
 	const char *p = q, *e;
+	char *v = NULL;
 
 	while (p != NULL && *p) {
 		e = strchr(p, '&');
-		if (strncmp(p, name, nl) == 0 && p[nl] == '=')
-			return xstrndup(p + nl + 1, e ? (size_t)(e - p - nl - 1) :
+		if (strncmp(p, name, nl) == 0 && p[nl] == '=' && v == NULL)
+			v = xstrndup(p + nl + 1, e ? (size_t)(e - p - nl - 1) :
 			    strlen(p + nl + 1));
+		else
+			*bad = 1;
 		p = e ? e + 1 : NULL;
 	}
-	return NULL;
+	return v;
 }
 
 /* Read [profile] of an AWS credentials file. */
@@ -118,12 +125,13 @@ endpoint_norm(const char *e)
 }
 
 int
-pk_store_open(struct pk_store *st, const char *url,
+pk_store_open(struct pk_store *st, const char *url, int allow_http,
     const char *(*env)(const char *), char *err)
 {
 	const char *p, *q, *slash;
-	char *query = NULL, *v;
+	char *query = NULL, why[160], shown[300];
 	size_t n;
+	int badq = 0;
 
 	memset(st, 0, sizeof(*st));
 	snprintf(st->url, sizeof(st->url), "%s", url);
@@ -164,16 +172,15 @@ pk_store_open(struct pk_store *st, const char *url,
 		snprintf(err, PK_ERRLEN, "out of memory");
 		goto fail;
 	}
-	if (*st->bucket == '\0' || strlen(st->bucket) > 63) {
-		snprintf(err, PK_ERRLEN, "%s: no bucket name, or one over 63 characters", url);
+	snprintf(shown, sizeof(shown), "%s", url);
+	if (!pk_valid_bucket(st->kind == PK_GCS, st->bucket, why,
+	    sizeof(why))) {
+		snprintf(err, PK_ERRLEN, "%s: bad bucket name: %s", shown, why);
 		goto fail;
 	}
-	for (v = st->bucket; *v; v++) {
-		if (!isalnum((unsigned char)*v) && *v != '-' && *v != '.' &&
-		    *v != '_') {
-			snprintf(err, PK_ERRLEN, "%s: bad bucket name", url);
-			goto fail;
-		}
+	if (query != NULL && st->kind == PK_GCS && *query != '\0') {
+		snprintf(err, PK_ERRLEN, "%s: gs:// takes no ?parameters", shown);
+		goto fail;
 	}
 
 	if (st->kind == PK_GCS) {
@@ -187,7 +194,17 @@ pk_store_open(struct pk_store *st, const char *url,
 			st->endpoint = endpoint_norm(emu != NULL ? emu :
 			    "https://storage.googleapis.com");
 			free(query);
-			return st->endpoint != NULL ? 0 : -1;
+			query = NULL;
+			if (st->endpoint == NULL) {
+				snprintf(err, PK_ERRLEN, "out of memory");
+				goto fail;
+			}
+			if (st->oauth_token != NULL && pk_secret_transport(
+			    st->endpoint, allow_http, why, sizeof(why)) < 0) {
+				snprintf(err, PK_ERRLEN, "%s: %s", shown, why);
+				goto fail;
+			}
+			return 0;
 		}
 		/* HMAC keys: the XML API, S3-compatible, over SigV4. */
 		st->region = xstrdup("auto");
@@ -195,7 +212,8 @@ pk_store_open(struct pk_store *st, const char *url,
 		    env("AWS_ENDPOINT_URL") : "https://storage.googleapis.com");
 		st->path_style = 1;
 	} else if (st->kind == PK_R2) {
-		char *acct = query ? query_param(query, "account-id") : NULL;
+		char *acct = query ? query_param(query, "account-id", &badq) :
+		    NULL;
 
 		st->region = xstrdup("auto");
 		st->path_style = 1;
@@ -203,17 +221,16 @@ pk_store_open(struct pk_store *st, const char *url,
 			st->endpoint = endpoint_norm(env("AWS_ENDPOINT_URL"));
 		} else if (acct == NULL || *acct == '\0') {
 			snprintf(err, PK_ERRLEN,
-			    "%s: r2:// needs ?account-id=ACCOUNT", url);
+			    "%s: r2:// needs ?account-id=ACCOUNT", shown);
 			free(acct);
 			goto fail;
 		} else {
-			for (v = acct; *v; v++)
-				if (!isalnum((unsigned char)*v)) {
-					snprintf(err, PK_ERRLEN,
-					    "%s: bad account-id", url);
-					free(acct);
-					goto fail;
-				}
+			if (!pk_valid_hex32(acct)) {
+				snprintf(err, PK_ERRLEN, "%s: bad account-id "
+				    "(32 hex digits)", shown);
+				free(acct);
+				goto fail;
+			}
 			st->endpoint = malloc(strlen(acct) + 40);
 			if (st->endpoint != NULL)
 				sprintf(st->endpoint,
@@ -221,7 +238,7 @@ pk_store_open(struct pk_store *st, const char *url,
 		}
 		free(acct);
 	} else {
-		char *r = query ? query_param(query, "region") : NULL;
+		char *r = query ? query_param(query, "region", &badq) : NULL;
 
 		if (r == NULL || *r == '\0') {
 			free(r);
@@ -230,6 +247,12 @@ pk_store_open(struct pk_store *st, const char *url,
 			    ? env("AWS_DEFAULT_REGION") : "us-east-1");
 		}
 		st->region = r;
+		/* It becomes part of the host name. */
+		if (r != NULL && !pk_valid_region(r)) {
+			snprintf(err, PK_ERRLEN, "%s: bad region '%.40s' (1-32 "
+			    "of a-z, 0-9 and '-')", shown, r);
+			goto fail;
+		}
 		if (pk_nonempty(env("AWS_ENDPOINT_URL")) != NULL) {
 			st->endpoint = endpoint_norm(env("AWS_ENDPOINT_URL"));
 			st->path_style = 1;
@@ -244,6 +267,12 @@ pk_store_open(struct pk_store *st, const char *url,
 	}
 	free(query);
 	query = NULL;
+	if (badq) {
+		snprintf(err, PK_ERRLEN, "%s: unknown ?parameter (%s:// takes "
+		    "only %s)", shown, st->kind == PK_R2 ? "r2" : "s3",
+		    st->kind == PK_R2 ? "account-id" : "region");
+		goto fail;
+	}
 	if (st->region == NULL || st->endpoint == NULL) {
 		snprintf(err, PK_ERRLEN, "out of memory");
 		goto fail;
@@ -275,6 +304,11 @@ pk_store_open(struct pk_store *st, const char *url,
 			st->session_token = NULL;
 		}
 	}
+	if (st->access_key != NULL && pk_secret_transport(st->endpoint,
+	    allow_http, why, sizeof(why)) < 0) {
+		snprintf(err, PK_ERRLEN, "%s: %s", shown, why);
+		goto fail;
+	}
 	return 0;
 fail:
 	free(query);
@@ -303,16 +337,18 @@ pk_objlist_free(struct pk_objlist *l)
 
 	for (i = 0; i < l->n; i++) {
 		free(l->v[i].key);
-		free(l->v[i].name);
-		free(l->v[i].source);
+		free(l->v[i].why);
 	}
 	free(l->v);
 	memset(l, 0, sizeof(*l));
 }
 
+/* A new object at the end of l; NULL out of memory, or past l->max. */
 static struct pk_object *
 objlist_new(struct pk_objlist *l)
 {
+	if (l->max > 0 && l->n >= l->max)
+		return NULL;
 	if (l->n == l->cap) {
 		size_t nc = l->cap ? l->cap * 2 : 64;
 		struct pk_object *nv = realloc(l->v, nc * sizeof(*nv));
@@ -322,6 +358,7 @@ objlist_new(struct pk_objlist *l)
 		l->cap = nc;
 	}
 	memset(&l->v[l->n], 0, sizeof(l->v[0]));
+	l->v[l->n].generation = -1;
 	return &l->v[l->n++];
 }
 
@@ -419,7 +456,8 @@ x_start(void *ud, const XML_Char *name, const XML_Char **attr)
 	if (x->depth == 2 && strcmp(name, "Contents") == 0) {
 		x->in_contents = 1;
 		if ((x->cur = objlist_new(x->out)) == NULL)
-			x->oom = 1;
+			x->oom = x->out->max > 0 && x->out->n >= x->out->max ?
+			    3 : 1;
 	}
 }
 
@@ -514,6 +552,9 @@ s3_parse(const char *xml, size_t len, struct pk_objlist *out, int *truncated,
 		if (x.oom == 2)
 			snprintf(err, PK_ERRLEN,
 			    "listing: XML with a DOCTYPE refused");
+		else if (x.oom == 3)
+			snprintf(err, PK_ERRLEN, "listing: more than %zu "
+			    "objects (--max-objects)", out->max);
 		else if (x.oom)
 			snprintf(err, PK_ERRLEN, "listing: too large");
 		else
@@ -524,6 +565,7 @@ s3_parse(const char *xml, size_t len, struct pk_objlist *out, int *truncated,
 		while (out->n > n0) {
 			out->n--;
 			free(out->v[out->n].key);
+			free(out->v[out->n].why);
 		}
 		free(x.next);
 		free(x.code);
@@ -580,15 +622,32 @@ pk_gcs_parse_list(const char *json, size_t len, struct pk_objlist *out,
 		    "md5Hash"));
 		const char *crc = json_string_value(json_object_get(it,
 		    "crc32c"));
+		const char *gen = json_string_value(json_object_get(it,
+		    "generation"));
 		struct pk_object *o;
 
 		if (name == NULL)
 			continue;
-		if ((o = objlist_new(out)) == NULL ||
-		    (o->key = strdup(name)) == NULL) {
+		if ((o = objlist_new(out)) == NULL) {
+			if (out->max > 0 && out->n >= out->max)
+				snprintf(err, PK_ERRLEN, "listing: more than "
+				    "%zu objects (--max-objects)", out->max);
+			else
+				snprintf(err, PK_ERRLEN, "out of memory");
+			json_decref(root);
+			return -1;
+		}
+		if ((o->key = strdup(name)) == NULL) {
+			out->n--;
 			snprintf(err, PK_ERRLEN, "out of memory");
 			json_decref(root);
 			return -1;
+		}
+		if (gen != NULL) {
+			char *e;
+			long long v = strtoll(gen, &e, 10);
+			if (*e == '\0' && e != gen && v >= 0)
+				o->generation = v;
 		}
 		if (size != NULL) {
 			char *e;
@@ -604,8 +663,12 @@ pk_gcs_parse_list(const char *json, size_t len, struct pk_objlist *out,
 			o->have_crc32c = 1;
 	}
 	tok = json_object_get(root, "nextPageToken");
-	if (json_is_string(tok) && *json_string_value(tok) != '\0')
-		*next_token = strdup(json_string_value(tok));
+	if (json_is_string(tok) && *json_string_value(tok) != '\0' &&
+	    (*next_token = strdup(json_string_value(tok))) == NULL) {
+		snprintf(err, PK_ERRLEN, "out of memory");
+		json_decref(root);
+		return -1;
+	}
 	json_decref(root);
 	return 0;
 }
@@ -688,6 +751,7 @@ s3_req(const struct pk_store *st, const char *path, const char *query,
 				return -1;
 			}
 		}
+		rq->secret = 1;
 		if (pk_req_header(rq, "Host: %s", host) < 0 ||
 		    pk_req_header(rq, "x-amz-date: %s", date) < 0 ||
 		    pk_req_header(rq, "x-amz-content-sha256: %s",
@@ -705,6 +769,20 @@ s3_req(const struct pk_store *st, const char *path, const char *query,
 oom:
 	snprintf(err, PK_ERRLEN, "out of memory");
 	return -1;
+}
+
+/* s percent-encoded as SigV4 does (malloc'ed; NULL out of memory) */
+static char *
+uri_enc(const char *s, int keep_slash)
+{
+	size_t n = strlen(s) * 3 + 1;
+	char *out = malloc(n);
+
+	if (out != NULL && pk_sigv4_uri_encode(s, keep_slash, out, n) < 0) {
+		free(out);
+		out = NULL;
+	}
+	return out;
 }
 
 /* "/bucket/key" or "/key", SigV4-encoded */
@@ -737,58 +815,58 @@ build_list(void *arg, struct pk_req *rq, char *err)
 {
 	struct listctx *lc = arg;
 	const struct pk_store *st = lc->st;
-	char enc[3200], tok[3200], path[400];
+	char *enc = uri_enc(st->prefix, 0), *tok = NULL, path[400];
+	struct pk_buf q = { 0 };
+	int r = -1;
 
-	if (pk_sigv4_uri_encode(st->prefix, 0, enc, sizeof(enc)) < 0 ||
-	    (lc->token != NULL &&
-	    pk_sigv4_uri_encode(lc->token, 0, tok, sizeof(tok)) < 0)) {
-		snprintf(err, PK_ERRLEN, "listing: prefix or token too long");
-		return -1;
-	}
+	if (enc == NULL || (lc->token != NULL &&
+	    (tok = uri_enc(lc->token, 0)) == NULL))
+		goto oom;
 	if (st->gcs_json) {
-		struct pk_buf u = { 0 };
-		char b[300];
+		char *b = uri_enc(st->bucket, 0);
 
-		if (pk_sigv4_uri_encode(st->bucket, 0, b, sizeof(b)) < 0 ||
-		    pk_buf_printf(&u, "%s/storage/v1/b/%s/o?prefix=%s",
+		if (b == NULL || pk_buf_printf(&q, "%s/storage/v1/b/%s/o?prefix=%s",
 		    st->endpoint, b, enc) < 0 ||
-		    (lc->token && pk_buf_printf(&u, "&pageToken=%s", tok) < 0) ||
-		    (st->page_size && pk_buf_printf(&u, "&maxResults=%u",
+		    (tok && pk_buf_printf(&q, "&pageToken=%s", tok) < 0) ||
+		    (st->page_size && pk_buf_printf(&q, "&maxResults=%u",
 		    st->page_size) < 0)) {
-			pk_buf_free(&u);
-			snprintf(err, PK_ERRLEN, "out of memory");
-			return -1;
+			free(b);
+			goto oom;
 		}
-		rq->url = u.p;
-		if (st->oauth_token != NULL &&
-		    pk_req_header(rq, "Authorization: Bearer %s",
-		    st->oauth_token) < 0) {
-			snprintf(err, PK_ERRLEN, "out of memory");
-			return -1;
+		free(b);
+		rq->url = q.p;
+		q.p = NULL;
+		if (st->oauth_token != NULL) {
+			rq->secret = 1;
+			if (pk_req_header(rq, "Authorization: Bearer %s",
+			    st->oauth_token) < 0)
+				goto oom;
 		}
-		return 0;
+		r = 0;
 	} else {
-		struct pk_buf q = { 0 };
-		int r;
-
 		/* Parameters in SigV4's sorted order. */
-		if ((lc->token && pk_buf_printf(&q, "continuation-token=%s&",
+		if ((tok && pk_buf_printf(&q, "continuation-token=%s&",
 		    tok) < 0) || pk_buf_printf(&q, "list-type=2") < 0 ||
 		    (st->page_size && pk_buf_printf(&q, "&max-keys=%u",
 		    st->page_size) < 0) || pk_buf_printf(&q, "&prefix=%s",
-		    enc) < 0) {
-			pk_buf_free(&q);
-			snprintf(err, PK_ERRLEN, "out of memory");
-			return -1;
-		}
+		    enc) < 0)
+			goto oom;
 		if (st->path_style)
 			snprintf(path, sizeof(path), "/%s", st->bucket);
 		else
 			snprintf(path, sizeof(path), "/");
 		r = s3_req(st, path, q.p, NULL, rq, err);
-		pk_buf_free(&q);
-		return r;
 	}
+	free(enc);
+	free(tok);
+	pk_buf_free(&q);
+	return r;
+oom:
+	free(enc);
+	free(tok);
+	pk_buf_free(&q);
+	snprintf(err, PK_ERRLEN, "out of memory");
+	return -1;
 }
 
 void
@@ -828,29 +906,100 @@ pk_error_reason(const char *body, size_t len, char *out, size_t n)
 		snprintf(out, n, ": %.*s", (int)(len < 120 ? len : 120), body);
 	/* Never print control characters from a server. */
 	for (i = 0; out[i]; i++)
-		if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
+		if ((unsigned char)out[i] < 0x20)
 			out[i] = ' ';
 }
+
+/*
+ * The continuation tokens a listing has given, as SHA-256 digests (16
+ * bytes kept) in an open-addressing set: a token seen before means the
+ * listing goes round in a cycle.
+ */
+struct tokset {
+	unsigned char (*v)[16];
+	size_t n, cap;
+};
+
+/* 1 added, 0 seen before, -1 out of memory */
+static int
+tokset_add(struct tokset *t, const char *tok)
+{
+	unsigned char d[32];
+	unsigned dl = 0;
+	size_t i, h;
+	static const unsigned char zero[16];
+
+	if (t->n * 2 >= t->cap) {
+		struct tokset nt = { NULL, 0, t->cap ? t->cap * 2 : 64 };
+
+		if ((nt.v = calloc(nt.cap, 16)) == NULL)
+			return -1;
+		for (i = 0; i < t->cap; i++) {
+			if (memcmp(t->v[i], zero, 16) == 0)
+				continue;
+			memcpy(&h, t->v[i], sizeof(h));
+			for (h %= nt.cap; memcmp(nt.v[h], zero, 16) != 0;
+			    h = (h + 1) % nt.cap)
+				;
+			memcpy(nt.v[h], t->v[i], 16);
+		}
+		nt.n = t->n;
+		free(t->v);
+		*t = nt;
+	}
+	if (EVP_Digest(tok, strlen(tok), d, &dl, EVP_sha256(), NULL) != 1)
+		return -1;
+	if (memcmp(d, zero, 16) == 0)
+		d[0] = 1;	/* all-zero marks an empty slot */
+	memcpy(&h, d, sizeof(h));
+	for (h %= t->cap; memcmp(t->v[h], zero, 16) != 0; h = (h + 1) % t->cap)
+		if (memcmp(t->v[h], d, 16) == 0)
+			return 0;
+	memcpy(t->v[h], d, 16);
+	t->n++;
+	return 1;
+}
+
+void
+pk_store_source(const struct pk_store *st, const char *key, char *out,
+    size_t n)
+{
+	snprintf(out, n, "%s://%s/%s", st->kind == PK_S3 ? "s3" :
+	    st->kind == PK_R2 ? "r2" : "gs", st->bucket, key);
+}
+
+#define PK_TOKEN_MAX 4096
 
 int
 pk_store_list(struct pk_store *st, CURL *c, const struct pk_retry *rp,
     struct pk_objlist *out, char *err, void (*say)(const char *))
 {
 	struct listctx lc = { st, NULL };
+	struct tokset seen = { 0 };
 	struct pk_resp rs;
-	char *next = NULL, why[300];
-	int truncated = 0, pages = 0;
-	size_t i, n0;
+	char *next = NULL, why[300], shown[300];
+	int truncated = 0;
+	uint64_t pages = 0;
+	size_t i, n0, pl = strlen(st->prefix);
 
 	memset(&rs, 0, sizeof(rs));
+	snprintf(shown, sizeof(shown), "%s", st->url);
+	out->max = st->max_objects > 0 && st->max_objects < SIZE_MAX ?
+	    (size_t)st->max_objects : 0;
 	for (;;) {
+		if (st->max_pages > 0 && pages >= st->max_pages) {
+			snprintf(err, PK_ERRLEN, "listing %s: more than %llu "
+			    "pages (--max-pages); stopped", shown,
+			    (unsigned long long)st->max_pages);
+			goto fail;
+		}
 		n0 = out->n;
 		if (pk_http_do(c, rp, build_list, &lc, &rs, err, say) < 0)
 			goto fail;
 		if (rs.status != 200) {
 			pk_error_reason(rs.body.p, rs.body.n, why, sizeof(why));
-			snprintf(err, PK_ERRLEN, "listing %.200s: HTTP %ld%.250s",
-			    st->url, rs.status, why);
+			snprintf(err, PK_ERRLEN, "listing %s: HTTP %ld%.250s",
+			    shown, rs.status, why);
 			goto fail;
 		}
 		free(next);
@@ -865,35 +1014,45 @@ pk_store_list(struct pk_store *st, CURL *c, const struct pk_retry *rp,
 			goto fail;
 		for (i = n0; i < out->n; i++) {
 			struct pk_object *o = &out->v[i];
-			size_t pl = strlen(st->prefix);
-			const char *rel;
 
 			if (strncmp(o->key, st->prefix, pl) != 0) {
 				snprintf(err, PK_ERRLEN, "listing: key '%s' is "
 				    "outside the prefix asked for", o->key);
 				goto fail;
 			}
-			rel = o->key + pl;
-			o->name = strdup(rel);
-			o->source = malloc(strlen(o->key) +
-			    strlen(st->bucket) + 8);
-			if (o->name == NULL || o->source == NULL) {
-				snprintf(err, PK_ERRLEN, "out of memory");
-				goto fail;
-			}
-			sprintf(o->source, "%s://%s/%s", st->kind == PK_S3 ?
-			    "s3" : st->kind == PK_R2 ? "r2" : "gs", st->bucket,
-			    o->key);
-			if (pk_safe_relpath(rel, o->why, sizeof(o->why)) < 0)
+			o->name = o->key + pl;
+			if (pk_safe_relpath(o->name, why, sizeof(why)) < 0) {
 				o->unsafe = 1;
+				if ((o->why = strdup(why)) == NULL) {
+					snprintf(err, PK_ERRLEN, "out of memory");
+					goto fail;
+				}
+			}
 		}
 		pages++;
 		if (!truncated)
 			break;
-		if (next == NULL || (lc.token != NULL &&
-		    strcmp(next, lc.token) == 0)) {
-			snprintf(err, PK_ERRLEN, "listing: truncated page %d "
-			    "without a new continuation token", pages);
+		if (next == NULL) {
+			snprintf(err, PK_ERRLEN, "listing %s: page %llu is "
+			    "truncated but gives no continuation token", shown,
+			    (unsigned long long)pages);
+			goto fail;
+		}
+		if (strlen(next) > PK_TOKEN_MAX) {
+			snprintf(err, PK_ERRLEN, "listing %s: page %llu gives "
+			    "a continuation token over %d bytes", shown,
+			    (unsigned long long)pages, PK_TOKEN_MAX);
+			goto fail;
+		}
+		switch (tokset_add(&seen, next)) {
+		case 0:
+			snprintf(err, PK_ERRLEN, "listing %s: page %llu repeats "
+			    "a continuation token seen before: the listing "
+			    "goes round in a cycle and cannot be trusted",
+			    shown, (unsigned long long)pages);
+			goto fail;
+		case -1:
+			snprintf(err, PK_ERRLEN, "out of memory");
 			goto fail;
 		}
 		free((char *)lc.token);
@@ -902,47 +1061,69 @@ pk_store_list(struct pk_store *st, CURL *c, const struct pk_retry *rp,
 	}
 	free((char *)lc.token);
 	free(next);
+	free(seen.v);
 	pk_resp_free(&rs);
 	return 0;
 fail:
 	free((char *)lc.token);
 	free(next);
+	free(seen.v);
 	pk_resp_free(&rs);
 	return -1;
 }
 
 int
 pk_store_get_req(const struct pk_store *st, const struct pk_object *o,
-    uint64_t from, struct pk_req *rq, char *err)
+    uint64_t from, const struct pk_validator *v, struct pk_req *rq,
+    char *err)
 {
-	char range[64], path[4096];
+	char range[64], *path = NULL;
+	size_t pn;
+	int r;
 
 	snprintf(range, sizeof(range), "bytes=%llu-", (unsigned long long)from);
 	if (st->gcs_json) {
 		struct pk_buf u = { 0 };
-		char b[300], k[3200];
+		char *b = uri_enc(st->bucket, 0), *k = uri_enc(o->key, 0);
 
-		if (pk_sigv4_uri_encode(st->bucket, 0, b, sizeof(b)) < 0 ||
-		    pk_sigv4_uri_encode(o->key, 0, k, sizeof(k)) < 0 ||
+		r = b == NULL || k == NULL ||
 		    pk_buf_printf(&u, "%s/storage/v1/b/%s/o/%s?alt=media",
-		    st->endpoint, b, k) < 0) {
-			pk_buf_free(&u);
-			snprintf(err, PK_ERRLEN, "name too long");
-			return -1;
-		}
+		    st->endpoint, b, k) < 0 ||
+		    /* The rest of this generation, or 412. */
+		    (from > 0 && v->generation >= 0 && pk_buf_printf(&u,
+		    "&ifGenerationMatch=%lld", (long long)v->generation) < 0);
+		free(b);
+		free(k);
 		rq->url = u.p;
-		if ((st->oauth_token != NULL &&
-		    pk_req_header(rq, "Authorization: Bearer %s",
-		    st->oauth_token) < 0) ||
-		    (from > 0 && pk_req_header(rq, "Range: %s", range) < 0)) {
-			snprintf(err, PK_ERRLEN, "out of memory");
-			return -1;
+		if (r)
+			goto oom;
+		if (st->oauth_token != NULL) {
+			rq->secret = 1;
+			if (pk_req_header(rq, "Authorization: Bearer %s",
+			    st->oauth_token) < 0)
+				goto oom;
 		}
+		if (from > 0 && (pk_req_header(rq, "Range: %s", range) < 0 ||
+		    (v->etag[0] != '\0' && pk_req_header(rq, "If-Range: %s",
+		    v->etag) < 0)))
+			goto oom;
 		return 0;
 	}
-	if (object_path(st, o->key, path, sizeof(path)) < 0) {
+	pn = strlen(o->key) * 3 + strlen(st->bucket) + 8;
+	if ((path = malloc(pn)) == NULL)
+		goto oom;
+	if (object_path(st, o->key, path, pn) < 0) {
+		free(path);
 		snprintf(err, PK_ERRLEN, "key too long");
 		return -1;
 	}
-	return s3_req(st, path, NULL, from > 0 ? range : NULL, rq, err);
+	r = s3_req(st, path, NULL, from > 0 ? range : NULL, rq, err);
+	free(path);
+	if (r == 0 && from > 0 && v->etag[0] != '\0' &&
+	    pk_req_header(rq, "If-Range: %s", v->etag) < 0)
+		goto oom;
+	return r;
+oom:
+	snprintf(err, PK_ERRLEN, "out of memory");
+	return -1;
 }

@@ -96,6 +96,12 @@ pk_retry_defaults(struct pk_retry *r)
 	r->base_ms = 500;
 	r->cap_ms = 30000;
 	r->max_wait_ms = 300000;
+	r->connect_ms = 15000;
+	r->request_ms = 60000;
+	r->speed_limit = 1024;
+	r->speed_time_s = 30;
+	r->deadline_ms = 0;
+	r->allow_http = 0;
 }
 
 int64_t
@@ -237,4 +243,182 @@ pk_sleep_ms(int64_t ms)
 
 	while (nanosleep(&ts, &ts) != 0)
 		;
+}
+
+const char *
+pk_render_n(const char *s, size_t len, char *out, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, o = 0, k, cl;
+	char tmp[8];
+
+	if (n < 4) {
+		if (n > 0)
+			out[0] = '\0';
+		return out;
+	}
+	while (i < len) {
+		unsigned c = p[i];
+
+		/* The length of a valid UTF-8 sequence at p + i, or 0. */
+		cl = 0;
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			cl = 1;
+		else if (c >= 0xc2 && c <= 0xdf && i + 1 < len &&
+		    (p[i + 1] & 0xc0) == 0x80)
+			/* U+0080-U+009F are the C1 controls (CSI is 0x9b). */
+			cl = c == 0xc2 && p[i + 1] < 0xa0 ? 0 : 2;
+		else if (c >= 0xe0 && c <= 0xef && i + 2 < len &&
+		    (p[i + 1] & 0xc0) == 0x80 && (p[i + 2] & 0xc0) == 0x80 &&
+		    !(c == 0xe0 && p[i + 1] < 0xa0) &&
+		    !(c == 0xed && p[i + 1] >= 0xa0))
+			cl = 3;
+		else if (c >= 0xf0 && c <= 0xf4 && i + 3 < len &&
+		    (p[i + 1] & 0xc0) == 0x80 && (p[i + 2] & 0xc0) == 0x80 &&
+		    (p[i + 3] & 0xc0) == 0x80 &&
+		    !(c == 0xf0 && p[i + 1] < 0x90) &&
+		    !(c == 0xf4 && p[i + 1] >= 0x90))
+			cl = 4;
+		if (cl > 0) {
+			memcpy(tmp, p + i, cl);
+			k = cl;
+		} else {
+			snprintf(tmp, sizeof(tmp), "\\x%02x", c);
+			k = 4;
+			cl = 1;
+		}
+		/* Invariant: o <= n - 4, so "..." and the NUL always fit. */
+		if (o + k > n - 4) {
+			memcpy(out + o, "...", 3);
+			o += 3;
+			break;
+		}
+		memcpy(out + o, tmp, k);
+		o += k;
+		i += cl;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+const char *
+pk_render(const char *s, char *out, size_t n)
+{
+	if (s == NULL)
+		s = "";
+	return pk_render_n(s, strlen(s), out, n);
+}
+
+int
+pk_valid_hex32(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < 32; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return s[32] == '\0';
+}
+
+int
+pk_valid_region(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (i >= 32 || !((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return 0;
+	return i > 0;
+}
+
+int
+pk_valid_bucket(int gcs, const char *s, char *why, size_t n)
+{
+	size_t len = strlen(s), i, comp = 0;
+	unsigned a, b, c, d;
+	char end;
+
+	/*
+	 * S3 (and R2): 3-63 of [a-z0-9.-], a letter or digit at each end, no
+	 * "..", not an IPv4 address.  GCS: also '_', and up to 222 with dots
+	 * as long as no dot-separated part is over 63.
+	 */
+	if (len < 3 || len > (gcs ? 222u : 63u)) {
+		snprintf(why, n, "must be 3 to %d characters", gcs ? 222 : 63);
+		return 0;
+	}
+	for (i = 0; i < len; i++) {
+		char ch = s[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+		    ch == '-' || ch == '.' || (gcs && ch == '_'))) {
+			snprintf(why, n, "only lower-case letters, digits, "
+			    "'-'%s and '.' are allowed", gcs ? ", '_'" : "");
+			return 0;
+		}
+		comp = ch == '.' ? 0 : comp + 1;
+		if (comp > 63) {
+			snprintf(why, n, "a part between dots is over 63 "
+			    "characters");
+			return 0;
+		}
+		if (ch == '.' && i > 0 && s[i - 1] == '.') {
+			snprintf(why, n, "'..' is not allowed");
+			return 0;
+		}
+	}
+	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')) ||
+	    !((s[len - 1] >= 'a' && s[len - 1] <= 'z') ||
+	    (s[len - 1] >= '0' && s[len - 1] <= '9'))) {
+		snprintf(why, n, "must begin and end with a letter or digit");
+		return 0;
+	}
+	if (sscanf(s, "%u.%u.%u.%u%c", &a, &b, &c, &d, &end) == 4) {
+		snprintf(why, n, "must not be an IP address");
+		return 0;
+	}
+	return 1;
+}
+
+int
+pk_secret_transport(const char *url, int allow_http, char *err, size_t n)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL;
+	int ok = 0;
+
+	if (u == NULL) {
+		snprintf(err, n, "out of memory");
+		return -1;
+	}
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+		snprintf(err, n, "not a URL");
+		goto out;
+	}
+	if (strcmp(scheme, "https") == 0 ||
+	    (strcmp(scheme, "http") == 0 && allow_http))
+		ok = 1;
+	else if (strcmp(scheme, "http") == 0) {
+		unsigned a, b, c, d;
+		char end;
+
+		/* Loopback: the machine itself; nothing crosses a network. */
+		if (strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 ||
+		    (sscanf(host, "%u.%u.%u.%u%c", &a, &b, &c, &d, &end) == 4 &&
+		    a == 127 && b < 256 && c < 256 && d < 256))
+			ok = 1;
+		else
+			snprintf(err, n, "credentials are sent only over https "
+			    "(or plain http to a loopback address); refusing "
+			    "http://%.200s (--allow-plain-http to permit it)",
+			    host);
+	} else
+		snprintf(err, n, "scheme '%.20s' is not http or https", scheme);
+out:
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return ok ? 0 : -1;
 }
