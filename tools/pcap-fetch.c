@@ -224,7 +224,7 @@ get_capture(struct pk_api *a, const char *id)
 static void
 table_row(json_t *c)
 {
-	char pk[32], id[140], ty[80], st[80], sub[120], colo[80];
+	char pk[32], pkr[140], id[140], ty[80], st[80], sub[120], colo[80];
 
 	jtext(json_object_get(c, "packets_captured"), pk, sizeof(pk));
 	printf("%-32s  %-6s  %-18s  %-27s  %-6s  %s\n",
@@ -233,7 +233,7 @@ table_row(json_t *c)
 	    cell(jstr(c, "status"), st, sizeof(st)),
 	    cell(jstr(c, "submitted"), sub, sizeof(sub)),
 	    cell(jstr(c, "colo_name"), colo, sizeof(colo)),
-	    cell(pk, sub, sizeof(sub)));
+	    cell(pk, pkr, sizeof(pkr)));
 }
 
 /* One element of `list --json`'s array, indented as json_dumps would. */

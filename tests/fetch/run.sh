@@ -447,6 +447,9 @@ else
 	skip prism "not installed in $NODE_DIR, or no OpenAPI document"
 fi
 
+# ---- a hostile server (issue 20) --------------------------------------------
+. "$top/tests/fetch/hostile.sh"
+
 # ---- secrets ----------------------------------------------------------------------
 leak=$(cat o.* e.* $(find . -name '*.json' ! -name conf.json) 2>/dev/null |
     grep -c -e "$SECRET_TOKEN" -e "$SECRET_KEY" -e "$SECRET_AWS")
