@@ -86,7 +86,9 @@ $(BUILD)/pcap-summary: $(BUILD)/tools/pcap-summary.o $(COMMON_OBJ) $(FILTEROPT_O
 
 FETCH_OBJ = $(BUILD)/tools/fetch/sigv4.o $(BUILD)/tools/fetch/util.o \
             $(BUILD)/tools/fetch/http.o $(BUILD)/tools/fetch/store.o \
-            $(BUILD)/tools/fetch/dl.o $(BUILD)/tools/fetch/api.o
+            $(BUILD)/tools/fetch/s3.o $(BUILD)/tools/fetch/gcs.o \
+            $(BUILD)/tools/fetch/dl.o $(BUILD)/tools/fetch/api.o \
+            $(BUILD)/tools/fetch/outdir.o
 FETCH_LIBS = $(CURL_LIBS) $(EXPAT_LIBS) $(JSON_LIBS) $(CRYPTO_LIBS)
 
 $(BUILD)/pcap-fetch: $(BUILD)/tools/pcap-fetch.o $(FETCH_OBJ) $(COMMON_OBJ) $(FILTEROPT_OBJ) $(BUILD)/libfilter.a $(BUILD)/libmerge.a

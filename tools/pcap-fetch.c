@@ -18,7 +18,9 @@
 #include <jansson.h>
 
 #include "common.h"
-#include "fetch.h"
+#include "api.h"
+#include "dl.h"
+#include "outdir.h"
 #include "filteropt.h"
 
 static void
@@ -475,207 +477,6 @@ cmd_wait(const struct opts *o)
 	return rc;
 }
 
-/* ---- output directory and metadata ------------------------------------ */
-
-static int
-open_outdir(const char *dir)
-{
-	char path[4096], *p;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s", dir);
-	for (p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0755) < 0 && errno != EEXIST) {
-			fwarn("%s: %s", path, strerror(errno));
-			return -1;
-		}
-		*p = '/';
-	}
-	if (mkdir(path, 0755) < 0 && errno != EEXIST) {
-		fwarn("%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		fwarn("%s: %s", path, strerror(errno));
-	return fd;
-}
-
-/* Write JSON to dirfd/name through a temporary file and a rename. */
-static int
-save_json(int dirfd, const char *dir, const char *name, json_t *v)
-{
-	char tmp[128], *d;
-	size_t n, off = 0;
-	ssize_t w;
-	int fd;
-
-	if ((d = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) == NULL)
-		return -1;
-	n = strlen(d);
-	snprintf(tmp, sizeof(tmp), ".%s.%ld.tmp", name, (long)getpid());
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0644);
-	if (fd < 0)
-		goto fail;
-	while (off < n) {
-		w = write(fd, d + off, n - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			goto fail;
-		off += (size_t)w;
-	}
-	if (write(fd, "\n", 1) != 1 || close(fd) < 0) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if (renameat(dirfd, tmp, dirfd, name) < 0)
-		goto fail;
-	free(d);
-	return 0;
-fail:
-	fwarn("%s/%s: %s", dir, name, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	unlinkat(dirfd, tmp, 0);
-	free(d);
-	return -1;
-}
-
-static const char *
-state_name(enum pk_dl_state s)
-{
-	switch (s) {
-	case PK_DL_FETCHED: return "fetched";
-	case PK_DL_PRESENT: return "present";
-	case PK_DL_SKIPPED: return "skipped";
-	default: return "failed";
-	}
-}
-
-/* Where an object came from, for messages and the manifest. */
-static void
-object_source(const struct pk_store *st, const char *api_source,
-    const struct pk_object *ob, char *out, size_t n)
-{
-	if (st != NULL)
-		pk_store_source(st, ob->key, out, n);
-	else
-		snprintf(out, n, "%s", api_source);
-}
-
-/* Append the JSON of v to f, each line after the first indented by ind. */
-static int
-put_json(FILE *f, json_t *v, const char *ind)
-{
-	char *d = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-	    JSON_ENCODE_ANY), *p;
-
-	if (d == NULL)
-		return -1;
-	for (p = d; *p; p++) {
-		putc(*p, f);
-		if (*p == '\n')
-			fputs(ind, f);
-	}
-	free(d);
-	return 0;
-}
-
-/*
- * manifest.json, written one file's entry at a time (a listing may hold a
- * million), through a temporary name and a rename like save_json.
- */
-static int
-save_manifest(int dirfd, const char *dir, const char *id,
-    const char *source, const struct pk_store *st,
-    const struct pk_object *v, size_t n, const struct pk_dl_result *r)
-{
-	char tmp[128], src[4200];
-	json_t *s;
-	FILE *f = NULL;
-	size_t i;
-	int fd, bad = 0;
-
-	snprintf(tmp, sizeof(tmp), ".manifest.json.%ld.tmp", (long)getpid());
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0644);
-	if (fd < 0 || (f = fdopen(fd, "w")) == NULL)
-		goto fail;
-	fputs("{\n  \"pcap_fetch_manifest\": 1,\n", f);
-	if (id != NULL) {
-		fputs("  \"id\": ", f);
-		s = json_string(id);
-		bad |= put_json(f, s, "");
-		json_decref(s);
-		fputs(",\n", f);
-	}
-	fputs("  \"source\": ", f);
-	s = json_string(source);
-	bad |= s == NULL || put_json(f, s, "");
-	json_decref(s);
-	fputs(",\n  \"files\": [", f);
-	for (i = 0; i < n; i++) {
-		json_t *e = json_object();
-		char crc[9];
-
-		if (e == NULL) {
-			bad = 1;
-			break;
-		}
-		object_source(st, source, &v[i], src, sizeof(src));
-		json_object_set_new(e, "name", json_string(v[i].name));
-		json_object_set_new(e, "key", json_string(v[i].key));
-		json_object_set_new(e, "source", json_string(src));
-		json_object_set_new(e, "status",
-		    json_string(state_name(r[i].state)));
-		if (r[i].state == PK_DL_FETCHED || r[i].state == PK_DL_PRESENT) {
-			json_object_set_new(e, "size",
-			    json_integer((json_int_t)r[i].size));
-			json_object_set_new(e, "md5", json_string(r[i].md5));
-			snprintf(crc, sizeof(crc), "%08x", r[i].crc32c);
-			json_object_set_new(e, "crc32c", json_string(crc));
-			json_object_set_new(e, "verified",
-			    json_boolean(v[i].md5[0] != '\0' ||
-			    v[i].have_crc32c));
-		} else
-			json_object_set_new(e, "error", json_string(r[i].why ?
-			    r[i].why : "unknown"));
-		fputs(i == 0 ? "\n    " : ",\n    ", f);
-		bad |= put_json(f, e, "    ");
-		json_decref(e);
-	}
-	fputs(n > 0 ? "\n  ]\n}\n" : "]\n}\n", f);
-	if (bad) {
-		errno = ENOMEM;
-		goto fail;
-	}
-	if (fflush(f) != 0 || ferror(f))
-		goto fail;
-	if (fclose(f) != 0) {
-		f = NULL;
-		fd = -1;
-		goto fail;
-	}
-	f = NULL;
-	fd = -1;
-	if (renameat(dirfd, tmp, dirfd, "manifest.json") < 0)
-		goto fail;
-	return 0;
-fail:
-	fwarn("%s/manifest.json: %s", dir, strerror(errno));
-	if (f != NULL)
-		fclose(f);
-	else if (fd >= 0)
-		close(fd);
-	unlinkat(dirfd, tmp, 0);
-	return -1;
-}
-
 static void
 dry_list(const struct pk_store *st, const char *source,
     const struct pk_object *v, size_t n)
@@ -685,7 +486,7 @@ dry_list(const struct pk_store *st, const char *source,
 	char src[4200], name[1100], shown[4200], why[400];
 
 	for (i = 0; i < n; i++) {
-		object_source(st, source, &v[i], src, sizeof(src));
+		pk_object_source(st, source, &v[i], src, sizeof(src));
 		pk_render(src, shown, sizeof(shown));
 		if (v[i].unsafe) {
 			printf("%-40s  %12s  %s  (unsafe name: %s; skipped)\n",
@@ -725,6 +526,7 @@ download(const struct opts *o, const char *id, const char *source,
 {
 	struct pk_dl_opts d;
 	struct pk_dl_result *res;
+	char err[PK_ERRLEN];
 	size_t failed, i;
 	int dfd, rc = 0;
 
@@ -732,8 +534,10 @@ download(const struct opts *o, const char *id, const char *source,
 		dry_list(st, source, objs, n);
 		return 0;
 	}
-	if ((dfd = open_outdir(o->outdir)) < 0)
+	if ((dfd = pk_outdir_open(o->outdir, err)) < 0) {
+		fwarn("%s", err);
 		return 1;
+	}
 	if ((res = calloc(n ? n : 1, sizeof(*res))) == NULL) {
 		fwarn("out of memory");
 		close(dfd);
@@ -748,11 +552,16 @@ download(const struct opts *o, const char *id, const char *source,
 	d.ctx = ctx;
 	d.say = note;
 	failed = pk_dl_run(dfd, objs, n, &d, res);
-	if (capture != NULL &&
-	    save_json(dfd, o->outdir, "capture.json", capture) < 0)
+	if (capture != NULL && pk_save_json(dfd, o->outdir, "capture.json",
+	    capture, err) < 0) {
+		fwarn("%s", err);
 		rc = 1;
-	if (save_manifest(dfd, o->outdir, id, source, st, objs, n, res) < 0)
+	}
+	if (pk_save_manifest(dfd, o->outdir, id, source, st, objs, n, res,
+	    err) < 0) {
+		fwarn("%s", err);
 		rc = 1;
+	}
 	if (failed > 0) {
 		char name[1100], why[2048];
 
@@ -1200,6 +1009,71 @@ cmd_stop(const struct opts *o)
 	return 0;
 }
 
+/* ---- commands and the options each takes ------------------------------ */
+
+enum {
+	C_LIST = 1 << 0, C_SHOW = 1 << 1, C_WAIT = 1 << 2, C_GET = 1 << 3,
+	C_BUCKET = 1 << 4, C_CREATE = 1 << 5, C_STOP = 1 << 6
+};
+#define C_API	(C_LIST | C_SHOW | C_WAIT | C_GET | C_CREATE | C_STOP)
+#define C_ANY	(C_API | C_BUCKET)
+#define C_LISTS	(C_LIST | C_GET | C_BUCKET)	/* page through listings */
+#define C_DL	(C_GET | C_BUCKET)		/* download files */
+
+static const struct command {
+	const char *name;
+	const char *arg;	/* the one argument: "ID", "URL", or none */
+	unsigned bit;
+	int (*run)(const struct opts *);
+} commands[] = {
+	{ "list", NULL, C_LIST, cmd_list },
+	{ "show", "ID", C_SHOW, cmd_show },
+	{ "wait", "ID", C_WAIT, cmd_wait },
+	{ "get", "ID", C_GET, cmd_get },
+	{ "bucket", "URL", C_BUCKET, cmd_bucket },
+	{ "create", NULL, C_CREATE, cmd_create },
+	{ "stop", "ID", C_STOP, cmd_stop },
+};
+
+/*
+ * Which commands take each option (by getopt_long's value); an option
+ * given to a command that does not take it is a usage error, never
+ * silently ignored.
+ */
+static const struct {
+	int val;
+	unsigned cmds;
+} takes[] = {
+	{ 'h', C_ANY }, { O_JSON, C_LIST | C_SHOW | C_CREATE },
+	{ O_STATUS, C_LIST }, { O_LIMIT, C_LIST },
+	{ O_TIMEOUT, C_WAIT | C_GET }, { O_INTERVAL, C_WAIT | C_GET },
+	{ O_WAIT, C_GET }, { O_DRY, C_DL }, { O_PROGRESS, C_DL },
+	{ O_NOPROGRESS, C_DL }, { O_INCLUDE, C_BUCKET }, { O_EXCLUDE, C_BUCKET },
+	{ O_TYPE, C_CREATE }, { O_TLIMIT, C_CREATE }, { O_PLIMIT, C_CREATE },
+	{ O_BLIMIT, C_CREATE }, { O_COLO, C_CREATE }, { O_DEST, C_CREATE },
+	{ O_OFFSET, C_CREATE }, { O_SYSTEM, C_CREATE }, { 'f', C_CREATE },
+	{ PK_O_SRC, C_CREATE }, { PK_O_DST, C_CREATE },
+	{ PK_O_SPORT, C_CREATE }, { PK_O_DPORT, C_CREATE },
+	{ PK_O_PROTO, C_CREATE },
+	{ O_ACCOUNT, C_API }, { O_RETRIES, C_ANY }, { O_PAGESIZE, C_LISTS },
+	{ O_MAXPAGES, C_LISTS }, { O_MAXOBJ, C_LISTS }, { O_MAXSIZE, C_DL },
+	{ O_CTIMEOUT, C_ANY }, { O_RTIMEOUT, C_ANY }, { O_SPEEDLIM, C_DL },
+	{ O_SPEEDTIME, C_DL }, { O_PLAINHTTP, C_ANY }, { 'o', C_DL },
+	{ 'j', C_DL },
+};
+
+/* The commands that take option val (0: no such option). */
+static unsigned
+option_cmds(int val)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(takes) / sizeof(takes[0]); i++)
+		if (takes[i].val == val)
+			return takes[i].cmds;
+	return 0;
+}
+
 /* ---- main ------------------------------------------------------------- */
 
 int
@@ -1243,7 +1117,9 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct opts o;
-	int c, r, progress_set = 0;
+	const struct command *cmd = NULL;
+	int c, r, progress_set = 0, li;
+	size_t i;
 
 	pk_setprogname(argv[0]);
 	/*
@@ -1273,9 +1149,40 @@ main(int argc, char **argv)
 		return 0;
 	}
 	o.cmd = argv[1];
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(commands[i].name, o.cmd) == 0)
+			cmd = &commands[i];
+	if (cmd == NULL) {
+		fwarn("unknown command '%s' (list, show, wait, get, bucket, "
+		    "create, stop; -h for usage)", o.cmd);
+		return 2;
+	}
 	argv++;
 	argc--;
-	while ((c = getopt_long(argc, argv, "ho:j:f:", longopts, NULL)) != -1) {
+	opterr = 0;
+	for (;;) {
+		li = -1;
+		if ((c = getopt_long(argc, argv, "ho:j:f:", longopts, &li)) == -1)
+			break;
+		if (c == '?') {
+			/* Said here, so that it starts "pcap-fetch:". */
+			if (optopt != 0 && option_cmds(optopt) != 0)
+				fwarn("%s: %s needs a value", cmd->name,
+				    argv[optind - 1]);
+			else
+				fwarn("%s: unknown option '%s' (-h for usage)",
+				    cmd->name, argv[optind - 1]);
+			return 2;
+		}
+		if ((option_cmds(c) & cmd->bit) == 0) {
+			if (li >= 0)
+				fwarn("%s: --%s is not an option of %s",
+				    cmd->name, longopts[li].name, cmd->name);
+			else
+				fwarn("%s: -%c is not an option of %s",
+				    cmd->name, c, cmd->name);
+			return 2;
+		}
 		if ((r = pk_filteropt(&o.fo, c, optarg)) == 2)
 			return 2;
 		if (r == 1) {
@@ -1421,7 +1328,6 @@ main(int argc, char **argv)
 			}
 			break;
 		default:
-			usage(stderr);
 			return 2;
 		}
 	}
@@ -1430,49 +1336,27 @@ main(int argc, char **argv)
 	if (!progress_set)
 		o.progress = isatty(2);
 
-	if (strcmp(o.cmd, "list") == 0 || strcmp(o.cmd, "create") == 0) {
-		if (optind != argc) {
-			fwarn("%s: unexpected argument '%s'", o.cmd,
-			    argv[optind]);
-			return 2;
-		}
-	} else if (strcmp(o.cmd, "show") == 0 || strcmp(o.cmd, "wait") == 0 ||
-	    strcmp(o.cmd, "get") == 0 || strcmp(o.cmd, "stop") == 0 ||
-	    strcmp(o.cmd, "bucket") == 0) {
+	if (cmd->arg == NULL && optind != argc) {
+		fwarn("%s: unexpected argument '%s'", cmd->name, argv[optind]);
+		return 2;
+	}
+	if (cmd->arg != NULL) {
 		if (optind + 1 != argc) {
-			fwarn("%s: needs exactly one %s", o.cmd,
-			    strcmp(o.cmd, "bucket") == 0 ? "URL" : "ID");
+			fwarn("%s: needs exactly one %s", cmd->name, cmd->arg);
 			return 2;
 		}
 		o.arg = argv[optind];
-		if (strcmp(o.cmd, "bucket") != 0 && !valid_id(o.arg)) {
+		if (strcmp(cmd->arg, "ID") == 0 && !valid_id(o.arg)) {
 			fwarn("%s: bad capture id '%s' (32 lower-case hex "
-			    "digits, as the API gives them)", o.cmd, o.arg);
+			    "digits, as the API gives them)", cmd->name, o.arg);
 			return 2;
 		}
-	} else {
-		fwarn("unknown command '%s'", o.cmd);
-		usage(stderr);
-		return 2;
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
 		fwarn("cannot start libcurl");
 		return 1;
 	}
-	if (strcmp(o.cmd, "list") == 0)
-		r = cmd_list(&o);
-	else if (strcmp(o.cmd, "show") == 0)
-		r = cmd_show(&o);
-	else if (strcmp(o.cmd, "wait") == 0)
-		r = cmd_wait(&o);
-	else if (strcmp(o.cmd, "get") == 0)
-		r = cmd_get(&o);
-	else if (strcmp(o.cmd, "bucket") == 0)
-		r = cmd_bucket(&o);
-	else if (strcmp(o.cmd, "create") == 0)
-		r = cmd_create(&o);
-	else
-		r = cmd_stop(&o);
+	r = cmd->run(&o);
 	curl_global_cleanup();
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fwarn("stdout: %s", strerror(errno));

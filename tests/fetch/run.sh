@@ -136,6 +136,20 @@ run pcap-fetch show '../../etc'
 check fetch_bad_id_exit2 [ $rc = 2 ]
 run pcap-fetch get ${C1} -j 0
 check fetch_bad_jobs_exit2 [ $rc = 2 ]
+# Each command takes its own options: another's is a usage error, said
+# before any credentials or connection are looked at.
+run env -u CLOUDFLARE_API_TOKEN pcap-fetch stop ${C1} --include '*.pcap' --dport 53
+check fetch_option_not_of_command [ $rc = 2 ]
+check fetch_option_not_of_command_said has "$err" "^pcap-fetch: stop: --include is not an option of stop$"
+run pcap-fetch bucket s3://bkt/x --account ${ACCT}
+check fetch_account_not_for_bucket has "$err" "bucket: --account is not an option of bucket"
+run pcap-fetch get ${C1} --layer outer
+check fetch_filter_option_not_for_get [ $rc = 2 ]
+run pcap-fetch list --bogus
+check fetch_unknown_option_prefixed has "$err" "^pcap-fetch: list: unknown option '--bogus'"
+check fetch_unknown_option_no_usage [ "$(wc -l <<<"$err")" = 1 ]
+run pcap-fetch wait ${C1} --timeout
+check fetch_missing_value has "$err" "^pcap-fetch: wait: --timeout needs a value$"
 
 # ---- the API (stub) ----------------------------------------------------------
 run pcap-fetch list

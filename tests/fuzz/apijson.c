@@ -13,7 +13,8 @@
 
 #include <jansson.h>
 
-#include "fetch.h"
+#include "api.h"
+#include "store.h"
 #include "filter.h"
 #include "fuzz.h"
 

@@ -10,7 +10,7 @@
  */
 #include <string.h>
 
-#include "fetch.h"
+#include "store.h"
 #include "fuzz.h"
 
 static void

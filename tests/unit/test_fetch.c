@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fetch.h"
+#include "api.h"
+#include "dl.h"
+#include "store.h"
 #include "merge.h"
 #include "sigv4.h"
 

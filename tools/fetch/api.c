@@ -1,4 +1,4 @@
-/* api.c - the Cloudflare API v4, /accounts/{id}/pcaps; see fetch.h. */
+/* api.c - the Cloudflare API v4, /accounts/{id}/pcaps; see api.h. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,7 +6,7 @@
 
 #include <jansson.h>
 
-#include "fetch.h"
+#include "api.h"
 
 #define PK_API_DEFAULT "https://api.cloudflare.com/client/v4"
 

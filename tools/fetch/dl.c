@@ -27,7 +27,7 @@
 
 #include <openssl/evp.h>
 
-#include "fetch.h"
+#include "dl.h"
 #include "merge.h"
 
 enum xstate { X_PENDING, X_ACTIVE, X_WAITING, X_DONE };

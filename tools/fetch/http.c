@@ -1,4 +1,4 @@
-/* http.c - requests with retries over one curl easy handle; see fetch.h. */
+/* http.c - requests with retries over one curl easy handle; see http.h. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,7 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fetch.h"
+#include "http.h"
 
 #define PK_BODY_MAX (64u << 20)
 
@@ -70,13 +70,24 @@ hval(char *dst, size_t n, const char *v, size_t len)
 	dst[len] = '\0';
 }
 
+/* A header value that is a whole non-negative number, else -1. */
+static int64_t
+hnum(const char *v, size_t len)
+{
+	char tmp[32], *e;
+	long long n;
+
+	hval(tmp, sizeof(tmp), v, len);
+	n = strtoll(tmp, &e, 10);
+	return *e == '\0' && e != tmp && n >= 0 ? n : -1;
+}
+
 size_t
 pk_resp_hdr_cb(char *b, size_t size, size_t n, void *arg)
 {
 	struct pk_resp_hdrs *h = arg;
 	size_t len = size * n, nl;
 	const char *colon = memchr(b, ':', len);
-	char tmp[32];
 
 	/* A new status line (after a redirect or 100-continue): start over. */
 	if (len >= 5 && memcmp(b, "HTTP/", 5) == 0) {
@@ -99,23 +110,11 @@ pk_resp_hdr_cb(char *b, size_t size, size_t n, void *arg)
 	else if (IS("content-type"))
 		hval(h->content_type, sizeof(h->content_type), colon,
 		    len - nl - 1);
-	else if (IS("content-length")) {
-		char *e;
-		long long v;
-
-		hval(tmp, sizeof(tmp), colon, len - nl - 1);
-		v = strtoll(tmp, &e, 10);
-		if (*e == '\0' && e != tmp && v >= 0)
-			h->content_length = v;
-	} else if (IS("x-goog-generation")) {
-		char *e;
-		long long v;
-
-		hval(tmp, sizeof(tmp), colon, len - nl - 1);
-		v = strtoll(tmp, &e, 10);
-		if (*e == '\0' && e != tmp && v >= 0)
-			h->generation = v;
-	} else if (IS("x-goog-hash")) {
+	else if (IS("content-length"))
+		h->content_length = hnum(colon, len - nl - 1);
+	else if (IS("x-goog-generation"))
+		h->generation = hnum(colon, len - nl - 1);
+	else if (IS("x-goog-hash")) {
 		/* It comes once per algorithm: crc32c=..., md5=... */
 		size_t have = strlen(h->goog_hash);
 		if (have > 0 && have + 1 < sizeof(h->goog_hash))

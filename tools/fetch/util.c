@@ -1,4 +1,4 @@
-/* util.c - checksums, safe paths, retry timing, buffers; see fetch.h. */
+/* util.c - safe paths, retry timing, buffers, rendering, validation; see util.h. */
 #include <ctype.h>
 #include <fnmatch.h>
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 
 #include <openssl/rand.h>
 
-#include "fetch.h"
+#include "util.h"
 
 int
 pk_safe_relpath(const char *rel, char *err, size_t errlen)
