@@ -91,7 +91,10 @@ FETCH_OBJ = $(BUILD)/tools/fetch/sigv4.o $(BUILD)/tools/fetch/util.o \
             $(BUILD)/tools/fetch/outdir.o
 FETCH_LIBS = $(CURL_LIBS) $(EXPAT_LIBS) $(JSON_LIBS) $(CRYPTO_LIBS)
 
-$(BUILD)/pcap-fetch: $(BUILD)/tools/pcap-fetch.o $(FETCH_OBJ) $(COMMON_OBJ) $(FILTEROPT_OBJ) $(BUILD)/libfilter.a $(BUILD)/libmerge.a
+# pcap-fetch's commands, which print (the other fetch modules do not)
+FETCH_CMD_OBJ = $(BUILD)/tools/fetch/cmd_api.o $(BUILD)/tools/fetch/cmd_get.o
+
+$(BUILD)/pcap-fetch: $(BUILD)/tools/pcap-fetch.o $(FETCH_CMD_OBJ) $(FETCH_OBJ) $(COMMON_OBJ) $(FILTEROPT_OBJ) $(BUILD)/libfilter.a $(BUILD)/libmerge.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(FETCH_LIBS) $(PCAP_LIBS) $(PKG_LIBS) -lm
 
 $(BUILD)/tests/gencap: $(BUILD)/tests/gencap.o
