@@ -42,7 +42,8 @@ LIBMERGE_SRC = libmerge/src.c libmerge/reader.c libmerge/writer.c \
 LIBMERGE_OBJ = $(LIBMERGE_SRC:%.c=$(BUILD)/%.o)
 LIBFILTER_SRC = libfilter/dissect.c libfilter/tuple.c libfilter/match.c
 LIBFILTER_OBJ = $(LIBFILTER_SRC:%.c=$(BUILD)/%.o)
-COMMON_OBJ   = $(BUILD)/tools/common.o
+COMMON_OBJ   = $(BUILD)/tools/msg.o $(BUILD)/tools/text.o $(BUILD)/tools/output.o \
+               $(BUILD)/tools/inputs.o $(BUILD)/tools/progress.o $(BUILD)/tools/capio.o
 FILTEROPT_OBJ = $(BUILD)/tools/filteropt.o
 
 TOOLS      = pcap-merge pcap-filter pcap-summary pcap-fetch
@@ -94,8 +95,10 @@ FETCH_LIBS = $(CURL_LIBS) $(EXPAT_LIBS) $(JSON_LIBS) $(CRYPTO_LIBS)
 # pcap-fetch's commands, which print (the other fetch modules do not)
 FETCH_CMD_OBJ = $(BUILD)/tools/fetch/cmd_api.o $(BUILD)/tools/fetch/cmd_get.o
 
-$(BUILD)/pcap-fetch: $(BUILD)/tools/pcap-fetch.o $(FETCH_CMD_OBJ) $(FETCH_OBJ) $(COMMON_OBJ) $(FILTEROPT_OBJ) $(BUILD)/libfilter.a $(BUILD)/libmerge.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(FETCH_LIBS) $(PCAP_LIBS) $(PKG_LIBS) -lm
+# pcap-fetch reads no capture: of libmerge it links pm_crc32c alone, and
+# neither zstd nor zlib.
+$(BUILD)/pcap-fetch: $(BUILD)/tools/pcap-fetch.o $(FETCH_CMD_OBJ) $(FETCH_OBJ) $(BUILD)/tools/msg.o $(BUILD)/tools/text.o $(FILTEROPT_OBJ) $(BUILD)/libfilter.a $(BUILD)/libmerge.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(FETCH_LIBS) $(PCAP_LIBS) -lm
 
 $(BUILD)/tests/gencap: $(BUILD)/tests/gencap.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^

@@ -6,7 +6,8 @@
 #include <string.h>
 #include <stdlib.h>
 
-#include "common.h"
+#include "msg.h"
+#include "text.h"
 #include "filteropt.h"
 
 static const char *const fields[] = { "source_address",

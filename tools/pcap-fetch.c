@@ -17,7 +17,8 @@
 
 #include <jansson.h>
 
-#include "common.h"
+#include "msg.h"
+#include "text.h"
 #include "cmd.h"
 #include "filteropt.h"
 

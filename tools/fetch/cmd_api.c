@@ -11,7 +11,8 @@
 #include <jansson.h>
 
 #include "cmd.h"
-#include "common.h"
+#include "msg.h"
+#include "text.h"
 
 const char *
 jstr(json_t *o, const char *k)

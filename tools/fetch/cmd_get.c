@@ -12,7 +12,8 @@
 #include <jansson.h>
 
 #include "cmd.h"
-#include "common.h"
+#include "msg.h"
+#include "text.h"
 
 #include "dl.h"
 #include "outdir.h"
