@@ -368,7 +368,7 @@ sidecar_read(struct xfer *x)
 	}
 	if (strncmp(line, "etag ", 5) == 0 && line[5] != '\0' &&
 	    strlen(line + 5) < sizeof(x->v.etag)) {
-		snprintf(x->v.etag, sizeof(x->v.etag), "%s", line + 5);
+		memcpy(x->v.etag, line + 5, strlen(line + 5) + 1);
 		return 0;
 	}
 	return -1;

@@ -39,7 +39,7 @@ pk_outdir_open(const char *dir, char *err)
 		goto fail;
 	return fd;
 fail:
-	snprintf(err, PK_ERRLEN, "%s: %s", path, strerror(errno));
+	snprintf(err, PK_ERRLEN, "%.300s: %s", path, strerror(errno));
 	return -1;
 }
 

@@ -351,7 +351,7 @@ pk_store_list(struct pk_store *st, CURL *c, const struct pk_retry *rp,
 	size_t i, n0, pl = strlen(st->prefix);
 
 	memset(&rs, 0, sizeof(rs));
-	snprintf(shown, sizeof(shown), "%s", st->url);
+	snprintf(shown, sizeof(shown), "%.200s", st->url);
 	out->max = st->max_objects > 0 && st->max_objects < SIZE_MAX ?
 	    (size_t)st->max_objects : 0;
 	for (;;) {
@@ -366,7 +366,7 @@ pk_store_list(struct pk_store *st, CURL *c, const struct pk_retry *rp,
 			goto fail;
 		if (rs.status != 200) {
 			pk_error_reason(rs.body.p, rs.body.n, why, sizeof(why));
-			snprintf(err, PK_ERRLEN, "listing %s: HTTP %ld%.250s",
+			snprintf(err, PK_ERRLEN, "listing %.200s: HTTP %ld%.200s",
 			    shown, rs.status, why);
 			goto fail;
 		}
