@@ -70,6 +70,7 @@ fwarn(const char *fmt, ...)
 	char raw[2048], shown[4096];
 	va_list ap;
 
+	fetch_progress_erase();
 	va_start(ap, fmt);
 	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);

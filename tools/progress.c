@@ -72,3 +72,23 @@ pk_progress_done(struct pk_progress *p)
 		fprintf(stderr, "\r%*s\r", 70, "");
 	p->shown = 0;
 }
+
+void
+pk_progress_files(struct pk_progress *p, size_t done, size_t n,
+    uint64_t bytes, uint64_t total, int final)
+{
+	double secs;
+
+	if (!p->on)
+		return;
+	secs = now() - p->start;
+	fprintf(stderr, "\r\033[K%s: %zu/%zu files, %.1f/%.1f MiB, %.1f MiB/s",
+	    pk_progname, done, n, (double)bytes / 1048576,
+	    (double)total / 1048576,
+	    secs > 0 ? (double)bytes / secs / 1048576 : 0.0);
+	p->shown = 1;
+	if (final) {
+		fputc('\n', stderr);
+		p->shown = 0;
+	}
+}

@@ -48,6 +48,8 @@ struct fetch_opts {
  */
 void fwarn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void fnote(const char *msg);			/* fwarn("%s", msg) */
+/* Erase the progress line, if one is shown (before a message). */
+void fetch_progress_erase(void);
 const char *cell(const char *s, char *buf, size_t n);	/* a table cell */
 const char *fetch_env(const char *name);
 /* The retry and time bounds the options ask for. */

@@ -17,6 +17,23 @@
 
 #include "dl.h"
 #include "outdir.h"
+#include "progress.h"
+
+/* The one progress meter (progress.h), also erased before each message. */
+static struct pk_progress meter;
+
+void
+fetch_progress_erase(void)
+{
+	pk_progress_done(&meter);
+}
+
+static void
+show_progress(void *ctx, size_t done, size_t n, uint64_t bytes,
+    uint64_t total, int final)
+{
+	pk_progress_files(ctx, done, n, bytes, total, final);
+}
 
 static void
 dry_list(const struct pk_store *st, const char *source,
@@ -88,7 +105,11 @@ download(const struct fetch_opts *o, const char *id, const char *source,
 	d.jobs = (int)o->jobs;
 	set_retry(o, &d.retry);
 	d.max_size = max_size;
-	d.progress = o->progress;
+	if (o->progress) {
+		pk_progress_init(&meter, 1, 0);
+		d.progress = show_progress;
+		d.ctx_progress = &meter;
+	}
 	d.get = get;
 	d.ctx = ctx;
 	d.say = fnote;

@@ -74,8 +74,7 @@ struct eng {
 	CURLM *multi;
 	size_t active, done, failed;
 	uint64_t total, bytes;	/* for progress */
-	int64_t start, lastprog;
-	int progshown;
+	int64_t lastprog;
 };
 
 static void
@@ -93,30 +92,20 @@ say(const struct eng *e, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (e->progshown)
-		fputs("\r\033[K", stderr);
 	e->o->say(msg);
 }
 
+/* Tell the caller's meter, at most twice a second (and at the end). */
 static void
 progress(struct eng *e, int final)
 {
 	int64_t now = pk_now_ms();
-	double secs, rate;
 
-	if (!e->o->progress || (!final && now - e->lastprog < 500))
+	if (e->o->progress == NULL || (!final && now - e->lastprog < 500))
 		return;
 	e->lastprog = now;
-	secs = (double)(now - e->start) / 1000;
-	rate = secs > 0 ? (double)e->bytes / secs / 1048576 : 0;
-	fprintf(stderr, "\r\033[K%s: %zu/%zu files, %.1f/%.1f MiB, %.1f MiB/s",
-	    "pcap-fetch", e->done, e->n, (double)e->bytes / 1048576,
-	    (double)e->total / 1048576, rate);
-	e->progshown = 1;
-	if (final) {
-		fputc('\n', stderr);
-		e->progshown = 0;
-	}
+	e->o->progress(e->o->ctx_progress, e->done, e->n, e->bytes, e->total,
+	    final);
 }
 
 static void
@@ -965,7 +954,7 @@ pk_dl_run(int dirfd, const struct pk_object *objs, size_t n,
 	e.o = o;
 	e.n = n;
 	e.rootfd = dirfd;
-	e.start = e.lastprog = pk_now_ms();
+	e.lastprog = pk_now_ms();
 	memset(res, 0, n * sizeof(*res));
 	if ((e.live = calloc((size_t)jobs, sizeof(*e.live))) == NULL ||
 	    (e.multi = curl_multi_init()) == NULL) {

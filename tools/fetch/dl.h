@@ -18,7 +18,14 @@ struct pk_dl_opts {
 	 * a listed size larger than this is refused too.
 	 */
 	uint64_t max_size;
-	int progress;
+	/*
+	 * Told of progress, at most twice a second and once at the end
+	 * (final): files done of n, bytes of total (the listed sizes); NULL
+	 * for none.  The engine prints nothing itself.
+	 */
+	void (*progress)(void *ctx, size_t done, size_t n, uint64_t bytes,
+	    uint64_t total, int final);
+	void *ctx_progress;
 	pk_get_fn get;
 	void *ctx;
 	void (*say)(const char *);	/* one line per note, no newline */
