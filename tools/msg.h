@@ -7,6 +7,14 @@
 
 #define PK_VERSION "0.1.0"
 
+/*
+ * What a shared helper returns when it fails, having said why: an error
+ * at run time, or a usage error.  Each tool names its own exit statuses
+ * (pcap-filter and pcap-summary follow grep: 1 is an answer, not an
+ * error) and turns these into them in one function, exit_status().
+ */
+enum pk_status { PK_OK = 0, PK_ERROR = 1, PK_USAGE = 2 };
+
 extern const char *pk_progname;
 
 void pk_setprogname(const char *argv0);

@@ -256,7 +256,7 @@ main(int argc, char **argv)
 	o.speed_time_ns = 30LL * 1000000000;
 	if (argc < 2) {
 		usage(stderr);
-		return 2;
+		return FETCH_USAGE;
 	}
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
 		usage(stdout);
@@ -269,7 +269,7 @@ main(int argc, char **argv)
 	if (cmd == NULL) {
 		fwarn("unknown command '%s' (list, show, wait, get, bucket, "
 		    "create, stop; -h for usage)", o.cmd);
-		return 2;
+		return FETCH_USAGE;
 	}
 	argv++;
 	argc--;
@@ -286,7 +286,7 @@ main(int argc, char **argv)
 			else
 				fwarn("%s: unknown option '%s' (-h for usage)",
 				    cmd->name, argv[optind - 1]);
-			return 2;
+			return FETCH_USAGE;
 		}
 		if ((option_cmds(c) & cmd->bit) == 0) {
 			if (li >= 0)
@@ -295,10 +295,10 @@ main(int argc, char **argv)
 			else
 				fwarn("%s: -%c is not an option of %s",
 				    cmd->name, c, cmd->name);
-			return 2;
+			return FETCH_USAGE;
 		}
 		if ((r = pk_filteropt(&o.fo, c, optarg)) == 2)
-			return 2;
+			return FETCH_USAGE;
 		if (r == 1) {
 			if (c == 'f')
 				o.fjson = optarg;
@@ -313,7 +313,7 @@ main(int argc, char **argv)
 		case O_LIMIT:
 			if (pk_parse_u64(optarg, 1, UINT32_MAX, &o.limit) < 0) {
 				fwarn("--limit: bad number '%s'", optarg);
-				return 2;
+				return FETCH_USAGE;
 			}
 			break;
 		case O_TIMEOUT:
@@ -323,7 +323,7 @@ main(int argc, char **argv)
 			    (c == O_INTERVAL && ns < 1000000)) {
 				fwarn("--%s: bad duration '%s'", c == O_TIMEOUT
 				    ? "timeout" : "interval", optarg);
-				return 2;
+				return FETCH_USAGE;
 			}
 			if (c == O_TIMEOUT)
 				o.timeout_ns = ns;
@@ -339,7 +339,7 @@ main(int argc, char **argv)
 		case O_EXCLUDE:
 			if (o.nfilt == sizeof(o.filt) / sizeof(o.filt[0])) {
 				fwarn("too many --include/--exclude");
-				return 2;
+				return FETCH_USAGE;
 			}
 			o.filt[o.nfilt].include = c == O_INCLUDE;
 			o.filt[o.nfilt++].glob = optarg;
@@ -351,7 +351,7 @@ main(int argc, char **argv)
 			uint64_t v;
 			if (pk_parse_u64(optarg, 0, UINT64_MAX / 2, &v) < 0) {
 				fwarn("bad number '%s'", optarg);
-				return 2;
+				return FETCH_USAGE;
 			}
 			if (c == O_TLIMIT) {
 				o.tlimit = v;
@@ -374,7 +374,7 @@ main(int argc, char **argv)
 			if (pk_parse_u64(optarg, 0, 100, &o.retries) < 0) {
 				fwarn("--retries: bad number '%s' (0-100)",
 				    optarg);
-				return 2;
+				return FETCH_USAGE;
 			}
 			o.have_retries = 1;
 			break;
@@ -382,7 +382,7 @@ main(int argc, char **argv)
 			if (pk_parse_u64(optarg, 1, 1000, &o.page_size) < 0) {
 				fwarn("--page-size: bad number '%s' (1-1000)",
 				    optarg);
-				return 2;
+				return FETCH_USAGE;
 			}
 			break;
 		case O_MAXPAGES:
@@ -392,14 +392,14 @@ main(int argc, char **argv)
 				fwarn("--%s: bad number '%s' (1-%u)",
 				    c == O_MAXPAGES ? "max-pages" :
 				    "max-objects", optarg, UINT32_MAX);
-				return 2;
+				return FETCH_USAGE;
 			}
 			break;
 		case O_MAXSIZE:
 			if (pk_parse_size(optarg, 1, UINT64_MAX / 2,
 			    &o.max_size) < 0) {
 				fwarn("--max-size: bad size '%s'", optarg);
-				return 2;
+				return FETCH_USAGE;
 			}
 			o.have_max_size = 1;
 			break;
@@ -408,7 +408,7 @@ main(int argc, char **argv)
 			    &o.speed_limit) < 0) {
 				fwarn("--speed-limit: bad number of bytes per "
 				    "second '%s'", optarg);
-				return 2;
+				return FETCH_USAGE;
 			}
 			break;
 		case O_CTIMEOUT:
@@ -423,7 +423,7 @@ main(int argc, char **argv)
 			    ns < 1000000 || ns > 86400LL * 1000000000) {
 				fwarn("--%s: bad duration '%s' (1ms-24h)", nm,
 				    optarg);
-				return 2;
+				return FETCH_USAGE;
 			}
 			if (c == O_CTIMEOUT)
 				o.connect_ns = ns;
@@ -438,43 +438,43 @@ main(int argc, char **argv)
 		case 'j':
 			if (pk_parse_u64(optarg, 1, 64, &o.jobs) < 0) {
 				fwarn("-j: bad number '%s' (1-64)", optarg);
-				return 2;
+				return FETCH_USAGE;
 			}
 			break;
 		default:
-			return 2;
+			return FETCH_USAGE;
 		}
 	}
 	if (pk_filteropt_finish(&o.fo) != 0)
-		return 2;
+		return FETCH_USAGE;
 	if (!progress_set)
 		o.progress = isatty(2);
 
 	if (cmd->arg == NULL && optind != argc) {
 		fwarn("%s: unexpected argument '%s'", cmd->name, argv[optind]);
-		return 2;
+		return FETCH_USAGE;
 	}
 	if (cmd->arg != NULL) {
 		if (optind + 1 != argc) {
 			fwarn("%s: needs exactly one %s", cmd->name, cmd->arg);
-			return 2;
+			return FETCH_USAGE;
 		}
 		o.arg = argv[optind];
 		if (strcmp(cmd->arg, "ID") == 0 && !valid_id(o.arg)) {
 			fwarn("%s: bad capture id '%s' (32 lower-case hex "
 			    "digits, as the API gives them)", cmd->name, o.arg);
-			return 2;
+			return FETCH_USAGE;
 		}
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
 		fwarn("cannot start libcurl");
-		return 1;
+		return FETCH_FAILED;
 	}
 	r = cmd->run(&o);
 	curl_global_cleanup();
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fwarn("stdout: %s", strerror(errno));
-		return 1;
+		return FETCH_FAILED;
 	}
 	return r;
 }

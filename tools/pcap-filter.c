@@ -13,6 +13,21 @@
 #include "common.h"
 #include "filteropt.h"
 
+/* pcap-filter(1), EXIT STATUS: grep's. */
+enum {
+	FILTER_SELECTED = 0,	/* a packet was selected */
+	FILTER_NONE = 1,	/* none was */
+	FILTER_USAGE = 2,
+	FILTER_ERROR = 3
+};
+
+/* A shared helper's failure (enum pk_status) as pcap-filter's status. */
+static int
+exit_status(int s)
+{
+	return s == PK_USAGE ? FILTER_USAGE : FILTER_ERROR;
+}
+
 static void
 usage(int status)
 {
@@ -123,7 +138,7 @@ main(int argc, char **argv)
 			break;
 		case 'F':
 			if (pk_parse_format(optarg, &co.format, &co.nano) < 0)
-				usage(2);
+				usage(FILTER_USAGE);
 			format_given = 1;
 			break;
 		case 'z':
@@ -154,63 +169,65 @@ main(int argc, char **argv)
 		default:
 			if ((rc = pk_filteropt(&fopt, c, optarg)) == 1)
 				break;
-			usage(2);
+			usage(FILTER_USAGE);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (pk_filteropt_finish(&fopt) != 0)
-		usage(2);
+		usage(FILTER_USAGE);
 	if ((f = pf_filter_new(fopt.tuples, fopt.n, &fopt.fo, errbuf)) == NULL) {
 		pk_warn("%s", errbuf);
-		return 2;
+		return FILTER_USAGE;
 	}
 	if (count && outpath != NULL) {
 		pk_warn("-c counts packets and writes none: drop -w");
 		pf_filter_free(f);
-		usage(2);
+		usage(FILTER_USAGE);
 	}
 
 	if (!count && outpath == NULL)
 		outpath = "-";
-	if ((status = pk_output_by_name(outpath, format_given, &co.format,
-	    &co.comp)) != 0)
+	if ((rc = pk_output_by_name(outpath, format_given, &co.format,
+	    &co.comp)) != 0) {
+		status = exit_status(rc);
 		goto out;
+	}
 	pk_inputs_output(&in, outpath);
 	for (i = 0; i < (size_t)argc; i++)
 		if ((status = pk_inputs_add(&in, argv[i])) != 0) {
-			status = status == 2 ? 2 : 3;
+			status = exit_status(status);
 			goto out;
 		}
 	if (argc == 0) {
 		if (isatty(STDIN_FILENO)) {
 			pk_warn("no input files, and stdin is a terminal");
 			pf_filter_free(f);
-			usage(2);
+			usage(FILTER_USAGE);
 		}
 		pk_inputs_add(&in, "-");
 	}
 	if (in.n == 0) {
 		pk_warn("no input files");
-		status = 3;
+		status = FILTER_ERROR;
 		goto out;
 	}
 	if (outpath != NULL && strcmp(outpath, "-") == 0 &&
 	    isatty(STDOUT_FILENO)) {
 		pk_warn("refusing to write a capture to a terminal; use -w "
 		    "FILE, a pipe, or -c");
-		status = 2;
+		status = FILTER_USAGE;
 		goto out;
 	}
 
 	pk_signals_init();
 	if (pk_capin_open(&cin, &in, 0, tmpdir ? tmpdir : getenv("TMPDIR"))) {
-		status = 3;
+		status = FILTER_ERROR;
 		goto out;
 	}
 	if ((warned = calloc(in.n + 1, 1)) == NULL) {
 		pk_warn("out of memory");
-		status = 3;
+		status = FILTER_ERROR;
 		goto out;
 	}
 	while ((rc = pk_capin_next(&cin, &pkt)) >= 0) {
@@ -219,7 +236,7 @@ main(int argc, char **argv)
 
 		if (outpath != NULL && w == NULL &&
 		    (orc = pk_capout_open(&out, &w, outpath, cin.m, &co)) != 0) {
-			status = orc == 2 ? 2 : 3;
+			status = exit_status(orc);
 			goto out;
 		}
 		if (rc == 0)
@@ -231,7 +248,7 @@ main(int argc, char **argv)
 		if (v < 0) {
 			pk_warnf(input_name(cin.m, in.n, input), "%s",
 			    pf_filter_geterr(f));
-			status = 3;
+			status = FILTER_ERROR;
 			goto out;
 		}
 		if (v == PF_UNDECIDABLE) {
@@ -259,22 +276,22 @@ main(int argc, char **argv)
 				pk_report_mixed(cin.m);
 			else
 				pk_warnf(outpath, "%s", pm_writer_geterr(w));
-			status = 3;
+			status = FILTER_ERROR;
 			goto out;
 		}
 	}
 	if (rc < 0) {
-		status = 3;
+		status = FILTER_ERROR;
 		goto out;
 	}
 	if (w != NULL) {
 		if (pm_writer_finish(w) < 0) {
 			pk_warnf(outpath, "%s", pm_writer_geterr(w));
-			status = 3;
+			status = FILTER_ERROR;
 			goto out;
 		}
 		if (pk_output_commit(&out) < 0) {
-			status = 3;
+			status = FILTER_ERROR;
 			goto out;
 		}
 	}
@@ -296,14 +313,14 @@ main(int argc, char **argv)
 		    n.undecidable == 1 ? "" : "s");
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		pk_warn("stdout: %s", strerror(errno));
-		status = 3;
+		status = FILTER_ERROR;
 	} else if (cin.damaged && !cin.ignore_errors) {
-		status = 3;
+		status = FILTER_ERROR;
 	} else {
-		status = n.matched > 0 ? 0 : 1;
+		status = n.matched > 0 ? FILTER_SELECTED : FILTER_NONE;
 	}
 out:
-	if (status >= 2)
+	if (status == FILTER_USAGE || status == FILTER_ERROR)
 		pk_output_abort(&out);
 	free(warned);
 	pm_writer_close(w);

@@ -12,6 +12,20 @@
 
 #define DEFAULT_DEDUP_WINDOW 5000000	/* 5 ms */
 
+/* pcap-merge(1), EXIT STATUS: mergecap's. */
+enum {
+	MERGE_OK = 0,
+	MERGE_ERROR = 1,	/* also a damaged input, all else written */
+	MERGE_USAGE = 2
+};
+
+/* A shared helper's failure (enum pk_status) as pcap-merge's status. */
+static int
+exit_status(int s)
+{
+	return s == PK_USAGE ? MERGE_USAGE : s != PK_OK ? MERGE_ERROR : MERGE_OK;
+}
+
 static void
 usage(int status)
 {
@@ -95,7 +109,7 @@ main(int argc, char **argv)
 			break;
 		case 'F':
 			if (pk_parse_format(optarg, &o.format, &o.nano) < 0)
-				usage(2);
+				usage(MERGE_USAGE);
 			format_given = 1;
 			break;
 		case 'I':
@@ -104,14 +118,14 @@ main(int argc, char **argv)
 				    "with equal linktype and options one, as "
 				    "mergecap's -I any; other modes are not "
 				    "supported", optarg);
-				usage(2);
+				usage(MERGE_USAGE);
 			}
 			break;
 		case 's':
 			if (pk_parse_u64(optarg, 1, PM_MAX_CAPLEN, &v) < 0) {
 				pk_warn("-s: '%s' is not a snaplen from 1 to "
 				    "%u", optarg, PM_MAX_CAPLEN);
-				usage(2);
+				usage(MERGE_USAGE);
 			}
 			o.snaplen = (uint32_t)v;
 			break;
@@ -134,7 +148,7 @@ main(int argc, char **argv)
 			if (pk_parse_duration(optarg, &o.dedup_window) < 0) {
 				pk_warn("--dedup-window: '%s' is not a "
 				    "duration such as 5ms", optarg);
-				usage(2);
+				usage(MERGE_USAGE);
 			}
 			o.dedup = 1;
 			break;
@@ -154,37 +168,37 @@ main(int argc, char **argv)
 			printf("pcap-merge (pcapkit) %s\n", PK_VERSION);
 			return 0;
 		default:
-			usage(2);
+			usage(MERGE_USAGE);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (o.out == NULL)
 		o.out = "-";
-	if ((status = pk_output_by_name(o.out, format_given, &o.format,
-	    &o.comp)) != 0)
+	if ((status = exit_status(pk_output_by_name(o.out, format_given,
+	    &o.format, &o.comp))) != 0)
 		goto out;
 
 	pk_inputs_output(&in, o.out);
 	for (i = 0; i < (size_t)argc; i++)
-		if ((status = pk_inputs_add(&in, argv[i])) != 0)
+		if ((status = exit_status(pk_inputs_add(&in, argv[i]))) != 0)
 			goto out;
 	if (argc == 0) {
 		if (isatty(STDIN_FILENO)) {
 			pk_warn("no input files, and stdin is a terminal");
-			usage(2);
+			usage(MERGE_USAGE);
 		}
 		pk_inputs_add(&in, "-");
 	}
 	if (in.n == 0) {
 		pk_warn("no input files");
-		status = 1;
+		status = MERGE_ERROR;
 		goto out;
 	}
 	if (strcmp(o.out, "-") == 0 && isatty(STDOUT_FILENO)) {
 		pk_warn("refusing to write a capture to a terminal; use -w "
 		    "FILE or a pipe");
-		status = 2;
+		status = MERGE_USAGE;
 		goto out;
 	}
 
@@ -193,12 +207,12 @@ main(int argc, char **argv)
 	    in.total_bytes);
 	cin.ignore_errors = o.ignore_errors;
 	cin.prog = &prog;
-	if ((status = pk_capin_open(&cin, &in, o.concatenate,
-	    o.tmpdir ? o.tmpdir : getenv("TMPDIR"))) != 0)
+	if ((status = exit_status(pk_capin_open(&cin, &in, o.concatenate,
+	    o.tmpdir ? o.tmpdir : getenv("TMPDIR")))) != 0)
 		goto out;
 	if (o.dedup && (dd = pm_dedup_new(o.dedup_window)) == NULL) {
 		pk_warn("out of memory");
-		status = 1;
+		status = MERGE_ERROR;
 		goto out;
 	}
 	co.format = o.format;
@@ -210,7 +224,8 @@ main(int argc, char **argv)
 	while ((rc = pk_capin_next(&cin, &pkt)) >= 0) {
 		/* The header needs every input opened: after the first packet. */
 		if (w == NULL &&
-		    (status = pk_capout_open(&out, &w, o.out, cin.m, &co)) != 0)
+		    (status = exit_status(pk_capout_open(&out, &w, o.out, cin.m,
+		    &co))) != 0)
 			goto out;
 		if (rc == 0)
 			break;
@@ -219,7 +234,7 @@ main(int argc, char **argv)
 		if (dd != NULL) {
 			if ((rc = pm_dedup_check(dd, &pkt)) < 0) {
 				pk_warn("out of memory");
-				status = 1;
+				status = MERGE_ERROR;
 				goto out;
 			}
 			if (rc == 1) {
@@ -233,7 +248,7 @@ main(int argc, char **argv)
 				pk_report_mixed(cin.m);
 			else
 				pk_warnf(o.out, "%s", pm_writer_geterr(w));
-			status = 1;
+			status = MERGE_ERROR;
 			goto out;
 		}
 		packets++;
@@ -243,16 +258,16 @@ main(int argc, char **argv)
 	}
 	pk_progress_done(&prog);
 	if (rc < 0) {
-		status = 1;
+		status = MERGE_ERROR;
 		goto out;
 	}
 	if (pm_writer_finish(w) < 0) {
 		pk_warnf(o.out, "%s", pm_writer_geterr(w));
-		status = 1;
+		status = MERGE_ERROR;
 		goto out;
 	}
 	if (pk_output_commit(&out) < 0) {
-		status = 1;
+		status = MERGE_ERROR;
 		goto out;
 	}
 	pk_capin_report_order(&cin);
@@ -262,7 +277,7 @@ main(int argc, char **argv)
 		pk_warn("%llu duplicate packet%s dropped",
 		    (unsigned long long)dropped, dropped == 1 ? "" : "s");
 	if (cin.damaged && !o.ignore_errors)
-		status = 1;
+		status = MERGE_ERROR;
 out:
 	pk_progress_done(&prog);
 	if (status != 0)

@@ -33,6 +33,21 @@
 #define MAX_OFFENDERS 3
 #define SCHEMA_VERSION 1
 
+/* pcap-summary(1), EXIT STATUS: grep's, as pcap-filter's. */
+enum {
+	SUMMARY_OK = 0,		/* every check ok */
+	SUMMARY_FAILED = 1,	/* a check failed, or an input was damaged */
+	SUMMARY_USAGE = 2,
+	SUMMARY_ERROR = 3
+};
+
+/* A shared helper's failure (enum pk_status) as pcap-summary's status. */
+static int
+exit_status(int s)
+{
+	return s == PK_USAGE ? SUMMARY_USAGE : SUMMARY_ERROR;
+}
+
 static void
 usage(int status)
 {
@@ -342,17 +357,17 @@ expect_load(struct expect *e, const char *path, int64_t tolerance)
 
 	if ((text = pk_slurp(path, &len)) == NULL) {
 		pk_warnf(path, "%s", strerror(errno));
-		return 2;
+		return SUMMARY_USAGE;
 	}
 	if ((e->root = json_loadb(text, len, 0, &jerr)) == NULL) {
 		pk_warnf(path, "line %d: %s", jerr.line, jerr.text);
 		free(text);
-		return 2;
+		return SUMMARY_USAGE;
 	}
 	if (pf_tuple_from_capture(text, len, &e->tuple, &found, errbuf) < 0) {
 		pk_warnf(path, "%s", errbuf);
 		free(text);
-		return 2;
+		return SUMMARY_USAGE;
 	}
 	free(text);
 	e->has_filter = found && e->tuple.has != 0;
@@ -361,7 +376,7 @@ expect_load(struct expect *e, const char *path, int64_t tolerance)
 		o = json_object_get(o, "result");
 	if (!json_is_object(o)) {
 		pk_warnf(path, "not a capture object");
-		return 2;
+		return SUMMARY_USAGE;
 	}
 	e->id = json_string_value(json_object_get(o, "id"));
 	e->type = json_string_value(json_object_get(o, "type"));
@@ -375,7 +390,7 @@ expect_load(struct expect *e, const char *path, int64_t tolerance)
 	if ((v = json_object_get(o, "time_limit")) != NULL) {
 		if (!json_is_number(v) || json_number_value(v) <= 0) {
 			pk_warnf(path, "time_limit: not a positive number");
-			return 2;
+			return SUMMARY_USAGE;
 		}
 		e->time_limit = json_number_value(v);
 		e->has_time_limit = 1;
@@ -384,7 +399,7 @@ expect_load(struct expect *e, const char *path, int64_t tolerance)
 	if ((v = json_object_get(o, key)) != NULL && !json_is_null(v)) { \
 		if (json_nonneg(v, &e->val) < 0) { \
 			pk_warnf(path, "%s: not a count", key); \
-			return 2; \
+			return SUMMARY_USAGE; \
 		} \
 		e->has = 1; \
 	}
@@ -411,7 +426,7 @@ expect_load(struct expect *e, const char *path, int64_t tolerance)
 		if (pk_parse_time(json_string_value(v), &t) < 0) {
 			pk_warnf(path, "%s: '%s' is not an RFC 3339 time",
 			    e->start_field, json_string_value(v));
-			return 2;
+			return SUMMARY_USAGE;
 		}
 		e->start = t;
 		e->have_start = 1;
@@ -442,19 +457,19 @@ manifest_load(struct expect *e, const char *dir)
 	    pk_ends_with(dir, "/") ? "" : "/") < 0 ||
 	    (e->manifest_dir = strdup(dir)) == NULL) {
 		pk_warn("out of memory");
-		return 2;
+		return SUMMARY_USAGE;
 	}
 	if (stat(e->manifest_path, &st) < 0)
 		return 0;		/* no manifest: nothing more to check */
 	if ((e->manifest = json_load_file(e->manifest_path, 0, &jerr)) ==
 	    NULL) {
 		pk_warnf(e->manifest_path, "line %d: %s", jerr.line, jerr.text);
-		return 2;
+		return SUMMARY_USAGE;
 	}
 	if (!json_is_array(json_object_get(e->manifest, "files"))) {
 		pk_warnf(e->manifest_path, "not a pcap-fetch manifest (no "
 		    "files list)");
-		return 2;
+		return SUMMARY_USAGE;
 	}
 	return 0;
 }
@@ -1090,7 +1105,7 @@ start(struct run *r, size_t threads, const char *tmpdir)
 		threads = 1;
 	if ((r->w = aligned_alloc(64, threads * sizeof(*r->w))) == NULL) {
 		pk_warn("out of memory");
-		return 3;
+		return SUMMARY_ERROR;
 	}
 	memset(r->w, 0, threads * sizeof(*r->w));
 	r->nw = threads;
@@ -1110,32 +1125,32 @@ start(struct run *r, size_t threads, const char *tmpdir)
 		    (w->index = calloc(w->hi - w->lo,
 		    sizeof(*w->index))) == NULL) {
 			pk_warn("out of memory");
-			return 3;
+			return SUMMARY_ERROR;
 		}
 		if ((w->m = pm_merge_new(&mo, errbuf)) == NULL) {
 			pk_warn("%s", errbuf);
-			return 3;
+			return SUMMARY_ERROR;
 		}
 		for (j = w->lo; j < w->hi; j++) {
 			int fd = strcmp(r->in.paths[j], "-") == 0 ?
 			    STDIN_FILENO : -1;
 			if (pm_merge_add(w->m, r->in.paths[j], fd) < 0) {
 				pk_warn("%s", pm_merge_geterr(w->m));
-				return 3;
+				return SUMMARY_ERROR;
 			}
 		}
 		if (r->fopt != NULL && (w->filter = pf_filter_new(
 		    r->fopt->tuples, r->fopt->n, &r->fopt->fo, errbuf)) ==
 		    NULL) {
 			pk_warn("%s", errbuf);
-			return 2;
+			return SUMMARY_USAGE;
 		}
 		if (r->e != NULL && r->e->has_filter) {
 			struct pf_filter_opts eo = { .layer = PF_LAYER_ANY };
 			if ((w->efilter = pf_filter_new(&r->e->tuple, 1, &eo,
 			    errbuf)) == NULL) {
 				pk_warn("%s", errbuf);
-				return 2;
+				return SUMMARY_USAGE;
 			}
 		}
 	}
@@ -1144,7 +1159,7 @@ start(struct run *r, size_t threads, const char *tmpdir)
 		    &r->w[i]);
 		if (err != 0) {
 			pk_warn("cannot start a thread: %s", strerror(err));
-			return 3;
+			return SUMMARY_ERROR;
 		}
 		r->w[i].started = 1;
 	}
@@ -2217,7 +2232,7 @@ main(int argc, char **argv)
 			if (pk_parse_u64(optarg, 1, 1000000, &v) < 0) {
 				pk_warn("--flows: '%s' is not a number from 1 "
 				    "to 1000000", optarg);
-				usage(2);
+				usage(SUMMARY_USAGE);
 			}
 			r.nflows = (size_t)v;
 			break;
@@ -2231,7 +2246,7 @@ main(int argc, char **argv)
 			if (pk_parse_duration(optarg, &tolerance) < 0) {
 				pk_warn("--tolerance: '%s' is not a duration",
 				    optarg);
-				usage(2);
+				usage(SUMMARY_USAGE);
 			}
 			break;
 		case O_IGN:
@@ -2244,7 +2259,7 @@ main(int argc, char **argv)
 			if (pk_parse_u64(optarg, 0, MAX_WORKERS, &v) < 0) {
 				pk_warn("--threads: '%s' is not a number from 0 "
 				    "to %d", optarg, MAX_WORKERS);
-				usage(2);
+				usage(SUMMARY_USAGE);
 			}
 			threads = (size_t)v;
 			break;
@@ -2260,20 +2275,20 @@ main(int argc, char **argv)
 		default:
 			if (pk_filteropt(&fopt, c, optarg) == 1)
 				break;
-			usage(2);
+			usage(SUMMARY_USAGE);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (pk_filteropt_finish(&fopt) != 0)
-		usage(2);
+		usage(SUMMARY_USAGE);
 	if (fopt.given) {
 		/* made here for the usage error; each worker makes its own */
 		pf_filter *f = pf_filter_new(fopt.tuples, fopt.n, &fopt.fo,
 		    errbuf);
 		if (f == NULL) {
 			pk_warn("%s", errbuf);
-			return 2;
+			return SUMMARY_USAGE;
 		}
 		pf_filter_free(f);
 		r.fopt = &fopt;
@@ -2293,13 +2308,13 @@ main(int argc, char **argv)
 			    expect_dir, pk_ends_with(expect_dir, "/") ? "" :
 			    "/") < 0) {
 				pk_warn("out of memory");
-				status = 3;
+				status = SUMMARY_ERROR;
 				goto out;
 			}
 		} else if ((capture_path = strdup(expect_path)) == NULL ||
 		    (dir_buf = pk_dir_of(expect_path)) == NULL) {
 			pk_warn("out of memory");
-			status = 3;
+			status = SUMMARY_ERROR;
 			goto out;
 		}
 		if ((status = expect_load(&e, capture_path, tolerance)) != 0 ||
@@ -2309,7 +2324,7 @@ main(int argc, char **argv)
 		if (e.has_filter && (e.filter = pf_filter_new(&e.tuple, 1, &eo,
 		    errbuf)) == NULL) {
 			pk_warnf(capture_path, "%s", errbuf);
-			status = 2;
+			status = SUMMARY_USAGE;
 			goto out;
 		}
 		r.e = &e;
@@ -2321,19 +2336,19 @@ main(int argc, char **argv)
 
 	for (i = 0; i < (size_t)argc; i++)
 		if ((status = pk_inputs_add(&r.in, argv[i])) != 0) {
-			status = status == 2 ? 2 : 3;
+			status = exit_status(status);
 			goto out;
 		}
 	if (argc == 0) {
 		if (isatty(STDIN_FILENO)) {
 			pk_warn("no input files, and stdin is a terminal");
-			usage(2);
+			usage(SUMMARY_USAGE);
 		}
 		pk_inputs_add(&r.in, "-");
 	}
 	if (r.in.n == 0) {
 		pk_warn("no input files");
-		status = 3;
+		status = SUMMARY_ERROR;
 		goto out;
 	}
 	pk_progress_init(&prog, progress || isatty(STDERR_FILENO),
@@ -2352,18 +2367,18 @@ main(int argc, char **argv)
 		atomic_store(&r.cancel, 1);
 		for (i = 0; i < r.nw; i++)
 			pthread_detach(r.w[i].tid);
-		exit(3);
+		exit(SUMMARY_ERROR);
 	}
 	stop_workers(&r);
 	pk_progress_done(&prog);
 	for (i = 0; i < r.nw; i++)
 		if (r.w[i].failed) {
 			pk_warn("out of memory");
-			status = 3;
+			status = SUMMARY_ERROR;
 			goto out;
 		}
 	if (fold(&r) < 0) {
-		status = 3;
+		status = SUMMARY_ERROR;
 		goto out;
 	}
 	if (r.e != NULL) {
@@ -2375,15 +2390,15 @@ main(int argc, char **argv)
 	if (output(&r, ck, nck, verdict) < 0 || fflush(stdout) != 0 ||
 	    ferror(stdout)) {
 		pk_warn("stdout: %s", strerror(errno));
-		status = 3;
+		status = SUMMARY_ERROR;
 		goto out;
 	}
 	if (verdict == CK_FAIL || (verdict == CK_WARN && fail_on_warn))
-		status = 1;
+		status = SUMMARY_FAILED;
 	else if (r.damaged && !r.ignore_errors)
-		status = 1;
+		status = SUMMARY_FAILED;
 	else
-		status = 0;
+		status = SUMMARY_OK;
 out:
 	pk_progress_done(&prog);
 	for (i = 0; i < nck; i++) {

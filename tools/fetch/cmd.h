@@ -15,6 +15,13 @@
 #include "api.h"
 #include "filteropt.h"
 
+/* pcap-fetch(1), EXIT STATUS; every command returns one of these. */
+enum {
+	FETCH_OK = 0,		/* every file fetched and verified */
+	FETCH_FAILED = 1,	/* any failure, each named */
+	FETCH_USAGE = 2
+};
+
 /* The options of every command (main checks which a command takes). */
 struct fetch_opts {
 	const char *cmd;

@@ -136,10 +136,10 @@ cmd_list(const struct fetch_opts *o)
 	unsigned per = o->page_size ? (unsigned)o->page_size : 50;
 	uint64_t page = 1, seen = 0;
 	size_t i, shown = 0, got;
-	int rc = 1;
+	int rc = FETCH_FAILED;
 
 	if (api_open(o, &a) < 0)
-		return 1;
+		return FETCH_FAILED;
 	if (!o->json)
 		printf("%-32s  %-6s  %-18s  %-27s  %-6s  %s\n", "ID", "TYPE",
 		    "STATUS", "SUBMITTED", "COLO", "PACKETS");
@@ -208,7 +208,7 @@ cmd_list(const struct fetch_opts *o)
 	}
 	if (o->json)
 		fputs(shown == 0 ? "[]\n" : "\n]\n", stdout);
-	rc = 0;
+	rc = FETCH_OK;
 out:
 	pk_api_close(&a);
 	return rc;
@@ -252,11 +252,11 @@ cmd_show(const struct fetch_opts *o)
 	json_t *c;
 
 	if (api_open(o, &a) < 0)
-		return 1;
+		return FETCH_FAILED;
 	c = get_capture(&a, o->arg);
 	pk_api_close(&a);
 	if (c == NULL)
-		return 1;
+		return FETCH_FAILED;
 	if (o->json)
 		print_json(c);
 	else
@@ -295,7 +295,7 @@ wait_for(const struct fetch_opts *o, struct pk_api *a, json_t **cap)
 				fwarn("%s: no answer within the --timeout",
 				    o->arg);
 			a->retry.deadline_ms = 0;
-			return 1;
+			return FETCH_FAILED;
 		}
 		st = jstr(c, "status");
 		if (strcmp(st, last) != 0) {
@@ -314,7 +314,7 @@ wait_for(const struct fetch_opts *o, struct pk_api *a, json_t **cap)
 			    *m ? ": " : "", m);
 			json_decref(c);
 			a->retry.deadline_ms = 0;
-			return 1;
+			return FETCH_FAILED;
 		}
 		json_decref(c);
 		left = deadline - pk_now_ms();
@@ -322,7 +322,7 @@ wait_for(const struct fetch_opts *o, struct pk_api *a, json_t **cap)
 			fwarn("%s: still %s after the --timeout", o->arg,
 			    last);
 			a->retry.deadline_ms = 0;
-			return 1;
+			return FETCH_FAILED;
 		}
 		pk_sleep_ms(o->interval_ns / 1000000 < left ?
 		    o->interval_ns / 1000000 : left);
@@ -337,7 +337,7 @@ cmd_wait(const struct fetch_opts *o)
 	int rc;
 
 	if (api_open(o, &a) < 0)
-		return 1;
+		return FETCH_FAILED;
 	rc = wait_for(o, &a, &c);
 	json_decref(c);
 	pk_api_close(&a);
@@ -352,7 +352,7 @@ cmd_create(const struct fetch_opts *o)
 	json_t *req = json_object(), *fv = NULL, *res = NULL;
 	struct pk_api a;
 	char err[PK_ERRLEN], *body = NULL;
-	int simple, rc = 1;
+	int simple, rc = FETCH_FAILED;
 
 	if (o->type == NULL || (strcmp(o->type, "simple") != 0 &&
 	    strcmp(o->type, "full") != 0)) {
@@ -486,7 +486,7 @@ cmd_create(const struct fetch_opts *o)
 		print_json(res);
 	else
 		show_table(res);
-	rc = 0;
+	rc = FETCH_OK;
 out:
 	free(body);
 	json_decref(res);
@@ -494,7 +494,7 @@ out:
 	return rc;
 usage:
 	json_decref(req);
-	return 2;
+	return FETCH_USAGE;
 }
 
 int
@@ -504,12 +504,12 @@ cmd_stop(const struct fetch_opts *o)
 	char path[96], err[PK_ERRLEN];
 
 	if (api_open(o, &a) < 0)
-		return 1;
+		return FETCH_FAILED;
 	snprintf(path, sizeof(path), "/%s/stop", o->arg);
 	if (pk_api_call(&a, "PUT", path, NULL, NULL, NULL, NULL, err) < 0) {
 		fwarn("%s: stop: %s", o->arg, err);
 		pk_api_close(&a);
-		return 1;
+		return FETCH_FAILED;
 	}
 	pk_api_close(&a);
 	fwarn("%s: stop requested", o->arg);

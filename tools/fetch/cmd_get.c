@@ -86,7 +86,7 @@ download(const struct fetch_opts *o, const char *id, const char *source,
 	struct pk_dl_result *res;
 	char err[PK_ERRLEN];
 	size_t failed, i;
-	int dfd, rc = 0;
+	int dfd, rc = FETCH_OK;
 
 	if (o->dry) {
 		dry_list(st, source, objs, n);
@@ -94,12 +94,12 @@ download(const struct fetch_opts *o, const char *id, const char *source,
 	}
 	if ((dfd = pk_outdir_open(o->outdir, err)) < 0) {
 		fwarn("%s", err);
-		return 1;
+		return FETCH_FAILED;
 	}
 	if ((res = calloc(n ? n : 1, sizeof(*res))) == NULL) {
 		fwarn("out of memory");
 		close(dfd);
-		return 1;
+		return FETCH_FAILED;
 	}
 	memset(&d, 0, sizeof(d));
 	d.jobs = (int)o->jobs;
@@ -117,12 +117,12 @@ download(const struct fetch_opts *o, const char *id, const char *source,
 	if (capture != NULL && pk_save_json(dfd, o->outdir, "capture.json",
 	    capture, err) < 0) {
 		fwarn("%s", err);
-		rc = 1;
+		rc = FETCH_FAILED;
 	}
 	if (pk_save_manifest(dfd, o->outdir, id, source, st, objs, n, res,
 	    err) < 0) {
 		fwarn("%s", err);
-		rc = 1;
+		rc = FETCH_FAILED;
 	}
 	if (failed > 0) {
 		char name[1100], why[2048];
@@ -135,10 +135,10 @@ download(const struct fetch_opts *o, const char *id, const char *source,
 				fprintf(stderr, "  %s: %s\n",
 				    pk_render(objs[i].name, name, sizeof(name)),
 				    pk_render(res[i].why, why, sizeof(why)));
-		rc = 1;
+		rc = FETCH_FAILED;
 	} else if (n == 0) {
 		fwarn("%s: no files", source);
-		rc = 1;
+		rc = FETCH_FAILED;
 	}
 	pk_dl_results_free(res, n);
 	close(dfd);
@@ -177,7 +177,7 @@ list_store(const struct fetch_opts *o, const char *url, const char *what,
 			fwarn("%s: %s", what, err);
 		else
 			fwarn("%s", err);
-		return what != NULL ? 1 : 2;
+		return what != NULL ? FETCH_FAILED : FETCH_USAGE;
 	}
 	st->page_size = (unsigned)o->page_size;
 	st->max_pages = o->max_pages;
@@ -186,7 +186,7 @@ list_store(const struct fetch_opts *o, const char *url, const char *what,
 	if ((c = curl_easy_init()) == NULL) {
 		fwarn("out of memory");
 		pk_store_close(st);
-		return 1;
+		return FETCH_FAILED;
 	}
 	rc = pk_store_list(st, c, &r, l, err, fnote);
 	curl_easy_cleanup(c);
@@ -194,7 +194,7 @@ list_store(const struct fetch_opts *o, const char *url, const char *what,
 		fwarn("%s", err);
 		pk_objlist_free(l);
 		pk_store_close(st);
-		return 1;
+		return FETCH_FAILED;
 	}
 	return 0;
 }
@@ -298,7 +298,7 @@ get_full(const struct fetch_opts *o, json_t *cap)
 
 	if (*dest == '\0') {
 		fwarn("%s: full capture without destination_conf", o->arg);
-		return 1;
+		return FETCH_FAILED;
 	}
 	snprintf(what, sizeof(what), "%s: destination_conf", o->arg);
 	if ((rc = list_store(o, dest, what, &st, &l)) != 0)
@@ -332,10 +332,10 @@ cmd_get(const struct fetch_opts *o)
 	struct pk_api a;
 	json_t *cap = NULL;
 	const char *st, *type;
-	int rc = 1;
+	int rc = FETCH_FAILED;
 
 	if (api_open(o, &a) < 0)
-		return 1;
+		return FETCH_FAILED;
 	if (o->wait) {
 		if (wait_for(o, &a, &cap) != 0)
 			goto out;
