@@ -76,7 +76,7 @@ $(BUILD)/libfilter.a: $(LIBFILTER_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/pcap-merge: $(BUILD)/tools/pcap-merge.o $(COMMON_OBJ) $(BUILD)/libmerge.a
+$(BUILD)/pcap-merge: $(BUILD)/tools/pcap-merge.o $(COMMON_OBJ) $(BUILD)/libfilter.a $(BUILD)/libmerge.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/pcap-filter: $(BUILD)/tools/pcap-filter.o $(COMMON_OBJ) $(FILTEROPT_OBJ) $(BUILD)/libfilter.a $(BUILD)/libmerge.a

@@ -392,81 +392,173 @@ cut:
 	d->status = PF_DISSECT_TRUNCATED;
 }
 
+/* ---- the linktypes ------------------------------------------------------ */
+
+static void
+dl_ethernet(struct cur *c, uint32_t lt)
+{
+	(void)lt;
+	ethernet(c);
+}
+
+/* RAW: the IP version from the first nibble */
+static void
+dl_raw(struct cur *c, uint32_t lt)
+{
+	(void)lt;
+	if (c->len < 1)
+		c->d->status = PF_DISSECT_TRUNCATED;
+	else if ((c->p[0] >> 4) == 4)
+		ip_layer(c, 4);
+	else if ((c->p[0] >> 4) == 6)
+		ip_layer(c, 6);
+	else
+		c->d->status = PF_DISSECT_NOT_IP;
+}
+
+static void
+dl_ppp(struct cur *c, uint32_t lt)
+{
+	(void)lt;
+	ppp(c);
+}
+
+/* PPP_ETHER: a PPPoE header */
+static void
+dl_ppp_ether(struct cur *c, uint32_t lt)
+{
+	(void)lt;
+	ethertype(c, ETH_PPPOE);
+}
+
+/* C_HDLC: address, control, an ethertype */
+static void
+dl_chdlc(struct cur *c, uint32_t lt)
+{
+	(void)lt;
+	link_ethertype(c, 4, 2);
+}
+
+static void
+dl_ipv4(struct cur *c, uint32_t lt)
+{
+	(void)lt;
+	ip_layer(c, 4);
+}
+
+static void
+dl_ipv6(struct cur *c, uint32_t lt)
+{
+	(void)lt;
+	ip_layer(c, 6);
+}
+
+/* LINUX_SLL: the protocol at 14 of 16 bytes */
+static void
+dl_sll(struct cur *c, uint32_t lt)
+{
+	(void)lt;
+	link_ethertype(c, 16, 14);
+}
+
+/* LINUX_SLL2: the protocol at 0 of 20 bytes */
+static void
+dl_sll2(struct cur *c, uint32_t lt)
+{
+	(void)lt;
+	link_ethertype(c, 20, 0);
+}
+
+/* NULL: a host-order address family; LOOP: a network-order one */
+static void
+dl_null(struct cur *c, uint32_t lt)
+{
+	uint32_t fam;
+
+	if (c->len < 4) {
+		c->d->status = PF_DISSECT_TRUNCATED;
+		return;
+	}
+	fam = be32(c->p);
+	if (lt == 0 && (fam & 0xffff) == 0)
+		fam = __builtin_bswap32(fam);	/* written little-endian */
+	skip(c, 4);
+	if (fam == 2)
+		ip_layer(c, 4);
+	else if (fam == 10 || fam == 24 || fam == 28 || fam == 30)
+		ip_layer(c, 6);
+	else
+		c->d->status = PF_DISSECT_NOT_IP;
+}
+
+/*
+ * Every linktype libfilter knows: its value, its name (tcpdump.org's
+ * LINKTYPE_ list, libpcap's for EN10MB), and its dissector, NULL for one
+ * named but not dissected.  The one table behind pf_linktype_supported,
+ * pf_linktype_name and pf_dissect, as libpcap's dlt_choices[] and
+ * tcpdump's printers[].
+ */
+static const struct linktype {
+	uint32_t value;
+	const char *name;
+	void (*dissect)(struct cur *c, uint32_t lt);
+} linktypes[] = {
+	{ 0, "NULL", dl_null },
+	{ 1, "EN10MB", dl_ethernet },
+	{ 9, "PPP", dl_ppp },
+	{ 12, "RAW", dl_raw },		/* DLT_RAW on most systems */
+	{ 14, "RAW", dl_raw },		/* DLT_RAW on OpenBSD */
+	{ 50, "PPP_HDLC", dl_ppp },
+	{ 51, "PPP_ETHER", dl_ppp_ether },
+	{ 101, "RAW", dl_raw },
+	{ 104, "C_HDLC", dl_chdlc },
+	{ 105, "IEEE802_11", NULL },
+	{ 108, "LOOP", dl_null },
+	{ 113, "LINUX_SLL", dl_sll },
+	{ 127, "IEEE802_11_RADIOTAP", NULL },
+	{ 228, "IPV4", dl_ipv4 },
+	{ 229, "IPV6", dl_ipv6 },
+	{ 276, "LINUX_SLL2", dl_sll2 },
+};
+
+static const struct linktype *
+linktype(uint32_t lt)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(linktypes) / sizeof(linktypes[0]); i++)
+		if (linktypes[i].value == lt)
+			return &linktypes[i];
+	return NULL;
+}
+
 int
 pf_linktype_supported(uint32_t lt)
 {
-	switch (lt) {
-	case 0: case 1: case 9: case 12: case 14: case 50: case 51: case 101:
-	case 104: case 108: case 113: case 228: case 229: case 276:
-		return 1;
-	}
-	return 0;
+	const struct linktype *l = linktype(lt);
+
+	return l != NULL && l->dissect != NULL;
+}
+
+const char *
+pf_linktype_name(uint32_t lt)
+{
+	const struct linktype *l = linktype(lt);
+
+	return l != NULL ? l->name : NULL;
 }
 
 void
-pf_dissect(uint32_t linktype, const uint8_t *p, uint32_t caplen,
+pf_dissect(uint32_t lt, const uint8_t *p, uint32_t caplen,
     struct pf_dissection *d)
 {
+	const struct linktype *l = linktype(lt);
 	struct cur c = { p, caplen, d };
-	uint32_t fam;
 
 	d->status = PF_DISSECT_OK;
 	d->n = 0;
-	switch (linktype) {
-	case 1:		/* EN10MB */
-		ethernet(&c);
-		break;
-	case 12: case 14: case 101:	/* RAW */
-		if (caplen < 1) {
-			d->status = PF_DISSECT_TRUNCATED;
-		} else if ((p[0] >> 4) == 4) {
-			ip_layer(&c, 4);
-		} else if ((p[0] >> 4) == 6) {
-			ip_layer(&c, 6);
-		} else {
-			d->status = PF_DISSECT_NOT_IP;
-		}
-		break;
-	case 9:		/* PPP */
-	case 50:	/* PPP_HDLC */
-		ppp(&c);
-		break;
-	case 51:	/* PPP_ETHER: a PPPoE header */
-		ethertype(&c, ETH_PPPOE);
-		break;
-	case 104:	/* C_HDLC: address, control, an ethertype */
-		link_ethertype(&c, 4, 2);
-		break;
-	case 228:	/* IPV4 */
-		ip_layer(&c, 4);
-		break;
-	case 229:	/* IPV6 */
-		ip_layer(&c, 6);
-		break;
-	case 113:	/* LINUX_SLL: protocol at 14 */
-		link_ethertype(&c, 16, 14);
-		break;
-	case 276:	/* LINUX_SLL2: protocol at 0 */
-		link_ethertype(&c, 20, 0);
-		break;
-	case 0:		/* NULL: a host-order family */
-	case 108:	/* LOOP: a network-order family */
-		if (caplen < 4) {
-			d->status = PF_DISSECT_TRUNCATED;
-			break;
-		}
-		fam = be32(p);
-		if (linktype == 0 && (fam & 0xffff) == 0)
-			fam = __builtin_bswap32(fam);	/* written little-endian */
-		skip(&c, 4);
-		if (fam == 2)
-			ip_layer(&c, 4);
-		else if (fam == 10 || fam == 24 || fam == 28 || fam == 30)
-			ip_layer(&c, 6);
-		else
-			d->status = PF_DISSECT_NOT_IP;
-		break;
-	default:
+	if (l == NULL || l->dissect == NULL)
 		d->status = PF_DISSECT_UNSUPPORTED;
-	}
+	else
+		l->dissect(&c, lt);
 }

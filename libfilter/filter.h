@@ -103,15 +103,18 @@ struct pf_dissection {
 };
 
 /*
- * Find the IP headers of a packet: Ethernet (802.1Q, 802.1ad and QinQ
- * tags, MPLS, LLC/SNAP), RAW, IPV4, IPV6, LINUX_SLL, LINUX_SLL2, NULL and
- * LOOP; IPv4 options; IPv6 extension headers; tunnels GRE (with key,
+ * Find the IP headers of a packet of any linktype pf_linktype_supported
+ * accepts: Ethernet (802.1Q, 802.1ad and QinQ tags, MPLS, LLC/SNAP, PPPoE),
+ * RAW, IPV4, IPV6, PPP, PPP_HDLC, PPP_ETHER, C_HDLC, LINUX_SLL, LINUX_SLL2,
+ * NULL and LOOP; IPv4 options; IPv6 extension headers; tunnels GRE (with key,
  * sequence and checksum; IPv4, IPv6, MPLS and Ethernet payloads), IP-in-IP,
  * 6in4 and 4in6.  Every read is bounds-checked against caplen.
  */
 void pf_dissect(uint32_t linktype, const uint8_t *p, uint32_t caplen,
     struct pf_dissection *d);
 int pf_linktype_supported(uint32_t linktype);
+/* The linktype's name ("EN10MB", "PPP", ...), or NULL for one unknown. */
+const char *pf_linktype_name(uint32_t linktype);
 
 /* ---- matching ---------------------------------------------------------- */
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "capio.h"
+#include "filter.h"
 #include "msg.h"
 #include "text.h"
 
@@ -298,17 +299,7 @@ pk_capout_open(struct pk_output *out, pm_writer **w, const char *path,
 const char *
 pk_linktype_name(uint32_t lt)
 {
-	switch (lt) {
-	case 0: return "NULL";
-	case 1: return "EN10MB";
-	case 101: return "RAW";
-	case 105: return "IEEE802_11";
-	case 108: return "LOOP";
-	case 113: return "LINUX_SLL";
-	case 127: return "IEEE802_11_RADIOTAP";
-	case 228: return "IPV4";
-	case 229: return "IPV6";
-	case 276: return "LINUX_SLL2";
-	}
-	return "unknown";
+	const char *n = pf_linktype_name(lt);	/* libfilter's one table */
+
+	return n != NULL ? n : "unknown";
 }

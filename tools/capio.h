@@ -81,6 +81,7 @@ int pk_capout_open(struct pk_output *out, pm_writer **w, const char *path,
 /* Name the inputs whose linktypes differ. */
 void pk_report_mixed(pm_merge *m);
 
+/* libfilter's name for a linktype, or "unknown". */
 const char *pk_linktype_name(uint32_t lt);
 
 #endif

@@ -482,6 +482,21 @@ printf '{"id":"%s","status":"success","time_limit":300,"submitted":"2023-11-14T2
 golden summary_expect_warn "pcap-summary --expect notype.json full >/dev/null; echo exit \$?; pcap-summary --fail-on-warn --expect notype.json full >out.txt; echo exit \$?; grep -E '^  (warn|result)' out.txt"
 golden summary_expect_bad_json "echo '{\"status\":' >bad.json; pcap-summary --expect bad.json full; echo exit \$?; pcap-summary --expect nosuch.json full; echo exit \$?"
 
+# ---- linktypes: one table in libfilter names, checks and dissects them --------
+# A PPP capture (linktype 9) of IPv4/TCP: named, and counted as what it holds.
+python3 - <<'EOF_PPP'
+import struct
+ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 40, 1, 0, 64, 6, 0,
+                 bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2]))
+tcp = struct.pack('!HHIIBBHHH', 1234, 80, 0, 0, 0x50, 2, 1000, 0, 0)
+pkt = b'\xff\x03\x00\x21' + ip + tcp
+with open('ppp.pcap', 'wb') as f:
+    f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 9))
+    for i in range(3):
+        f.write(struct.pack('<IIII', 1700000000 + i, 0, len(pkt), len(pkt)) + pkt)
+EOF_PPP
+golden linktype_named_from_one_table "pcap-summary ppp.pcap | grep -e Linktype -e TCP; pcap-merge -V -w /dev/null ppp.pcap 2>&1 | grep -o 'PPP (9)'; pcap-filter -c --proto tcp --dport 80 ppp.pcap"
+
 # ---- real-world fixtures (tests/data/realworld/SOURCES) ---------------------
 # Files from joincap's, libpcap's, tcpdump's and pcapng-test-generator's
 # test suites: broken framing, odd headers, every pcapng block.  Each is merged (every packet before the damage kept, the damage
