@@ -42,7 +42,7 @@ LIBMERGE_SRC = libmerge/src.c libmerge/reader.c libmerge/writer.c \
 LIBMERGE_OBJ = $(LIBMERGE_SRC:%.c=$(BUILD)/%.o)
 LIBFILTER_SRC = libfilter/dissect.c libfilter/tuple.c libfilter/match.c
 LIBFILTER_OBJ = $(LIBFILTER_SRC:%.c=$(BUILD)/%.o)
-COMMON_OBJ   = $(BUILD)/tools/msg.o $(BUILD)/tools/text.o $(BUILD)/tools/output.o \
+COMMON_OBJ   = $(BUILD)/tools/capture.o $(BUILD)/tools/msg.o $(BUILD)/tools/text.o $(BUILD)/tools/output.o \
                $(BUILD)/tools/inputs.o $(BUILD)/tools/progress.o $(BUILD)/tools/capio.o
 FILTEROPT_OBJ = $(BUILD)/tools/filteropt.o
 
@@ -97,7 +97,7 @@ FETCH_CMD_OBJ = $(BUILD)/tools/fetch/cmd_api.o $(BUILD)/tools/fetch/cmd_get.o
 
 # pcap-fetch reads no capture: of libmerge it links pm_crc32c alone, and
 # neither zstd nor zlib.
-$(BUILD)/pcap-fetch: $(BUILD)/tools/pcap-fetch.o $(FETCH_CMD_OBJ) $(FETCH_OBJ) $(BUILD)/tools/msg.o $(BUILD)/tools/text.o $(BUILD)/tools/progress.o $(FILTEROPT_OBJ) $(BUILD)/libfilter.a $(BUILD)/libmerge.a
+$(BUILD)/pcap-fetch: $(BUILD)/tools/pcap-fetch.o $(FETCH_CMD_OBJ) $(FETCH_OBJ) $(BUILD)/tools/capture.o $(BUILD)/tools/msg.o $(BUILD)/tools/text.o $(BUILD)/tools/progress.o $(FILTEROPT_OBJ) $(BUILD)/libfilter.a $(BUILD)/libmerge.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(FETCH_LIBS) $(PCAP_LIBS) -lm
 
 $(BUILD)/tests/gencap: $(BUILD)/tests/gencap.o
@@ -115,8 +115,8 @@ $(BUILD)/tests/unit/test_merge: $(BUILD)/tests/unit/test_merge.o $(BUILD)/libmer
 $(BUILD)/tests/unit/test_filter: $(BUILD)/tests/unit/test_filter.o $(BUILD)/libfilter.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PCAP_LIBS) $(JSON_LIBS) $(CHECK_LIBS) -lm
 
-$(BUILD)/tests/unit/test_fetch: $(BUILD)/tests/unit/test_fetch.o $(FETCH_OBJ) $(BUILD)/libmerge.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(FETCH_LIBS) $(PKG_LIBS) $(CHECK_LIBS) -lm
+$(BUILD)/tests/unit/test_fetch: $(BUILD)/tests/unit/test_fetch.o $(FETCH_OBJ) $(BUILD)/tools/capture.o $(BUILD)/tools/text.o $(BUILD)/tools/msg.o $(BUILD)/libfilter.a $(BUILD)/libmerge.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(FETCH_LIBS) $(PCAP_LIBS) $(PKG_LIBS) $(CHECK_LIBS) -lm
 
 # Fuzz harnesses (tests/fuzz/).  The same harness object links with
 # driver.c into replay-NAME, which make check runs over the committed seed

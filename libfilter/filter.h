@@ -55,12 +55,6 @@ int pf_tuple_set(struct pf_tuple *t, const char *field, const char *value,
  */
 int pf_tuple_from_json(const char *text, size_t len, struct pf_tuple *t,
     char *errbuf);
-/*
- * The filter_v1 of a capture object as the API returns it, bare or in the
- * {"result": ...} envelope.  *found is 0 when it has none (match all).
- */
-int pf_tuple_from_capture(const char *text, size_t len, struct pf_tuple *t,
-    int *found, char *errbuf);
 /* A port with a protocol that has no ports is an error. */
 int pf_tuple_check(const struct pf_tuple *t, char *errbuf);
 /* 1 when the protocol carries 16-bit source and destination ports. */

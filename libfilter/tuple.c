@@ -268,29 +268,3 @@ pf_tuple_from_json(const char *text, size_t len, struct pf_tuple *t,
 	json_decref(j);
 	return rc;
 }
-
-int
-pf_tuple_from_capture(const char *text, size_t len, struct pf_tuple *t,
-    int *found, char *errbuf)
-{
-	json_t *j = load(text, len, errbuf), *c, *f;
-	int rc = 0;
-
-	*found = 0;
-	memset(t, 0, sizeof(*t));
-	if (j == NULL)
-		return PF_ERR_INVAL;
-	c = j;
-	if (json_is_object(j) && json_is_object(json_object_get(j, "result")))
-		c = json_object_get(j, "result");
-	if (!json_is_object(c) || json_object_get(c, "id") == NULL) {
-		rc = pf_seterr(errbuf, PF_ERR_INVAL,
-		    "not a capture object (no \"id\", bare or in \"result\")");
-	} else if ((f = json_object_get(c, "filter_v1")) != NULL &&
-	    !json_is_null(f)) {
-		rc = tuple_from_object(f, t, errbuf);
-		*found = rc == 0;
-	}
-	json_decref(j);
-	return rc;
-}

@@ -8,6 +8,7 @@
 
 #include "msg.h"
 #include "text.h"
+#include "capture.h"
 #include "filteropt.h"
 
 static const char *const fields[] = { "source_address",
@@ -26,9 +27,6 @@ int
 pk_filteropt(struct pk_filteropt *o, int c, const char *arg)
 {
 	char errbuf[PF_ERRBUF_SIZE];
-	char *text;
-	size_t len;
-	int found, rc;
 
 	switch (c) {
 	case PK_O_SRC: case PK_O_DST: case PK_O_SPORT: case PK_O_DPORT:
@@ -58,16 +56,17 @@ pk_filteropt(struct pk_filteropt *o, int c, const char *arg)
 	case PK_O_FROM:
 		if (!room(o))
 			return 2;
-		if ((text = pk_slurp(arg, &len)) == NULL) {
-			pk_warnf(arg, "%s", strerror(errno));
-			return 2;
-		}
-		rc = pf_tuple_from_capture(text, len, &o->tuples[o->n], &found,
-		    errbuf);
-		free(text);
-		if (rc < 0) {
-			pk_warnf(arg, "%s", errbuf);
-			return 2;
+		{
+			struct pk_capture cap;
+			char err[PF_ERRBUF_SIZE + 64];
+
+			if (pk_capture_load(&cap, arg, err, sizeof(err)) < 0) {
+				pk_warnf(arg, "%s", err);
+				return 2;
+			}
+			/* No filter_v1: a tuple that matches everything. */
+			o->tuples[o->n] = cap.tuple;
+			pk_capture_free(&cap);
 		}
 		o->n++;
 		o->given = 1;

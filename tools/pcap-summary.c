@@ -25,6 +25,7 @@
 
 #include "merge.h"
 #include "filter.h"
+#include "capture.h"
 #include "common.h"
 #include "filteropt.h"
 
@@ -289,18 +290,8 @@ struct check {
 };
 
 struct expect {
-	json_t *root;			/* the capture object */
-	const char *id, *type, *status, *error_message;
-	int simple, full;
-	int has_time_limit, has_packet_limit, has_byte_limit, has_captured;
-	double time_limit;
-	uint64_t packet_limit, byte_limit, packets_captured;
-	int have_start;
-	int64_t start;
-	const char *start_field;
+	struct pk_capture cap;		/* the capture object (capture.h) */
 	int64_t lo, hi;			/* the window, tolerance included */
-	int has_filter;
-	struct pf_tuple tuple;
 	pf_filter *filter;
 	/* per-packet findings: counts in run.t, first offenders here */
 	struct check ck_filter, ck_time, ck_snap;
@@ -323,90 +314,16 @@ offender_fill(struct offender *o, const char *file, uint64_t index,
 	}
 }
 
-static int
-json_nonneg(json_t *v, uint64_t *out)
-{
-	double d;
-
-	if (json_is_integer(v)) {
-		if (json_integer_value(v) < 0)
-			return -1;
-		*out = (uint64_t)json_integer_value(v);
-		return 0;
-	}
-	if (json_is_real(v)) {
-		d = json_real_value(v);
-		if (d < 0 || d > 1.8e19 || d != (double)(uint64_t)d)
-			return -1;
-		*out = (uint64_t)d;
-		return 0;
-	}
-	return -1;
-}
-
-/* Returns 0, or prints why and returns 2. */
+/* Returns 0, or prints why and returns SUMMARY_USAGE. */
 static int
 expect_load(struct expect *e, const char *path, int64_t tolerance)
 {
-	char errbuf[PF_ERRBUF_SIZE], *text;
-	json_error_t jerr;
-	json_t *o, *v;
-	size_t len;
-	int found;
-	int64_t t;
+	char err[PF_ERRBUF_SIZE + 64];
 
-	if ((text = pk_slurp(path, &len)) == NULL) {
-		pk_warnf(path, "%s", strerror(errno));
+	if (pk_capture_load(&e->cap, path, err, sizeof(err)) < 0) {
+		pk_warnf(path, "%s", err);
 		return SUMMARY_USAGE;
 	}
-	if ((e->root = json_loadb(text, len, 0, &jerr)) == NULL) {
-		pk_warnf(path, "line %d: %s", jerr.line, jerr.text);
-		free(text);
-		return SUMMARY_USAGE;
-	}
-	if (pf_tuple_from_capture(text, len, &e->tuple, &found, errbuf) < 0) {
-		pk_warnf(path, "%s", errbuf);
-		free(text);
-		return SUMMARY_USAGE;
-	}
-	free(text);
-	e->has_filter = found && e->tuple.has != 0;
-	o = e->root;
-	if (json_is_object(o) && json_is_object(json_object_get(o, "result")))
-		o = json_object_get(o, "result");
-	if (!json_is_object(o)) {
-		pk_warnf(path, "not a capture object");
-		return SUMMARY_USAGE;
-	}
-	e->id = json_string_value(json_object_get(o, "id"));
-	e->type = json_string_value(json_object_get(o, "type"));
-	e->status = json_string_value(json_object_get(o, "status"));
-	e->error_message = json_string_value(json_object_get(o,
-	    "error_message"));
-	if (e->type == NULL && json_object_get(o, "destination_conf") != NULL)
-		e->type = "full";
-	e->simple = e->type != NULL && strcmp(e->type, "simple") == 0;
-	e->full = e->type != NULL && strcmp(e->type, "full") == 0;
-	if ((v = json_object_get(o, "time_limit")) != NULL) {
-		if (!json_is_number(v) || json_number_value(v) <= 0) {
-			pk_warnf(path, "time_limit: not a positive number");
-			return SUMMARY_USAGE;
-		}
-		e->time_limit = json_number_value(v);
-		e->has_time_limit = 1;
-	}
-#define LIMIT(key, has, val) \
-	if ((v = json_object_get(o, key)) != NULL && !json_is_null(v)) { \
-		if (json_nonneg(v, &e->val) < 0) { \
-			pk_warnf(path, "%s: not a count", key); \
-			return SUMMARY_USAGE; \
-		} \
-		e->has = 1; \
-	}
-	LIMIT("packet_limit", has_packet_limit, packet_limit)
-	LIMIT("byte_limit", has_byte_limit, byte_limit)
-	LIMIT("packets_captured", has_captured, packets_captured)
-#undef LIMIT
 	/*
 	 * The window.  The API reference says offset_time is the time "from
 	 * which to query backwards for packets" (default: the time of the
@@ -415,29 +332,13 @@ expect_load(struct expect *e, const char *path, int64_t tolerance)
 	 * records live from its submission: [submitted, + time_limit].  With
 	 * no type, either may hold: [submitted - time_limit, + time_limit].
 	 */
-	if ((v = json_object_get(o, "offset_time")) != NULL &&
-	    json_is_string(v)) {
-		e->start_field = "offset_time";
-	} else if ((v = json_object_get(o, "submitted")) != NULL &&
-	    json_is_string(v)) {
-		e->start_field = "submitted";
-	}
-	if (e->start_field != NULL) {
-		if (pk_parse_time(json_string_value(v), &t) < 0) {
-			pk_warnf(path, "%s: '%s' is not an RFC 3339 time",
-			    e->start_field, json_string_value(v));
-			return SUMMARY_USAGE;
-		}
-		e->start = t;
-		e->have_start = 1;
-	}
-	if (e->have_start && e->has_time_limit) {
-		int64_t tl = (int64_t)(e->time_limit * 1e9);
-		int offset = strcmp(e->start_field, "offset_time") == 0;
-		int back = offset || !e->full, fwd = !offset && !e->simple;
+	if (e->cap.have_start && e->cap.has_time_limit) {
+		int64_t tl = (int64_t)(e->cap.time_limit * 1e9);
+		int offset = strcmp(e->cap.start_field, "offset_time") == 0;
+		int back = offset || !e->cap.full, fwd = !offset && !e->cap.simple;
 
-		e->lo = (back ? e->start - tl : e->start) - tolerance;
-		e->hi = (fwd ? e->start + tl : e->start) + tolerance;
+		e->lo = (back ? e->cap.start - tl : e->cap.start) - tolerance;
+		e->hi = (fwd ? e->cap.start + tl : e->cap.start) + tolerance;
 	}
 	return 0;
 }
@@ -838,7 +739,7 @@ per_packet(struct worker *w, struct chunk *c, const struct pm_packet *pkt)
 			w->t.outside_time++;
 			rc |= offender(w, c, OFF_TIME, file, idx, pkt, NULL);
 		}
-		if (e->simple && pkt->caplen > SIMPLE_SNAPLEN) {
+		if (e->cap.simple && pkt->caplen > SIMPLE_SNAPLEN) {
 			char why[48];
 			w->t.over_snap++;
 			snprintf(why, sizeof(why), "caplen %u", pkt->caplen);
@@ -1145,9 +1046,9 @@ start(struct run *r, size_t threads, const char *tmpdir)
 			pk_warn("%s", errbuf);
 			return SUMMARY_USAGE;
 		}
-		if (r->e != NULL && r->e->has_filter) {
+		if (r->e != NULL && r->e->cap.has_filter) {
 			struct pf_filter_opts eo = { .layer = PF_LAYER_ANY };
-			if ((w->efilter = pf_filter_new(&r->e->tuple, 1, &eo,
+			if ((w->efilter = pf_filter_new(&r->e->cap.tuple, 1, &eo,
 			    errbuf)) == NULL) {
 				pk_warn("%s", errbuf);
 				return SUMMARY_USAGE;
@@ -1485,24 +1386,24 @@ run_checks(struct run *r, struct check *ck)
 	size_t used = 0;
 
 	/* status */
-	if (e->status == NULL)
+	if (e->cap.status == NULL)
 		check_set(&ck[n++], "status", CK_WARN, json_null(),
 		    json_string("complete"), "no status in the capture object");
-	else if (strcmp(e->status, "complete") == 0 ||
-	    strcmp(e->status, "success") == 0)
-		check_set(&ck[n++], "status", CK_OK, json_string(e->status),
-		    json_string("complete"), "%s", e->status);
-	else if (strcmp(e->status, "failed") == 0)
-		check_set(&ck[n++], "status", CK_FAIL, json_string(e->status),
-		    json_string("complete"), "failed: %s", e->error_message ?
-		    e->error_message : "(no error_message)");
-	else if (strcmp(e->status, "unknown") == 0)
-		check_set(&ck[n++], "status", CK_WARN, json_string(e->status),
+	else if (strcmp(e->cap.status, "complete") == 0 ||
+	    strcmp(e->cap.status, "success") == 0)
+		check_set(&ck[n++], "status", CK_OK, json_string(e->cap.status),
+		    json_string("complete"), "%s", e->cap.status);
+	else if (strcmp(e->cap.status, "failed") == 0)
+		check_set(&ck[n++], "status", CK_FAIL, json_string(e->cap.status),
+		    json_string("complete"), "failed: %s", e->cap.error_message ?
+		    e->cap.error_message : "(no error_message)");
+	else if (strcmp(e->cap.status, "unknown") == 0)
+		check_set(&ck[n++], "status", CK_WARN, json_string(e->cap.status),
 		    json_string("complete"), "unknown");
 	else
-		check_set(&ck[n++], "status", CK_FAIL, json_string(e->status),
+		check_set(&ck[n++], "status", CK_FAIL, json_string(e->cap.status),
 		    json_string("complete"), "%s: the capture is not finished",
-		    e->status);
+		    e->cap.status);
 
 	/* files: opened, not empty, not damaged */
 	buf[0] = '\0';
@@ -1541,15 +1442,15 @@ run_checks(struct run *r, struct check *ck)
 		    buf, bad > 3 ? "; ..." : "");
 
 	/* file names of a full capture */
-	if (e->full) {
+	if (e->cap.full) {
 		char prefix[80];
 		const char *badname = NULL;
 
-		if (e->id == NULL) {
+		if (e->cap.id == NULL) {
 			check_set(&ck[n++], "file_names", CK_WARN, json_null(),
 			    json_null(), "no id in the capture object");
 		} else {
-			snprintf(prefix, sizeof(prefix), "pcap_%s", e->id);
+			snprintf(prefix, sizeof(prefix), "pcap_%s", e->cap.id);
 			for (i = 0, bad = 0; i < nin; i++) {
 				const char *b = base_name(input_info(r,
 				    i)->name);
@@ -1602,7 +1503,7 @@ run_checks(struct run *r, struct check *ck)
 		    json_integer((json_int_t)bad), json_integer(0), "formats or linktypes differ: %s", buf);
 
 	/* filter_v1 */
-	if (!e->has_filter)
+	if (!e->cap.has_filter)
 		check_set(&ck[n++], "filter", CK_OK, json_integer(0),
 		    json_integer(0), "no filter_v1: every packet belongs");
 	else {
@@ -1629,16 +1530,16 @@ run_checks(struct run *r, struct check *ck)
 	}
 
 	/* limits */
-	if (e->has_packet_limit)
+	if (e->cap.has_packet_limit)
 		count_check(&ck[n++], "packet_limit", r->tot.packets,
-		    e->packet_limit, 0, "packets", NULL);
-	if (e->has_byte_limit)
+		    e->cap.packet_limit, 0, "packets", NULL);
+	if (e->cap.has_byte_limit)
 		count_check(&ck[n++], "byte_limit", r->tot.caplen_bytes,
-		    e->byte_limit, 0, "bytes captured", NULL);
-	if (e->has_captured)
+		    e->cap.byte_limit, 0, "bytes captured", NULL);
+	if (e->cap.has_captured)
 		count_check(&ck[n++], "packets_captured", r->tot.packets,
-		    e->packets_captured, 1, "packets",
-		    r->tot.packets < e->packets_captured ?
+		    e->cap.packets_captured, 1, "packets",
+		    r->tot.packets < e->cap.packets_captured ?
 		    " (a file missing or cut?)" : NULL);
 	else
 		check_set(&ck[n++], "packets_captured", CK_WARN,
@@ -1659,7 +1560,7 @@ run_checks(struct run *r, struct check *ck)
 			    json_window(e), "%llu packets outside %s "
 			    "(%s and time_limit %g s, with tolerance)",
 			    (unsigned long long)r->t.outside_time, buf,
-			    e->start_field, e->time_limit);
+			    e->cap.start_field, e->cap.time_limit);
 		else
 			check_set(c, "time_window", CK_OK, json_integer(0),
 			    json_window(e), "all packets within %s", buf);
@@ -1668,12 +1569,12 @@ run_checks(struct run *r, struct check *ck)
 	} else {
 		check_set(&ck[n++], "time_window", CK_WARN, json_null(),
 		    json_null(), "cannot check: the capture object has no %s",
-		    e->has_time_limit ? "offset_time or submitted" :
+		    e->cap.has_time_limit ? "offset_time or submitted" :
 		    "time_limit");
 	}
 
 	/* simple: 160 bytes */
-	if (e->simple) {
+	if (e->cap.simple) {
 		struct check *c = &e->ck_snap;
 		if (r->t.over_snap > 0)
 			check_set(c, "snaplen", CK_FAIL,
@@ -1690,7 +1591,7 @@ run_checks(struct run *r, struct check *ck)
 		ck[n++] = *c;
 		memset(c, 0, sizeof(*c));
 	}
-	if (e->type == NULL)
+	if (e->cap.type == NULL)
 		check_set(&ck[n++], "type", CK_WARN, json_null(), json_null(),
 		    "the capture object has no type; simple/full checks "
 		    "skipped");
@@ -2113,9 +2014,9 @@ output(struct run *r, struct check *ck, size_t nck, int verdict)
 			}
 			json_object_set_new(doc, "expect", json_pack(
 			    "{s:o, s:o, s:s, s:o}",
-			    "capture_id", r->e->id ? json_string(r->e->id) :
+			    "capture_id", r->e->cap.id ? json_string(r->e->cap.id) :
 			    json_null(),
-			    "type", r->e->type ? json_string(r->e->type) :
+			    "type", r->e->cap.type ? json_string(r->e->cap.type) :
 			    json_null(),
 			    "result", ck_word[verdict], "checks", a));
 		}
@@ -2170,8 +2071,8 @@ output(struct run *r, struct check *ck, size_t nck, int verdict)
 		    (unsigned long long)r->t.f_undecidable,
 		    (unsigned long long)r->t.f_unsupported);
 	if (r->e != NULL) {
-		printf("\nExpect: capture %s (%s)\n", r->e->id ? r->e->id :
-		    "(no id)", r->e->type ? r->e->type : "type unknown");
+		printf("\nExpect: capture %s (%s)\n", r->e->cap.id ? r->e->cap.id :
+		    "(no id)", r->e->cap.type ? r->e->cap.type : "type unknown");
 		for (i = 0; i < nck; i++) {
 			printf("  %-4s  %-16s  %s\n", ck_word[ck[i].result],
 			    ck[i].name, ck[i].text);
@@ -2321,7 +2222,7 @@ main(int argc, char **argv)
 		    (status = manifest_load(&e, expect_dir ? expect_dir :
 		    dir_buf)) != 0)
 			goto out;
-		if (e.has_filter && (e.filter = pf_filter_new(&e.tuple, 1, &eo,
+		if (e.cap.has_filter && (e.filter = pf_filter_new(&e.cap.tuple, 1, &eo,
 		    errbuf)) == NULL) {
 			pk_warnf(capture_path, "%s", errbuf);
 			status = SUMMARY_USAGE;
@@ -2409,7 +2310,7 @@ out:
 	free_run(&r);
 	pk_inputs_free(&r.in);
 	pf_filter_free(e.filter);
-	json_decref(e.root);
+	pk_capture_free(&e.cap);
 	json_decref(e.manifest);
 	free(e.manifest_path);
 	free(e.manifest_dir);

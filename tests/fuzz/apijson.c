@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "api.h"
+#include "capture.h"
 #include "store.h"
 #include "filter.h"
 #include "fuzz.h"
@@ -26,11 +27,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *body = (const char *)data + 1;
 	json_t *result = NULL, *info = NULL;
 	struct pk_objlist l = { 0 };
-	struct pf_tuple t;
-	char *next = NULL, *s, *text;
+	char *next = NULL, *s;
 	uint32_t crc;
 	long status;
-	int found, rc;
+	int rc;
 
 	if (size < 1)
 		return 0;
@@ -47,15 +47,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		FUZZ_ASSERT(status >= 200 && status < 300);
 		if (result != NULL) {
-			/* what --expect and --from-capture do with the result */
-			text = json_dumps(result, JSON_ENCODE_ANY);
-			if (text != NULL) {
-				memset(&t, 0, sizeof(t));
-				errbuf[0] = '\0';
-				if (pf_tuple_from_capture(text, strlen(text), &t,
-				    &found, errbuf) < 0)
+			/* what --expect, --from-capture and get do with it */
+			struct pk_capture c;
+
+			errbuf[0] = '\0';
+			if (pk_capture_parse(&c, result, errbuf,
+			    sizeof(errbuf)) < 0)
+				FUZZ_ASSERT(errbuf[0] != '\0');
+			else {
+				if (pk_capture_tuple(&c, errbuf,
+				    sizeof(errbuf)) < 0)
 					FUZZ_ASSERT(errbuf[0] != '\0');
-				free(text);
+				pk_capture_free(&c);
 			}
 		}
 		json_decref(result);

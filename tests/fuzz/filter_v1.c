@@ -12,6 +12,7 @@
  */
 #include <string.h>
 
+#include "capture.h"
 #include "common.h"
 #include "filter.h"
 #include "fuzz.h"
@@ -59,7 +60,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char errbuf[PF_ERRBUF_SIZE];
 	struct pf_tuple t;
 	char *s;
-	int found, rc;
+	int rc;
 	uint64_t u;
 	int64_t ns;
 
@@ -73,8 +74,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    errbuf);
 		break;
 	case 1:
-		rc = pf_tuple_from_capture((const char *)data + 1, size - 1,
-		    &t, &found, errbuf);
+		/* a capture object, as --from-capture reads one */
+		{
+			json_t *v = json_loadb((const char *)data + 1, size - 1,
+			    JSON_REJECT_DUPLICATES, NULL);
+			struct pk_capture c;
+
+			rc = -1;
+			if (v == NULL) {
+				snprintf(errbuf, sizeof(errbuf), "JSON");
+				break;
+			}
+			if ((rc = pk_capture_parse(&c, v, errbuf,
+			    sizeof(errbuf))) == 0) {
+				rc = pk_capture_tuple(&c, errbuf,
+				    sizeof(errbuf));
+				if (rc == 0)
+					t = c.tuple;
+				pk_capture_free(&c);
+			}
+			json_decref(v);
+		}
 		break;
 	case 2: case 3: case 4: case 5:
 		/* two flag values into one tuple, as --src A --dport B do */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "capture.h"
 #include "dl.h"
 #include "store.h"
 #include "merge.h"
@@ -547,6 +548,56 @@ START_TEST(validation)
 }
 END_TEST
 
+START_TEST(capture_object)
+{
+	static const char env[] = "{\"success\":true,\"result\":{\"id\":"
+	    "\"abc\",\"type\":\"simple\",\"time_limit\":60,"
+	    "\"packet_limit\":100,\"submitted\":\"2026-11-23T10:00:00Z\","
+	    "\"filter_v1\":{\"protocol\":6}}}";
+	struct pk_capture c;
+	char err[256];
+	json_t *v;
+
+	/* In the API's envelope: the result, its fields and filter_v1. */
+	v = json_loads(env, 0, NULL);
+	ck_assert_int_eq(pk_capture_parse(&c, v, err, sizeof(err)), 0);
+	json_decref(v);
+	ck_assert_str_eq(c.id, "abc");
+	ck_assert_int_eq(c.simple, 1);
+	ck_assert_int_eq(c.has_packet_limit, 1);
+	ck_assert_uint_eq(c.packet_limit, 100);
+	ck_assert_str_eq(c.start_field, "submitted");
+	ck_assert_int_eq(c.has_filter, 0);	/* not parsed yet */
+	ck_assert_int_eq(pk_capture_tuple(&c, err, sizeof(err)), 0);
+	ck_assert_int_eq(c.has_filter, 1);
+	ck_assert_uint_eq(c.tuple.proto, 6);
+	pk_capture_free(&c);
+	/* Bare, no filter, type from destination_conf. */
+	v = json_loads("{\"id\":\"x\",\"destination_conf\":\"s3://bkt\"}",
+	    0, NULL);
+	ck_assert_int_eq(pk_capture_parse(&c, v, err, sizeof(err)), 0);
+	ck_assert_int_eq(c.full, 1);
+	ck_assert_int_eq(pk_capture_tuple(&c, err, sizeof(err)), 0);
+	ck_assert_int_eq(c.has_filter, 0);
+	pk_capture_free(&c);
+	json_decref(v);
+	/* Not a capture; fields of the wrong kind. */
+	v = json_loads("{\"x\":1}", 0, NULL);
+	ck_assert_int_eq(pk_capture_parse(&c, v, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "not a capture object"));
+	json_decref(v);
+	v = json_loads("{\"id\":\"x\",\"packet_limit\":-1}", 0, NULL);
+	ck_assert_int_eq(pk_capture_parse(&c, v, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "packet_limit: not a count"));
+	json_decref(v);
+	v = json_loads("{\"id\":\"x\",\"filter_v1\":{\"nope\":1}}", 0, NULL);
+	ck_assert_int_eq(pk_capture_parse(&c, v, err, sizeof(err)), 0);
+	ck_assert_int_eq(pk_capture_tuple(&c, err, sizeof(err)), -1);
+	pk_capture_free(&c);
+	json_decref(v);
+}
+END_TEST
+
 START_TEST(listing_cap)
 {
 	/* More objects than max: refused while parsing, not after. */
@@ -605,6 +656,7 @@ main(void)
 	tcase_add_test(t, store_urls);
 	tcase_add_test(t, validation);
 	tcase_add_test(t, listing_cap);
+	tcase_add_test(t, capture_object);
 	suite_add_tcase(s, t);
 	r = srunner_create(s);
 	srunner_run_all(r, CK_NORMAL);

@@ -724,10 +724,6 @@ START_TEST(filter_json_errors_name_the_key)
 {
 	struct pf_tuple t;
 	char eb[PF_ERRBUF_SIZE];
-	int found;
-	static const char cap[] = "{\"success\":true,\"result\":{\"id\":"
-	    "\"abc\",\"filter_v1\":{\"protocol\":6}}}";
-	static const char bare[] = "{\"id\":\"abc\",\"type\":\"simple\"}";
 
 	json_error("{\"source_port\":\"80\"}", "source_port: expected a number");
 	json_error("{\"source_address\":17}", "source_address: expected a string");
@@ -748,15 +744,6 @@ START_TEST(filter_json_errors_name_the_key)
 	ck_assert_uint_eq(t.has, 0);
 	t = tuple("{\"protocol\":6.0,\"source_port\":null}");
 	ck_assert_uint_eq(t.has, PF_HAS_PROTO);
-	ck_assert_int_eq(pf_tuple_from_capture(cap, strlen(cap), &t, &found,
-	    eb), 0);
-	ck_assert_int_eq(found, 1);
-	ck_assert_uint_eq(t.proto, 6);
-	ck_assert_int_eq(pf_tuple_from_capture(bare, strlen(bare), &t, &found,
-	    eb), 0);
-	ck_assert_int_eq(found, 0);
-	ck_assert_int_eq(pf_tuple_from_capture("{\"x\":1}", 7, &t, &found,
-	    eb), PF_ERR_INVAL);
 	ck_assert_int_eq(pf_tuple_set(&t, "protocol", "GRE", eb), 0);
 	ck_assert_uint_eq(t.proto, 47);
 	ck_assert_int_eq(pf_tuple_set(&t, "protocol", "nope", eb),

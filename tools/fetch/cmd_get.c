@@ -15,6 +15,7 @@
 #include "msg.h"
 #include "text.h"
 
+#include "capture.h"
 #include "dl.h"
 #include "outdir.h"
 #include "progress.h"
@@ -287,9 +288,10 @@ oom:
 }
 
 static int
-get_full(const struct fetch_opts *o, json_t *cap)
+get_full(const struct fetch_opts *o, const struct pk_capture *c)
 {
-	const char *id = jstr(cap, "id"), *dest = jstr(cap, "destination_conf");
+	const char *id = c->id, *dest = c->destination_conf ?
+	    c->destination_conf : "";
 	struct pk_store st;
 	struct pk_objlist l = { 0 };
 	char want[96], what[120];
@@ -323,15 +325,17 @@ get_full(const struct fetch_opts *o, json_t *cap)
 		l.v[k++] = ob;
 	}
 	l.n = k;
-	return fetch_listed(o, id, &st, &l, cap);
+	return fetch_listed(o, id, &st, &l, c->root);
 }
 
 int
 cmd_get(const struct fetch_opts *o)
 {
 	struct pk_api a;
+	struct pk_capture c = { 0 };
 	json_t *cap = NULL;
 	const char *st, *type;
+	char err[PK_ERRLEN];
 	int rc = FETCH_FAILED;
 
 	if (api_open(o, &a) < 0)
@@ -341,16 +345,20 @@ cmd_get(const struct fetch_opts *o)
 			goto out;
 	} else if ((cap = get_capture(&a, o->arg)) == NULL)
 		goto out;
-	/* The id goes into URLs and file names: the one asked for. */
-	if (strcmp(jstr(cap, "id"), o->arg) != 0) {
-		fwarn("%s: the API returned capture '%s' instead", o->arg,
-		    jstr(cap, "id"));
+	if (pk_capture_parse(&c, cap, err, sizeof(err)) < 0) {
+		fwarn("%s: %s", o->arg, err);
 		goto out;
 	}
-	st = jstr(cap, "status");
-	type = jstr(cap, "type");
+	/* The id goes into URLs and file names: the one asked for. */
+	if (c.id == NULL || strcmp(c.id, o->arg) != 0) {
+		fwarn("%s: the API returned capture '%s' instead", o->arg,
+		    c.id ? c.id : "");
+		goto out;
+	}
+	st = c.status ? c.status : "";
+	type = c.type ? c.type : "";
 	if (!is_done(st)) {
-		const char *m = jstr(cap, "error_message");
+		const char *m = c.error_message ? c.error_message : "";
 		if (strcmp(st, "failed") == 0)
 			fwarn("%s: capture failed%s%s", o->arg, *m ? ": " : "",
 			    m);
@@ -360,14 +368,12 @@ cmd_get(const struct fetch_opts *o)
 		goto out;
 	}
 	if (strcmp(type, "full") == 0) {
-		rc = get_full(o, cap);
+		rc = get_full(o, &c);
 	} else if (strcmp(type, "simple") == 0) {
 		struct apiget g;
 		struct pk_object ob;
 		char name[96], src[200];
-		json_t *pl = json_object_get(cap, "packet_limit");
-		json_int_t plimit = json_is_integer(pl) ?
-		    json_integer_value(pl) : 0;
+		uint64_t plimit = c.has_packet_limit ? c.packet_limit : 0;
 		uint64_t bound;
 
 		memset(&ob, 0, sizeof(ob));
@@ -388,12 +394,13 @@ cmd_get(const struct fetch_opts *o)
 		if (plimit < 1 || plimit > 10000)
 			plimit = 10000;
 		bound = o->have_max_size ? o->max_size :
-		    24 + (uint64_t)plimit * (16 + 160);
+		    24 + plimit * (16 + 160);
 		rc = download(o, g.id, src, NULL, &ob, 1, api_get, &g, cap,
 		    bound);
 	} else
 		fwarn("%s: unknown capture type '%s'", o->arg, type);
 out:
+	pk_capture_free(&c);
 	json_decref(cap);
 	pk_api_close(&a);
 	return rc;
