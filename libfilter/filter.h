@@ -149,6 +149,14 @@ pf_filter *pf_filter_new(const struct pf_tuple *tuples, size_t n,
  */
 int pf_filter_match(pf_filter *f, uint32_t input, uint32_t linktype,
     const uint8_t *p, uint32_t caplen, uint32_t len, int64_t ts);
+/*
+ * The same with the packet's dissection already made (pf_dissect of the
+ * same bytes and linktype), so that a tool that also counts protocols or
+ * tracks flows dissects each packet once; d NULL dissects here.
+ */
+int pf_filter_match_dissected(pf_filter *f, uint32_t input,
+    uint32_t linktype, const struct pf_dissection *d, const uint8_t *p,
+    uint32_t caplen, uint32_t len, int64_t ts);
 const char *pf_filter_geterr(const pf_filter *f);
 void pf_filter_free(pf_filter *f);
 

@@ -466,18 +466,31 @@ int
 pf_filter_match(pf_filter *f, uint32_t input, uint32_t linktype,
     const uint8_t *p, uint32_t caplen, uint32_t len, int64_t ts)
 {
-	struct pf_dissection d;
-	struct pf_ip *last;
+	return pf_filter_match_dissected(f, input, linktype, NULL, p, caplen,
+	    len, ts);
+}
+
+int
+pf_filter_match_dissected(pf_filter *f, uint32_t input, uint32_t linktype,
+    const struct pf_dissection *dp, const uint8_t *p, uint32_t caplen,
+    uint32_t len, int64_t ts)
+{
+	struct pf_dissection own;
+	const struct pf_dissection *dd = dp;
+	const struct pf_ip *last;
 	int v = PF_NOMATCH;
 	size_t i;
 
 	if (f->match_all) {
 		v = PF_MATCH;
 	} else {
-		pf_dissect(linktype, p, caplen, &d);
-		if (d.status == PF_DISSECT_UNSUPPORTED)
+		if (dd == NULL) {
+			pf_dissect(linktype, p, caplen, &own);
+			dd = &own;
+		}
+		if (dd->status == PF_DISSECT_UNSUPPORTED)
 			return PF_UNSUPPORTED;
-		last = d.n > 0 ? &d.ip[d.n - 1] : NULL;
+		last = dd->n > 0 ? &dd->ip[dd->n - 1] : NULL;
 		if (last != NULL && last->frag == PF_FRAG_LATER) {
 			/* decided by the datagram's first fragment */
 			struct frag *e = frag_find(f, input, last);
@@ -489,7 +502,7 @@ pf_filter_match(pf_filter *f, uint32_t input, uint32_t linktype,
 			    e->verdict : PF_UNDECIDABLE;
 		} else {
 			for (i = 0; i < f->n && v != PF_MATCH; i++)
-				v = either(v, match_tuple(f, &f->t[i], &d));
+				v = either(v, match_tuple(f, &f->t[i], dd));
 			if (last != NULL && last->frag == PF_FRAG_FIRST)
 				frag_remember(f, input, last, v, ts);
 		}

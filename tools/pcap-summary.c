@@ -244,22 +244,23 @@ fmt_proto(char *buf, size_t n, uint8_t proto)
 		snprintf(buf, n, "%u", proto);
 }
 
-/* "tcp 10.0.0.1:1234 > 10.0.0.2:80", or why there is no 5-tuple. */
+/*
+ * "tcp 10.0.0.1:1234 > 10.0.0.2:80", or why there is no 5-tuple, from the
+ * packet's dissection.
+ */
 static void
-describe_packet(char *buf, size_t n, const struct pm_packet *pkt)
+describe_packet(char *buf, size_t n, const struct pf_dissection *d)
 {
-	struct pf_dissection d;
 	const struct pf_ip *ip;
 	char s[64], t[64], p[16];
 
-	pf_dissect(pkt->linktype, pkt->data, pkt->caplen, &d);
-	if (d.n == 0) {
-		snprintf(buf, n, "%s", d.status == PF_DISSECT_UNSUPPORTED ?
-		    "linktype not dissected" : d.status == PF_DISSECT_NOT_IP ?
+	if (d->n == 0) {
+		snprintf(buf, n, "%s", d->status == PF_DISSECT_UNSUPPORTED ?
+		    "linktype not dissected" : d->status == PF_DISSECT_NOT_IP ?
 		    "not IP" : "cut short before the IP header");
 		return;
 	}
-	ip = &d.ip[d.n - 1];
+	ip = &d->ip[d->n - 1];
 	fmt_endpoint(s, sizeof(s), ip->version, ip->src, ip->ports_known,
 	    ip->sport);
 	fmt_endpoint(t, sizeof(t), ip->version, ip->dst, ip->ports_known,
@@ -302,12 +303,13 @@ struct expect {
 
 static void
 offender_fill(struct offender *o, const char *file, uint64_t index,
-    const struct pm_packet *pkt, const char *why)
+    const struct pm_packet *pkt, const struct pf_dissection *d,
+    const char *why)
 {
 	snprintf(o->file, sizeof(o->file), "%s", file);
 	o->index = index;
 	o->ts = pkt->ts;
-	describe_packet(o->what, sizeof(o->what), pkt);
+	describe_packet(o->what, sizeof(o->what), d);
 	if (why != NULL) {
 		size_t l = strlen(o->what);
 		snprintf(o->what + l, sizeof(o->what) - l, " (%s)", why);
@@ -610,23 +612,22 @@ fatal_event(struct worker *w, struct chunk *c, const char *file,
 }
 
 static void
-count_protocols(struct worker *w, const struct pm_packet *pkt)
+count_protocols(struct worker *w, const struct pm_packet *pkt,
+    const struct pf_dissection *d)
 {
-	struct pf_dissection d;
 	const struct pf_ip *ip;
 	int t;
 
-	pf_dissect(pkt->linktype, pkt->data, pkt->caplen, &d);
-	if (d.n == 0) {
+	if (d->n == 0) {
 		w->t.proto[P_NOTIP].packets++;
 		w->t.proto[P_NOTIP].bytes += pkt->len;
 		return;
 	}
-	ip = &d.ip[d.n - 1];
+	ip = &d->ip[d->n - 1];
 	t = ip->version == 4 ? P_IPV4 : P_IPV6;
 	w->t.proto[t].packets++;
 	w->t.proto[t].bytes += pkt->len;
-	if (d.n > 1) {
+	if (d->n > 1) {
 		w->t.proto[P_TUNNEL].packets++;
 		w->t.proto[P_TUNNEL].bytes += pkt->len;
 	}
@@ -663,7 +664,8 @@ count_protocols(struct worker *w, const struct pm_packet *pkt)
 /* The first offenders of each check, sent for the main thread to order. */
 static int
 offender(struct worker *w, struct chunk *c, int check, const char *file,
-    uint64_t idx, const struct pm_packet *pkt, const char *why)
+    uint64_t idx, const struct pm_packet *pkt, const struct pf_dissection *d,
+    const char *why)
 {
 	struct offender *o;
 
@@ -671,7 +673,7 @@ offender(struct worker *w, struct chunk *c, int check, const char *file,
 		return 0;
 	if ((o = calloc(1, sizeof(*o))) == NULL)
 		return -1;
-	offender_fill(o, file, idx, pkt, why);
+	offender_fill(o, file, idx, pkt, d, why);
 	if (event_add(c, w->pos, EV_OFF, NULL, NULL, o, check) < 0) {
 		free(o);
 		return -1;
@@ -688,6 +690,7 @@ per_packet(struct worker *w, struct chunk *c, const struct pm_packet *pkt)
 	size_t input = pm_merge_last_input(w->m);
 	uint64_t idx = 0;
 	const char *file = "(merged)";
+	struct pf_dissection d;
 	int v;
 
 	if (input != (size_t)-1) {
@@ -696,11 +699,14 @@ per_packet(struct worker *w, struct chunk *c, const struct pm_packet *pkt)
 		input += w->lo;
 	}
 	pm_stats_add(&w->st, pkt);
-	count_protocols(w, pkt);
+	/* Dissected once: for the counts, both filters and offenders. */
+	pf_dissect(pkt->linktype, pkt->data, pkt->caplen, &d);
+	count_protocols(w, pkt, &d);
 
 	if (w->filter != NULL) {
-		v = pf_filter_match(w->filter, (uint32_t)input, pkt->linktype,
-		    pkt->data, pkt->caplen, pkt->len, pkt->ts);
+		v = pf_filter_match_dissected(w->filter, (uint32_t)input,
+		    pkt->linktype, &d, pkt->data, pkt->caplen, pkt->len,
+		    pkt->ts);
 		if (v < 0) {
 			fatal_event(w, c, file, pf_filter_geterr(w->filter));
 			return -1;
@@ -719,9 +725,9 @@ per_packet(struct worker *w, struct chunk *c, const struct pm_packet *pkt)
 		int rc = 0;
 
 		if (w->efilter != NULL) {
-			v = pf_filter_match(w->efilter, (uint32_t)input,
-			    pkt->linktype, pkt->data, pkt->caplen, pkt->len,
-			    pkt->ts);
+			v = pf_filter_match_dissected(w->efilter,
+			    (uint32_t)input, pkt->linktype, &d, pkt->data,
+			    pkt->caplen, pkt->len, pkt->ts);
 			if (v < 0) {
 				fatal_event(w, c, file,
 				    pf_filter_geterr(w->efilter));
@@ -730,20 +736,22 @@ per_packet(struct worker *w, struct chunk *c, const struct pm_packet *pkt)
 			if (v == PF_NOMATCH) {
 				w->t.outside_filter++;
 				rc |= offender(w, c, OFF_FILTER, file, idx,
-				    pkt, NULL);
+				    pkt, &d, NULL);
 			} else if (v != PF_MATCH) {
 				w->t.undecidable++;
 			}
 		}
 		if (e->hi > e->lo && (pkt->ts < e->lo || pkt->ts > e->hi)) {
 			w->t.outside_time++;
-			rc |= offender(w, c, OFF_TIME, file, idx, pkt, NULL);
+			rc |= offender(w, c, OFF_TIME, file, idx, pkt, &d,
+			    NULL);
 		}
 		if (e->cap.simple && pkt->caplen > SIMPLE_SNAPLEN) {
 			char why[48];
 			w->t.over_snap++;
 			snprintf(why, sizeof(why), "caplen %u", pkt->caplen);
-			rc |= offender(w, c, OFF_SNAP, file, idx, pkt, why);
+			rc |= offender(w, c, OFF_SNAP, file, idx, pkt, &d,
+			    why);
 		}
 		if (rc < 0) {
 			fatal_event(w, c, NULL, "out of memory");

@@ -133,10 +133,18 @@ verdict_opts(const char *json, const struct pkt *p, uint32_t lt,
 	char eb[PF_ERRBUF_SIZE];
 	pf_filter *f = pf_filter_new(&t, 1, &o, eb);
 	int v;
+	struct pf_dissection d;
+	pf_filter *g = pf_filter_new(&t, 1, &o, eb);
 
 	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(g);
 	v = pf_filter_match(f, 0, lt, p->b, p->n, p->n, 0);
+	/* A dissection made beforehand gives the same verdict. */
+	pf_dissect(lt, p->b, p->n, &d);
+	ck_assert_int_eq(pf_filter_match_dissected(g, 0, lt, &d, p->b, p->n,
+	    p->n, 0), v);
 	pf_filter_free(f);
+	pf_filter_free(g);
 	return v;
 }
 
