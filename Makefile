@@ -11,7 +11,12 @@
 
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
+LIBDIR  ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
 MANDIR  ?= $(PREFIX)/share/man
+# The libraries' version, from their headers (the one place it is set).
+VERSION := $(shell sed -n 's/^\#define PM_VERSION_STRING "\(.*\)"/\1/p' libmerge/merge.h)
+SOVERSION = $(firstword $(subst ., ,$(VERSION)))
 BUILD   ?= build
 CC      ?= cc
 # Link-time optimization lets the merge inline the reader's per-packet
@@ -42,9 +47,11 @@ LIBMERGE_SRC = libmerge/src.c libmerge/reader.c libmerge/writer.c \
 LIBMERGE_OBJ = $(LIBMERGE_SRC:%.c=$(BUILD)/%.o)
 LIBFILTER_SRC = libfilter/dissect.c libfilter/tuple.c libfilter/match.c
 LIBFILTER_OBJ = $(LIBFILTER_SRC:%.c=$(BUILD)/%.o)
-COMMON_OBJ   = $(BUILD)/tools/capture.o $(BUILD)/tools/msg.o $(BUILD)/tools/text.o $(BUILD)/tools/output.o \
+COMMON_OBJ   = $(BUILD)/tools/msg.o $(BUILD)/tools/text.o $(BUILD)/tools/output.o \
                $(BUILD)/tools/inputs.o $(BUILD)/tools/progress.o $(BUILD)/tools/capio.o
-FILTEROPT_OBJ = $(BUILD)/tools/filteropt.o
+# The filter options and the capture object (jansson, libfilter's tuples):
+# for the tools that take a filter_v1, not pcap-merge.
+FILTEROPT_OBJ = $(BUILD)/tools/filteropt.o $(BUILD)/tools/capture.o
 
 TOOLS      = pcap-merge pcap-filter pcap-summary pcap-fetch
 TOOL_BINS  = $(TOOLS:%=$(BUILD)/%)
@@ -54,8 +61,8 @@ TEST_BINS  = $(FUZZERS:%=$(BUILD)/tests/fuzz/replay-%) $(BUILD)/tests/gencap $(B
              $(BUILD)/tests/unit/test_merge $(BUILD)/tests/unit/test_filter \
              $(BUILD)/tests/unit/test_fetch
 
-.PHONY: all tools tests check check-run demo bench asan tsan fuzz valgrind \
-        sweep install uninstall clean setup
+.PHONY: all tools tests libs check check-run demo bench asan tsan fuzz \
+        valgrind sweep install uninstall clean setup
 .SUFFIXES:
 # Keep the harness objects, which only pattern rules name.
 .SECONDARY:
@@ -68,6 +75,17 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
+# The libraries export only what their header marks PM_API / PF_API, and
+# are position-independent, so that the same objects make the .a the tools
+# link and the .so that make install ships.
+LIB_CFLAGS = -fPIC -fvisibility=hidden
+$(BUILD)/libmerge/%.o: libmerge/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LIB_CFLAGS) -MMD -MP -c -o $@ $<
+$(BUILD)/libfilter/%.o: libfilter/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LIB_CFLAGS) -MMD -MP -c -o $@ $<
+
 $(BUILD)/libmerge.a: $(LIBMERGE_OBJ)
 	rm -f $@
 	ar rcs $@ $^
@@ -75,6 +93,28 @@ $(BUILD)/libmerge.a: $(LIBMERGE_OBJ)
 $(BUILD)/libfilter.a: $(LIBFILTER_OBJ)
 	rm -f $@
 	ar rcs $@ $^
+
+$(BUILD)/libpcapkit-merge.so.$(VERSION): $(LIBMERGE_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,libpcapkit-merge.so.$(SOVERSION) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/libpcapkit-filter.so.$(VERSION): $(LIBFILTER_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,libpcapkit-filter.so.$(SOVERSION) -o $@ $^ $(PCAP_LIBS) $(JSON_LIBS)
+
+$(BUILD)/pcapkit.pc: Makefile
+	@mkdir -p $(@D)
+	printf '%s\n' 'prefix=$(PREFIX)' \
+	    'libdir=$(patsubst $(PREFIX)%,$${prefix}%,$(LIBDIR))' \
+	    'includedir=$(patsubst $(PREFIX)%,$${prefix}%,$(INCLUDEDIR))' \
+	    '' 'Name: pcapkit' \
+	    'Description: capture I/O and k-way merge (libpcapkit-merge), packet dissection and filter_v1/BPF matching (libpcapkit-filter)' \
+	    'Version: $(VERSION)' 'Requires.private: libzstd zlib libpcap jansson' \
+	    'Cflags: -I$${includedir}' \
+	    'Libs: -L$${libdir} -lpcapkit-filter -lpcapkit-merge' >$@
+
+LIBS = $(BUILD)/libmerge.a $(BUILD)/libfilter.a \
+       $(BUILD)/libpcapkit-merge.so.$(VERSION) \
+       $(BUILD)/libpcapkit-filter.so.$(VERSION) $(BUILD)/pcapkit.pc
+libs: $(LIBS)
 
 $(BUILD)/pcap-merge: $(BUILD)/tools/pcap-merge.o $(COMMON_OBJ) $(BUILD)/libfilter.a $(BUILD)/libmerge.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -97,7 +137,7 @@ FETCH_CMD_OBJ = $(BUILD)/tools/fetch/cmd_api.o $(BUILD)/tools/fetch/cmd_get.o
 
 # pcap-fetch reads no capture: of libmerge it links pm_crc32c alone, and
 # neither zstd nor zlib.
-$(BUILD)/pcap-fetch: $(BUILD)/tools/pcap-fetch.o $(FETCH_CMD_OBJ) $(FETCH_OBJ) $(BUILD)/tools/capture.o $(BUILD)/tools/msg.o $(BUILD)/tools/text.o $(BUILD)/tools/progress.o $(FILTEROPT_OBJ) $(BUILD)/libfilter.a $(BUILD)/libmerge.a
+$(BUILD)/pcap-fetch: $(BUILD)/tools/pcap-fetch.o $(FETCH_CMD_OBJ) $(FETCH_OBJ) $(BUILD)/tools/msg.o $(BUILD)/tools/text.o $(BUILD)/tools/progress.o $(FILTEROPT_OBJ) $(BUILD)/libfilter.a $(BUILD)/libmerge.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(FETCH_LIBS) $(PCAP_LIBS) -lm
 
 $(BUILD)/tests/gencap: $(BUILD)/tests/gencap.o
@@ -121,7 +161,7 @@ $(BUILD)/tests/unit/test_fetch: $(BUILD)/tests/unit/test_fetch.o $(FETCH_OBJ) $(
 # Fuzz harnesses (tests/fuzz/).  The same harness object links with
 # driver.c into replay-NAME, which make check runs over the committed seed
 # and crash inputs, and with libFuzzer into fuzz-NAME (make fuzz, clang).
-FUZZ_DEPS  = $(FETCH_OBJ) $(COMMON_OBJ) $(BUILD)/libfilter.a $(BUILD)/libmerge.a
+FUZZ_DEPS  = $(FETCH_OBJ) $(COMMON_OBJ) $(FILTEROPT_OBJ) $(BUILD)/libfilter.a $(BUILD)/libmerge.a
 FUZZ_LIBS  = $(FETCH_LIBS) $(PCAP_LIBS) $(PKG_LIBS) -lm
 
 $(BUILD)/tests/fuzz/replay-%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/driver.o $(FUZZ_DEPS)
@@ -144,6 +184,7 @@ check-run: tools tests
 	BUILD=$(BUILD) bash tests/e2e/run.sh
 	BUILD=$(BUILD) bash tests/fetch/run.sh
 	BUILD=$(BUILD) bash tests/readme.sh
+	BUILD=$(BUILD) CC="$(CC)" CFLAGS="$(CFLAGS)" LDFLAGS="$(LDFLAGS)" bash tests/install.sh
 
 demo: setup
 	@$(MAKE) --no-print-directory tools tests
@@ -192,13 +233,29 @@ sweep: setup
 	    CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" tools tests
 	BUILD=build-asan bash tests/sweep.sh
 
-install: tools
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+LIBMAN = libpcapkit-merge libpcapkit-filter
+install: tools libs
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(LIBDIR)/pkgconfig \
+	    $(DESTDIR)$(INCLUDEDIR)/pcapkit
 	install -m 755 $(TOOL_BINS) $(DESTDIR)$(BINDIR)
 	install -m 644 $(TOOLS:%=man/%.1) $(DESTDIR)$(MANDIR)/man1
+	install -m 644 $(LIBMAN:%=man/%.3) $(DESTDIR)$(MANDIR)/man3
+	install -m 644 libmerge/merge.h libfilter/filter.h $(DESTDIR)$(INCLUDEDIR)/pcapkit
+	install -m 644 $(BUILD)/libmerge.a $(DESTDIR)$(LIBDIR)/libpcapkit-merge.a
+	install -m 644 $(BUILD)/libfilter.a $(DESTDIR)$(LIBDIR)/libpcapkit-filter.a
+	for l in merge filter; do \
+	    install -m 755 $(BUILD)/libpcapkit-$$l.so.$(VERSION) $(DESTDIR)$(LIBDIR) && \
+	    ln -sf libpcapkit-$$l.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libpcapkit-$$l.so.$(SOVERSION) && \
+	    ln -sf libpcapkit-$$l.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libpcapkit-$$l.so || exit 1; \
+	done
+	install -m 644 $(BUILD)/pcapkit.pc $(DESTDIR)$(LIBDIR)/pkgconfig
 
 uninstall:
 	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) $(TOOLS:%=$(DESTDIR)$(MANDIR)/man1/%.1)
+	rm -f $(LIBMAN:%=$(DESTDIR)$(MANDIR)/man3/%.3)
+	rm -rf $(DESTDIR)$(INCLUDEDIR)/pcapkit
+	rm -f $(DESTDIR)$(LIBDIR)/libpcapkit-* $(DESTDIR)$(LIBDIR)/pkgconfig/pcapkit.pc
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz build-vg build-sweep

@@ -392,6 +392,15 @@ cut:
 	d->status = PF_DISSECT_TRUNCATED;
 }
 
+/* Which protocols have ports (the tuple check uses it too). */
+int
+pf_proto_has_ports(uint8_t proto)
+{
+	/* TCP, UDP, DCCP, SCTP, UDP-Lite */
+	return proto == 6 || proto == 17 || proto == 33 || proto == 132 ||
+	    proto == 136;
+}
+
 /* ---- the linktypes ------------------------------------------------------ */
 
 static void
@@ -561,4 +570,10 @@ pf_dissect(uint32_t lt, const uint8_t *p, uint32_t caplen,
 		d->status = PF_DISSECT_UNSUPPORTED;
 	else
 		l->dissect(&c, lt);
+}
+
+unsigned
+pf_version_number(void)
+{
+	return PF_VERSION_NUMBER;
 }

@@ -12,6 +12,28 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * What the library exports: the calls below, nothing else (it is built
+ * with -fvisibility=hidden, as zstd's ZSTDLIB_API).
+ */
+#if defined(__GNUC__) && __GNUC__ >= 4
+#define PF_API __attribute__((visibility("default")))
+#else
+#define PF_API
+#endif
+
+/*
+ * The version of the header; pf_version_number() is that of the library
+ * linked, so a program can check they agree.
+ */
+#define PF_VERSION_MAJOR 0
+#define PF_VERSION_MINOR 1
+#define PF_VERSION_PATCH 0
+#define PF_VERSION_STRING "0.1.0"
+#define PF_VERSION_NUMBER (PF_VERSION_MAJOR * 10000 + \
+    PF_VERSION_MINOR * 100 + PF_VERSION_PATCH)
+PF_API unsigned pf_version_number(void);
+
 #define PF_ERRBUF_SIZE 512
 
 enum {
@@ -47,20 +69,20 @@ struct pf_tuple {
  * "destination_port" (0-65535) or "protocol" (0-255 or a name such as tcp,
  * udp, icmp, icmp6, gre, esp).
  */
-int pf_tuple_set(struct pf_tuple *t, const char *field, const char *value,
+PF_API int pf_tuple_set(struct pf_tuple *t, const char *field, const char *value,
     char *errbuf);
 /*
  * Parse a filter_v1 JSON object.  Unknown keys, wrong types and values out
  * of range are errors naming the key.  An empty object is the empty tuple.
  */
-int pf_tuple_from_json(const char *text, size_t len, struct pf_tuple *t,
+PF_API int pf_tuple_from_json(const char *text, size_t len, struct pf_tuple *t,
     char *errbuf);
 /* A port with a protocol that has no ports is an error. */
-int pf_tuple_check(const struct pf_tuple *t, char *errbuf);
+PF_API int pf_tuple_check(const struct pf_tuple *t, char *errbuf);
 /* 1 when the protocol carries 16-bit source and destination ports. */
-int pf_proto_has_ports(uint8_t proto);
+PF_API int pf_proto_has_ports(uint8_t proto);
 /* "tcp", "udp", ... or NULL. */
-const char *pf_proto_name(uint8_t proto);
+PF_API const char *pf_proto_name(uint8_t proto);
 
 /* ---- dissection -------------------------------------------------------- */
 
@@ -104,11 +126,11 @@ struct pf_dissection {
  * sequence and checksum; IPv4, IPv6, MPLS and Ethernet payloads), IP-in-IP,
  * 6in4 and 4in6.  Every read is bounds-checked against caplen.
  */
-void pf_dissect(uint32_t linktype, const uint8_t *p, uint32_t caplen,
+PF_API void pf_dissect(uint32_t linktype, const uint8_t *p, uint32_t caplen,
     struct pf_dissection *d);
-int pf_linktype_supported(uint32_t linktype);
+PF_API int pf_linktype_supported(uint32_t linktype);
 /* The linktype's name ("EN10MB", "PPP", ...), or NULL for one unknown. */
-const char *pf_linktype_name(uint32_t linktype);
+PF_API const char *pf_linktype_name(uint32_t linktype);
 
 /* ---- matching ---------------------------------------------------------- */
 
@@ -134,7 +156,7 @@ struct pf_filter_opts {
  * the BPF expression.  The expression is compiled now for Ethernet, to
  * report syntax errors early, and again for each linktype met.
  */
-pf_filter *pf_filter_new(const struct pf_tuple *tuples, size_t n,
+PF_API pf_filter *pf_filter_new(const struct pf_tuple *tuples, size_t n,
     const struct pf_filter_opts *o, char *errbuf);
 /*
  * Judge one packet.  input identifies the file it came from: a later IP
@@ -147,17 +169,17 @@ pf_filter *pf_filter_new(const struct pf_tuple *tuples, size_t n,
  * Returns a pf_verdict, or PF_ERR_INVAL when the BPF expression cannot be
  * compiled for this linktype (see pf_filter_geterr).
  */
-int pf_filter_match(pf_filter *f, uint32_t input, uint32_t linktype,
+PF_API int pf_filter_match(pf_filter *f, uint32_t input, uint32_t linktype,
     const uint8_t *p, uint32_t caplen, uint32_t len, int64_t ts);
 /*
  * The same with the packet's dissection already made (pf_dissect of the
  * same bytes and linktype), so that a tool that also counts protocols or
  * tracks flows dissects each packet once; d NULL dissects here.
  */
-int pf_filter_match_dissected(pf_filter *f, uint32_t input,
+PF_API int pf_filter_match_dissected(pf_filter *f, uint32_t input,
     uint32_t linktype, const struct pf_dissection *d, const uint8_t *p,
     uint32_t caplen, uint32_t len, int64_t ts);
-const char *pf_filter_geterr(const pf_filter *f);
-void pf_filter_free(pf_filter *f);
+PF_API const char *pf_filter_geterr(const pf_filter *f);
+PF_API void pf_filter_free(pf_filter *f);
 
 #endif

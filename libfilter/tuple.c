@@ -48,14 +48,6 @@ pf_proto_name(uint8_t proto)
 	return NULL;
 }
 
-int
-pf_proto_has_ports(uint8_t proto)
-{
-	/* TCP, UDP, DCCP, SCTP, UDP-Lite */
-	return proto == 6 || proto == 17 || proto == 33 || proto == 132 ||
-	    proto == 136;
-}
-
 /* A whole decimal number in [0, max]. */
 static int
 parse_uint(const char *s, unsigned long max, unsigned long *v)

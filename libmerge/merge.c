@@ -931,3 +931,9 @@ pm_merge_free(pm_merge *m)
 	free(m->in);
 	free(m);
 }
+
+unsigned
+pm_version_number(void)
+{
+	return PM_VERSION_NUMBER;
+}

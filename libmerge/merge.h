@@ -13,6 +13,28 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * What the library exports: the calls below, nothing else (it is built
+ * with -fvisibility=hidden, as zstd's ZSTDLIB_API).
+ */
+#if defined(__GNUC__) && __GNUC__ >= 4
+#define PM_API __attribute__((visibility("default")))
+#else
+#define PM_API
+#endif
+
+/*
+ * The version of the header; pm_version_number() is that of the library
+ * linked, so a program can check they agree.
+ */
+#define PM_VERSION_MAJOR 0
+#define PM_VERSION_MINOR 1
+#define PM_VERSION_PATCH 0
+#define PM_VERSION_STRING "0.1.0"
+#define PM_VERSION_NUMBER (PM_VERSION_MAJOR * 10000 + \
+    PM_VERSION_MINOR * 100 + PM_VERSION_PATCH)
+PM_API unsigned pm_version_number(void);
+
 #define PM_ERRBUF_SIZE 512
 
 /* Largest caplen a record may have; anything above is damage, as in libpcap. */
@@ -31,7 +53,7 @@ enum {
 	PM_ERR_INPUT = -9	/* pm_merge: an input failed; see pm_merge_failed */
 };
 
-const char *pm_strerror(int err);
+PM_API const char *pm_strerror(int err);
 
 enum pm_format { PM_FMT_PCAP = 1, PM_FMT_PCAPNG = 2 };
 enum pm_compression { PM_COMP_NONE = 0, PM_COMP_GZIP = 1, PM_COMP_ZSTD = 2 };
@@ -159,9 +181,9 @@ typedef struct pm_reader pm_reader;
  * and also on failure).  Returns NULL and fills errbuf; *err (if not NULL)
  * gets the PM_ERR_* code.
  */
-pm_reader *pm_reader_open(const char *path, size_t bufsize, int *err,
+PM_API pm_reader *pm_reader_open(const char *path, size_t bufsize, int *err,
     char *errbuf);
-pm_reader *pm_reader_open_fd(int fd, const char *name, size_t bufsize,
+PM_API pm_reader *pm_reader_open_fd(int fd, const char *name, size_t bufsize,
     int *err, char *errbuf);
 
 /*
@@ -170,26 +192,26 @@ pm_reader *pm_reader_open_fd(int fd, const char *name, size_t bufsize,
  * pm_reader_damage() describes the gap and the reader may be called again:
  * it continues after the gap (or returns 0).  Other errors are final.
  */
-int pm_reader_next(pm_reader *r, struct pm_packet *pkt);
+PM_API int pm_reader_next(pm_reader *r, struct pm_packet *pkt);
 
-const char *pm_reader_name(const pm_reader *r);
-const char *pm_reader_geterr(const pm_reader *r);
-const struct pm_damage *pm_reader_damage(const pm_reader *r);
-const struct pm_reader_stats *pm_reader_stats(const pm_reader *r);
+PM_API const char *pm_reader_name(const pm_reader *r);
+PM_API const char *pm_reader_geterr(const pm_reader *r);
+PM_API const struct pm_damage *pm_reader_damage(const pm_reader *r);
+PM_API const struct pm_reader_stats *pm_reader_stats(const pm_reader *r);
 /* Bytes consumed from the file so far (compressed bytes when compressed). */
-uint64_t pm_reader_bytes_in(const pm_reader *r);
-enum pm_format pm_reader_format(const pm_reader *r);
-enum pm_compression pm_reader_compression(const pm_reader *r);
+PM_API uint64_t pm_reader_bytes_in(const pm_reader *r);
+PM_API enum pm_format pm_reader_format(const pm_reader *r);
+PM_API enum pm_compression pm_reader_compression(const pm_reader *r);
 /* 1 when the file carries timestamps finer than a microsecond. */
-int pm_reader_nano(const pm_reader *r);
+PM_API int pm_reader_nano(const pm_reader *r);
 /* Largest snaplen declared by the file header or any interface so far. */
-uint32_t pm_reader_snaplen(const pm_reader *r);
+PM_API uint32_t pm_reader_snaplen(const pm_reader *r);
 /*
  * Linktypes declared so far (pcap: one; pcapng: one per interface block
  * read, without repeats).  Returns the count and sets *types.
  */
-size_t pm_reader_linktypes(const pm_reader *r, const uint32_t **types);
-void pm_reader_close(pm_reader *r);
+PM_API size_t pm_reader_linktypes(const pm_reader *r, const uint32_t **types);
+PM_API void pm_reader_close(pm_reader *r);
 
 /* ---- Writing ---------------------------------------------------------- */
 
@@ -210,27 +232,27 @@ struct pm_writer_opts {
  * packet with another linktype fails with PM_ERR_LINKTYPE; pcapng gets one
  * interface block per linktype, written before its first packet.
  */
-pm_writer *pm_writer_open(int fd, const struct pm_writer_opts *o, int *err,
+PM_API pm_writer *pm_writer_open(int fd, const struct pm_writer_opts *o, int *err,
     char *errbuf);
-int pm_writer_write(pm_writer *w, const struct pm_packet *pkt);
+PM_API int pm_writer_write(pm_writer *w, const struct pm_packet *pkt);
 /*
  * The same for a packet just returned by the merge w is attached to (see
  * pm_merge_attach): instead of copying pkt->data, w may keep pointing at it
  * and send it with writev(2) later; the merge makes w write or copy what it
  * holds before a read buffer moves or is freed.  Unattached: a copy.
  */
-int pm_writer_write_ref(pm_writer *w, const struct pm_packet *pkt);
+PM_API int pm_writer_write_ref(pm_writer *w, const struct pm_packet *pkt);
 /*
  * Flush everything and finish the compressed stream.  When the output is an
  * uncompressed pcap in a regular file and a record was longer than the
  * header's snaplen, the snaplen in the header is raised to the longest
  * caplen, so that libpcap does not cut such records on reading.
  */
-int pm_writer_finish(pm_writer *w);
-const char *pm_writer_geterr(const pm_writer *w);
-uint64_t pm_writer_bytes(const pm_writer *w);	/* bytes written to fd */
+PM_API int pm_writer_finish(pm_writer *w);
+PM_API const char *pm_writer_geterr(const pm_writer *w);
+PM_API uint64_t pm_writer_bytes(const pm_writer *w);	/* bytes written to fd */
 /* Frees w; does not flush (call pm_writer_finish first to keep the data). */
-void pm_writer_close(pm_writer *w);
+PM_API void pm_writer_close(pm_writer *w);
 
 /* ---- Merging ---------------------------------------------------------- */
 
@@ -285,12 +307,12 @@ struct pm_input_info {
 	uint32_t crc32c;
 };
 
-pm_merge *pm_merge_new(const struct pm_merge_opts *o, char *errbuf);
+PM_API pm_merge *pm_merge_new(const struct pm_merge_opts *o, char *errbuf);
 /*
  * Add an input in argument order.  fd < 0: open path when needed; fd >= 0:
  * an open descriptor (stdin), owned by the merge from now on.
  */
-int pm_merge_add(pm_merge *m, const char *path, int fd);
+PM_API int pm_merge_add(pm_merge *m, const char *path, int fd);
 /*
  * Next packet in timestamp order (ties: earlier input first, then file
  * order).  Returns 1, 0 at the end, or:
@@ -303,32 +325,32 @@ int pm_merge_add(pm_merge *m, const char *path, int fd);
  * Once the first packet (or 0) is returned, every input has been opened
  * and pm_merge_summary() is complete for choosing an output format.
  */
-int pm_merge_next(pm_merge *m, struct pm_packet *pkt);
+PM_API int pm_merge_next(pm_merge *m, struct pm_packet *pkt);
 /*
  * Let w borrow the packets m returns (pm_writer_write_ref): m then tells w
  * before it reuses their memory.  w NULL detaches.  Either may be closed
  * first; the link goes with it.  A write error in such a hand-over is
  * returned by w's next call (pm_writer_finish included).
  */
-void pm_merge_attach(pm_merge *m, pm_writer *w);
-size_t pm_merge_failed(const pm_merge *m);
+PM_API void pm_merge_attach(pm_merge *m, pm_writer *w);
+PM_API size_t pm_merge_failed(const pm_merge *m);
 /*
  * The input the packet last returned came from, or (size_t)-1 when it came
  * through a temporary file of an earlier pass (then several inputs' packets
  * are mixed in one source).
  */
-size_t pm_merge_last_input(const pm_merge *m);
-const struct pm_damage *pm_merge_damage(const pm_merge *m);
-const char *pm_merge_geterr(const pm_merge *m);
-size_t pm_merge_count(const pm_merge *m);
+PM_API size_t pm_merge_last_input(const pm_merge *m);
+PM_API const struct pm_damage *pm_merge_damage(const pm_merge *m);
+PM_API const char *pm_merge_geterr(const pm_merge *m);
+PM_API size_t pm_merge_count(const pm_merge *m);
 /* Input i's facts, as of now for an input being read; NULL past the end. */
-const struct pm_input_info *pm_merge_input(const pm_merge *m, size_t i);
+PM_API const struct pm_input_info *pm_merge_input(const pm_merge *m, size_t i);
 /* Input i's name, cheaply (per packet); NULL past the end. */
-const char *pm_merge_input_name(const pm_merge *m, size_t i);
+PM_API const char *pm_merge_input_name(const pm_merge *m, size_t i);
 /* Compressed bytes consumed so far, over all inputs (for progress). */
-uint64_t pm_merge_bytes_in(const pm_merge *m);
+PM_API uint64_t pm_merge_bytes_in(const pm_merge *m);
 /* Passes through temporary files done so far. */
-unsigned pm_merge_passes(const pm_merge *m);
+PM_API unsigned pm_merge_passes(const pm_merge *m);
 
 struct pm_merge_summary {
 	int nano;			/* any input has sub-microsecond stamps */
@@ -336,8 +358,8 @@ struct pm_merge_summary {
 	uint32_t linktype;		/* of the first input that has one */
 	int mixed_linktypes;		/* inputs disagree */
 };
-void pm_merge_summary(const pm_merge *m, struct pm_merge_summary *s);
-void pm_merge_free(pm_merge *m);
+PM_API void pm_merge_summary(const pm_merge *m, struct pm_merge_summary *s);
+PM_API void pm_merge_free(pm_merge *m);
 
 /* ---- Checksums --------------------------------------------------------- */
 
@@ -346,7 +368,7 @@ void pm_merge_free(pm_merge *m);
  * give it: pm_crc32c(0, p, n) for n bytes; pass the result back in to
  * continue over more bytes.  Thread-safe.
  */
-uint32_t pm_crc32c(uint32_t crc, const void *data, size_t len);
+PM_API uint32_t pm_crc32c(uint32_t crc, const void *data, size_t len);
 
 /* ---- Duplicate removal ------------------------------------------------- */
 
@@ -357,10 +379,10 @@ typedef struct pm_dedup pm_dedup;
  * bytes was seen less than window nanoseconds before it (or at the same
  * time).  Memory is bounded by what arrives within one window.
  */
-pm_dedup *pm_dedup_new(int64_t window);
+PM_API pm_dedup *pm_dedup_new(int64_t window);
 /* Returns 1 when pkt is a duplicate, 0 when it is new (and remembered),
  * PM_ERR_NOMEM. */
-int pm_dedup_check(pm_dedup *d, const struct pm_packet *pkt);
-void pm_dedup_free(pm_dedup *d);
+PM_API int pm_dedup_check(pm_dedup *d, const struct pm_packet *pkt);
+PM_API void pm_dedup_free(pm_dedup *d);
 
 #endif

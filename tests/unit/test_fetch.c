@@ -14,6 +14,9 @@
 
 #include "api.h"
 #include "capture.h"
+#include "filter.h"
+#include "merge.h"
+#include "msg.h"
 #include "dl.h"
 #include "store.h"
 #include "merge.h"
@@ -598,6 +601,16 @@ START_TEST(capture_object)
 }
 END_TEST
 
+START_TEST(one_version)
+{
+	/* The tools' version is the libraries'; the headers agree. */
+	ck_assert_str_eq(PK_VERSION, PM_VERSION_STRING);
+	ck_assert_str_eq(PM_VERSION_STRING, PF_VERSION_STRING);
+	ck_assert_uint_eq(pm_version_number(), PM_VERSION_NUMBER);
+	ck_assert_uint_eq(pf_version_number(), PF_VERSION_NUMBER);
+}
+END_TEST
+
 START_TEST(listing_cap)
 {
 	/* More objects than max: refused while parsing, not after. */
@@ -657,6 +670,7 @@ main(void)
 	tcase_add_test(t, validation);
 	tcase_add_test(t, listing_cap);
 	tcase_add_test(t, capture_object);
+	tcase_add_test(t, one_version);
 	suite_add_tcase(s, t);
 	r = srunner_create(s);
 	srunner_run_all(r, CK_NORMAL);
