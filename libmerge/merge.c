@@ -173,7 +173,7 @@ arena_free(struct arena *a)
 static inline int
 hless(const struct hent *a, const struct hent *b)
 {
-	return (a->ts < b->ts) | ((a->ts == b->ts) & (a->s < b->s));
+	return pm_order_before(a->ts, a->s, b->ts, b->s);
 }
 
 static void

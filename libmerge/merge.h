@@ -307,6 +307,20 @@ struct pm_input_info {
 	uint32_t crc32c;
 };
 
+/*
+ * The merge's one order, for whoever merges merged streams again (as
+ * pcap-summary's workers, each merging a contiguous run of inputs): a
+ * packet at time ta from position a (an input, or a run of inputs, in
+ * argument order) comes before one at tb from b when ta < tb, or when
+ * ta == tb and a < b.  Merging contiguous runs with this rule gives
+ * exactly the order of one merge of all the inputs.
+ */
+static inline int
+pm_order_before(int64_t ta, size_t a, int64_t tb, size_t b)
+{
+	return (ta < tb) | ((ta == tb) & (a < b));
+}
+
 PM_API pm_merge *pm_merge_new(const struct pm_merge_opts *o, char *errbuf);
 /*
  * Add an input in argument order.  fd < 0: open path when needed; fd >= 0:

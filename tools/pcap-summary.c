@@ -1097,43 +1097,41 @@ collect(struct run *r, struct pk_progress *prog)
 {
 	struct cursor k[MAX_WORKERS];
 	struct pm_packet p = { 0 };
-	size_t i, b;
+	size_t i, b, limw = 0;
 	int64_t lim = 0;
-	int has_lim, eq_ok, rc;
+	int has_lim, rc;
 
 	memset(k, 0, sizeof(k));
 	for (i = 0; i < r->nw; i++)
 		if (advance(r, &r->w[i], &k[i], prog) < 0)
 			return -1;
 	for (;;) {
+		/* The next packet: the first head in the merge's order. */
 		b = r->nw;
 		for (i = 0; i < r->nw; i++)
 			if (!k[i].done && (b == r->nw ||
-			    k[i].c->ts[k[i].i] < k[b].c->ts[k[b].i]))
+			    pm_order_before(k[i].c->ts[k[i].i], i,
+			    k[b].c->ts[k[b].i], b)))
 				b = i;
 		if (b == r->nw)
 			break;
 		/*
-		 * Worker b stays first while its times are below every other
-		 * head, or equal to it when b comes earlier (ties go to the
-		 * earlier input).
+		 * Worker b stays first while its packets come before the first
+		 * of the other heads (lim from worker limw), in that order.
 		 */
 		has_lim = 0;
-		eq_ok = 1;
 		for (i = 0; i < r->nw; i++) {
 			int64_t t;
 			if (i == b || k[i].done)
 				continue;
 			t = k[i].c->ts[k[i].i];
-			if (!has_lim || t < lim) {
+			if (!has_lim || pm_order_before(t, i, lim, limw)) {
 				lim = t;
-				eq_ok = i > b;
+				limw = i;
 				has_lim = 1;
-			} else if (t == lim && i < b) {
-				eq_ok = 0;
 			}
 		}
-#define FIRST(t) (!has_lim || (t) < lim || ((t) == lim && eq_ok))
+#define FIRST(t) (!has_lim || pm_order_before((t), b, lim, limw))
 		for (;;) {
 			struct cursor *c = &k[b];
 			struct chunk *ch = c->c;
