@@ -40,7 +40,7 @@ WARN = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
 ifeq ($(WERROR),1)
 WARN += -Werror
 endif
-ALL_CFLAGS = $(WARN) -D_GNU_SOURCE -Ilibmerge -Ilibfilter -Itools -Itools/fetch $(PKG_CFLAGS) $(CFLAGS)
+ALL_CFLAGS = $(WARN) -D_GNU_SOURCE -Ilibmerge -Ilibfilter -Itools -Itools/fetch -Itools/summary $(PKG_CFLAGS) $(CFLAGS)
 
 LIBMERGE_SRC = libmerge/src.c libmerge/reader.c libmerge/writer.c \
                libmerge/merge.c libmerge/dedup.c libmerge/crc32c.c
@@ -122,7 +122,10 @@ $(BUILD)/pcap-merge: $(BUILD)/tools/pcap-merge.o $(COMMON_OBJ) $(BUILD)/libfilte
 $(BUILD)/pcap-filter: $(BUILD)/tools/pcap-filter.o $(COMMON_OBJ) $(FILTEROPT_OBJ) $(BUILD)/libfilter.a $(BUILD)/libmerge.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PCAP_LIBS) $(JSON_LIBS) $(PKG_LIBS) -lm
 
-$(BUILD)/pcap-summary: $(BUILD)/tools/pcap-summary.o $(COMMON_OBJ) $(FILTEROPT_OBJ) $(BUILD)/libfilter.a $(BUILD)/libmerge.a
+SUMMARY_OBJ = $(BUILD)/tools/summary/tally.o $(BUILD)/tools/summary/scan.o \
+              $(BUILD)/tools/summary/checks.o $(BUILD)/tools/summary/report.o
+
+$(BUILD)/pcap-summary: $(BUILD)/tools/pcap-summary.o $(SUMMARY_OBJ) $(COMMON_OBJ) $(FILTEROPT_OBJ) $(BUILD)/libfilter.a $(BUILD)/libmerge.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PCAP_LIBS) $(JSON_LIBS) $(PKG_LIBS) -lm -pthread
 
 FETCH_OBJ = $(BUILD)/tools/fetch/sigv4.o $(BUILD)/tools/fetch/util.o \

@@ -1,0 +1,501 @@
+/* report.c - pcap-summary's output, text and JSON; see summary.h. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "summary.h"
+
+/* ---- output ---------------------------------------------------------------- */
+
+struct view {				/* one block of figures */
+	const char *format, *precision, *compression;
+	uint32_t linktypes[PM_INFO_LINKTYPES * 4];
+	size_t nlinktypes;
+	uint32_t snaplen;
+	struct pm_reader_stats st;
+	int has_damage_offset;		/* st.first_damage means something */
+	int unreadable;
+};
+
+static const char *
+fmt_name(enum pm_format f)
+{
+	return f == PM_FMT_PCAPNG ? "pcapng" : "pcap";
+}
+
+static const char *
+comp_name(enum pm_compression c)
+{
+	return c == PM_COMP_GZIP ? "gzip" : c == PM_COMP_ZSTD ? "zstd" : "none";
+}
+
+static void
+view_add_linktype(struct view *v, uint32_t lt)
+{
+	size_t i;
+
+	for (i = 0; i < v->nlinktypes; i++)
+		if (v->linktypes[i] == lt)
+			return;
+	if (v->nlinktypes < sizeof(v->linktypes) / sizeof(v->linktypes[0]))
+		v->linktypes[v->nlinktypes++] = lt;
+}
+
+static void
+view_file(struct view *v, const struct pm_input_info *f)
+{
+	size_t i;
+
+	memset(v, 0, sizeof(*v));
+	v->unreadable = !f->opened;
+	v->format = f->opened ? fmt_name(f->format) : "unreadable";
+	v->precision = f->nano ? "nanoseconds" : "microseconds";
+	v->compression = comp_name(f->compression);
+	for (i = 0; i < f->nlinktypes && i < PM_INFO_LINKTYPES; i++)
+		view_add_linktype(v, f->linktypes[i]);
+	v->snaplen = f->snaplen;
+	v->st = f->stats;
+	v->has_damage_offset = f->stats.damaged > 0;
+}
+
+static void
+view_total(struct view *v, const struct run *r)
+{
+	size_t i, j, nin = r->in.n;
+	int fmt = 0, nano = -1, comp = -1;
+
+	memset(v, 0, sizeof(*v));
+	/*
+	 * Times, sizes and the largest gap are those of the merged stream;
+	 * order and damage belong to files, so they are the files' sums.
+	 */
+	v->st = r->tot;
+	v->st.backwards = 0;
+	v->st.max_backwards = 0;
+	for (i = 0; i < nin; i++) {
+		const struct pm_input_info *f = run_input_info(r, i);
+		if (!f->opened) {
+			v->unreadable++;
+			continue;
+		}
+		fmt |= f->format;
+		nano = nano < 0 || nano == f->nano ? f->nano : 2;
+		comp = comp < 0 || comp == (int)f->compression ?
+		    (int)f->compression : 3;
+		for (j = 0; j < f->nlinktypes && j < PM_INFO_LINKTYPES; j++)
+			view_add_linktype(v, f->linktypes[j]);
+		if (f->snaplen > v->snaplen)
+			v->snaplen = f->snaplen;
+		v->st.backwards += f->stats.backwards;
+		if (f->stats.max_backwards > v->st.max_backwards)
+			v->st.max_backwards = f->stats.max_backwards;
+		v->st.bad_frac += f->stats.bad_frac;
+		v->st.bad_time += f->stats.bad_time;
+		v->st.damaged += f->stats.damaged;
+		v->st.skipped_bytes += f->stats.skipped_bytes;
+		v->st.truncated |= f->stats.truncated;
+	}
+	v->format = fmt == 0 ? "none" : fmt == PM_FMT_PCAP ? "pcap" :
+	    fmt == PM_FMT_PCAPNG ? "pcapng" : "mixed";
+	v->precision = nano == 2 ? "mixed" : nano == 1 ? "nanoseconds" :
+	    "microseconds";
+	v->compression = comp == 3 ? "mixed" : comp_name(comp < 0 ? 0 : comp);
+}
+
+static double
+rate(uint64_t n, int64_t ns)
+{
+	return ns > 0 ? (double)n * 1e9 / (double)ns : 0;
+}
+
+static void
+print_view(const struct view *v)
+{
+	char a[64], b[64];
+	int64_t dur = v->st.packets ? v->st.ts_max - v->st.ts_min : 0;
+	size_t i;
+
+#define ROW(label) printf("  %-20s", label)
+	ROW("Format");
+	printf("%s, %s, compression %s\n", v->format, v->precision,
+	    v->compression);
+	ROW("Linktype");
+	for (i = 0; i < v->nlinktypes; i++)
+		printf("%s%s (%u)", i ? ", " : "",
+		    pk_linktype_name(v->linktypes[i]), v->linktypes[i]);
+	printf("%s\n", v->nlinktypes ? "" : "-");
+	ROW("Snaplen");
+	printf("%u\n", v->snaplen);
+	ROW("Packets");
+	printf("%llu\n", (unsigned long long)v->st.packets);
+	ROW("Bytes captured");
+	printf("%llu\n", (unsigned long long)v->st.caplen_bytes);
+	ROW("Bytes on the wire");
+	printf("%llu\n", (unsigned long long)v->st.wire_bytes);
+	if (v->st.packets) {
+		pk_fmt_time(a, sizeof(a), v->st.ts_min);
+		pk_fmt_seconds(b, sizeof(b), v->st.ts_min);
+		ROW("First packet");
+		printf("%s  %s\n", a, b);
+		pk_fmt_time(a, sizeof(a), v->st.ts_max);
+		pk_fmt_seconds(b, sizeof(b), v->st.ts_max);
+		ROW("Last packet");
+		printf("%s  %s\n", a, b);
+	} else {
+		ROW("First packet");
+		printf("-\n");
+		ROW("Last packet");
+		printf("-\n");
+	}
+	pk_fmt_seconds(a, sizeof(a), dur);
+	ROW("Duration");
+	printf("%s s\n", a);
+	ROW("Average rate");
+	if (dur > 0)
+		printf("%.2f packets/s, %.0f bits/s\n", rate(v->st.packets, dur),
+		    rate(v->st.wire_bytes * 8, dur));
+	else
+		printf("-\n");
+	ROW("Cut short");
+	printf("%llu (largest caplen %u)\n", (unsigned long long)v->st.cut_short,
+	    v->st.max_caplen);
+	pk_fmt_seconds(a, sizeof(a), v->st.max_backwards);
+	ROW("Out of order");
+	printf("%llu (largest step back %s s)\n",
+	    (unsigned long long)v->st.backwards, a);
+	if (v->st.bad_frac > 0) {	/* rare: no row without it */
+		ROW("Bad sub-second");
+		printf("%llu (a second or more; carried into the seconds)\n",
+		    (unsigned long long)v->st.bad_frac);
+	}
+	if (v->st.bad_time > 0) {	/* rare: no row without it */
+		ROW("Time out of range");
+		printf("%llu (before 1677 or after 2262; held at the nearest "
+		    "end)\n", (unsigned long long)v->st.bad_time);
+	}
+	pk_fmt_seconds(a, sizeof(a), v->st.max_gap);
+	ROW("Largest gap");
+	printf("%s s\n", a);
+	ROW("Damage");
+	if (v->st.damaged == 0)
+		printf("none\n");
+	else if (v->has_damage_offset)
+		printf("%llu report%s, %llu bytes skipped, first at offset "
+		    "%llu%s\n", (unsigned long long)v->st.damaged,
+		    v->st.damaged == 1 ? "" : "s", (unsigned long long)v->st.skipped_bytes,
+		    (unsigned long long)v->st.first_damage, v->st.truncated ?
+		    ", truncated" : "");
+	else
+		printf("%llu report%s, %llu bytes skipped%s\n",
+		    (unsigned long long)v->st.damaged, v->st.damaged == 1 ? "" : "s",
+		    (unsigned long long)v->st.skipped_bytes, v->st.truncated ?
+		    ", truncated" : "");
+#undef ROW
+}
+
+static json_t *
+json_time(int64_t ns)
+{
+	char a[64];
+
+	pk_fmt_time(a, sizeof(a), ns);
+	return json_pack("{s:s, s:I}", "time", a, "epoch_ns", (json_int_t)ns);
+}
+
+static json_t *
+json_view(const struct view *v)
+{
+	int64_t dur = v->st.packets ? v->st.ts_max - v->st.ts_min : 0;
+	json_t *o, *lts = json_array();
+	size_t i;
+
+	for (i = 0; i < v->nlinktypes; i++)
+		json_array_append_new(lts, json_pack("{s:I, s:s}", "value",
+		    (json_int_t)v->linktypes[i], "name",
+		    pk_linktype_name(v->linktypes[i])));
+	o = json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:I}",
+	    "format", v->format, "precision", v->precision,
+	    "compression", v->compression, "linktypes", lts,
+	    "snaplen", (json_int_t)v->snaplen,
+	    "packets", (json_int_t)v->st.packets,
+	    "bytes_captured", (json_int_t)v->st.caplen_bytes,
+	    "bytes_wire", (json_int_t)v->st.wire_bytes);
+	json_object_set_new(o, "first", v->st.packets ? json_time(v->st.ts_min) :
+	    json_null());
+	json_object_set_new(o, "last", v->st.packets ? json_time(v->st.ts_max) :
+	    json_null());
+	json_object_set_new(o, "duration_ns", json_integer(dur));
+	json_object_set_new(o, "packets_per_second", dur > 0 ?
+	    json_real(rate(v->st.packets, dur)) : json_null());
+	json_object_set_new(o, "bits_per_second", dur > 0 ?
+	    json_real(rate(v->st.wire_bytes * 8, dur)) : json_null());
+	json_object_set_new(o, "cut_short", json_integer((json_int_t)
+	    v->st.cut_short));
+	json_object_set_new(o, "max_caplen", json_integer(v->st.max_caplen));
+	json_object_set_new(o, "out_of_order", json_integer((json_int_t)
+	    v->st.backwards));
+	json_object_set_new(o, "max_backwards_ns",
+	    json_integer(v->st.max_backwards));
+	json_object_set_new(o, "max_gap_ns", json_integer(v->st.max_gap));
+	json_object_set_new(o, "bad_subsecond", json_integer((json_int_t)
+	    v->st.bad_frac));
+	json_object_set_new(o, "time_out_of_range", json_integer((json_int_t)
+	    v->st.bad_time));
+	json_object_set_new(o, "damage", json_pack("{s:I, s:I, s:o, s:b}",
+	    "reports", (json_int_t)v->st.damaged,
+	    "bytes_skipped", (json_int_t)v->st.skipped_bytes,
+	    "first_offset", v->has_damage_offset ?
+	    json_integer((json_int_t)v->st.first_damage) : json_null(),
+	    "truncated", v->st.truncated));
+	return o;
+}
+
+static void
+fmt_flow(char *buf, size_t n, const struct flow *f)
+{
+	char s[64], d[64], p[16];
+
+	fmt_endpoint(s, sizeof(s), f->k.version, f->k.src, f->k.ports,
+	    f->k.sport);
+	fmt_endpoint(d, sizeof(d), f->k.version, f->k.dst, f->k.ports,
+	    f->k.dport);
+	if (f->k.proto == 255 && !f->k.ports)
+		snprintf(p, sizeof(p), "?");
+	else
+		fmt_proto(p, sizeof(p), f->k.proto);
+	snprintf(buf, n, "%-6s %s > %s", p, s, d);
+}
+
+/* The top flows, sorted; *n gets how many. */
+static struct flow *
+top_flows(struct run *r, size_t *n)
+{
+	struct flow *v;
+	size_t i, k = 0;
+
+	*n = 0;
+	if (r->flows.n == 0)
+		return NULL;
+	if ((v = malloc(r->flows.n * sizeof(*v))) == NULL)
+		return NULL;
+	for (i = 0; i < r->flows.cap; i++)
+		if (r->flows.t[i].used)
+			v[k++] = r->flows.t[i];
+	qsort(v, k, sizeof(*v), flow_cmp);
+	*n = k < r->nflows ? k : r->nflows;
+	return v;
+}
+
+static json_t *
+json_offenders(const struct check *c)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < c->noff; i++) {
+		const struct offender *o = &c->off[i];
+		json_t *t = json_time(o->ts);
+		json_object_set_new(t, "file", json_string(o->file));
+		json_object_set_new(t, "packet", o->index ?
+		    json_integer((json_int_t)o->index) : json_null());
+		json_object_set_new(t, "packet_summary", json_string(o->what));
+		json_array_append_new(a, t);
+	}
+	return a;
+}
+
+static void
+print_offenders(const struct check *c)
+{
+	size_t i;
+	char t[64];
+
+	for (i = 0; i < c->noff; i++) {
+		const struct offender *o = &c->off[i];
+		pk_fmt_time(t, sizeof(t), o->ts);
+		if (o->index)
+			printf("      %s packet %llu, %s, %s\n", o->file,
+			    (unsigned long long)o->index, t, o->what);
+		else
+			printf("      %s, %s, %s\n", o->file, t, o->what);
+	}
+}
+
+int
+report_output(struct run *r, struct check *ck, size_t nck, int verdict)
+{
+	size_t i, nin = r->in.n, nf = 0;
+	struct flow *fl = r->nflows ? top_flows(r, &nf) : NULL;
+	struct view v;
+	char buf[256];
+
+	if (r->nflows && fl == NULL && r->flows.n > 0) {
+		pk_warn("out of memory");
+		return -1;
+	}
+	if (r->json) {
+		json_t *doc = json_object(), *a, *o;
+
+		json_object_set_new(doc, "pcap_summary_schema",
+		    json_integer(SCHEMA_VERSION));
+		json_object_set_new(doc, "inputs", json_integer((json_int_t)nin));
+		view_total(&v, r);
+		json_object_set_new(doc, "unreadable_inputs",
+		    json_integer(v.unreadable));
+		a = json_array();
+		for (i = 0; i < r->in.nskipped; i++)
+			json_array_append_new(a, json_pack("{s:s, s:s}",
+			    "name", r->in.skipped[i].path, "reason",
+			    r->in.skipped[i].why));
+		json_object_set_new(doc, "skipped", a);
+		json_object_set_new(doc, "total", json_view(&v));
+		if (r->per_file) {
+			a = json_array();
+			for (i = 0; i < nin; i++) {
+				const struct pm_input_info *f =
+				    run_input_info(r, i);
+				json_t *fv;
+
+				view_file(&v, f);
+				fv = json_view(&v);
+				o = json_pack("{s:s, s:b}", "name", f->name,
+				    "readable", f->opened);
+				json_object_update(o, fv);
+				json_decref(fv);
+				json_array_append_new(a, o);
+			}
+			json_object_set_new(doc, "files", a);
+		}
+		o = json_object();
+		for (i = 0; i < P_N; i++)
+			json_object_set_new(o, proto_key[i], json_pack(
+			    "{s:I, s:I}", "packets",
+			    (json_int_t)r->t.proto[i].packets, "bytes_wire",
+			    (json_int_t)r->t.proto[i].bytes));
+		json_object_set_new(doc, "protocols", o);
+		if (r->nflows) {
+			a = json_array();
+			for (i = 0; i < nf; i++) {
+				char s[64], d[64];
+				fmt_endpoint(s, sizeof(s), fl[i].k.version,
+				    fl[i].k.src, 0, 0);
+				fmt_endpoint(d, sizeof(d), fl[i].k.version,
+				    fl[i].k.dst, 0, 0);
+				o = json_pack("{s:o, s:s, s:o, s:s, s:o, "
+				    "s:I, s:I}",
+				    "protocol", fl[i].k.proto == 255 ?
+				    json_null() : json_integer(fl[i].k.proto),
+				    "source", s,
+				    "source_port", fl[i].k.ports ?
+				    json_integer(fl[i].k.sport) : json_null(),
+				    "destination", d,
+				    "destination_port", fl[i].k.ports ?
+				    json_integer(fl[i].k.dport) : json_null(),
+				    "packets", (json_int_t)fl[i].packets,
+				    "bytes_wire", (json_int_t)fl[i].bytes);
+				json_array_append_new(a, o);
+			}
+			json_object_set_new(doc, "flows", a);
+		}
+		if (r->fopt != NULL)
+			json_object_set_new(doc, "filter", json_pack(
+			    "{s:I, s:I, s:I, s:I}",
+			    "matched", (json_int_t)r->t.f_match,
+			    "not_matched", (json_int_t)r->t.f_nomatch,
+			    "undecidable", (json_int_t)r->t.f_undecidable,
+			    "unsupported_linktype",
+			    (json_int_t)r->t.f_unsupported));
+		if (r->e != NULL) {
+			a = json_array();
+			for (i = 0; i < nck; i++) {
+				o = json_pack("{s:s, s:s, s:O, s:O, s:s}",
+				    "name", ck[i].name,
+				    "result", ck_word[ck[i].result],
+				    "measured", ck[i].measured,
+				    "expected", ck[i].expected,
+				    "detail", ck[i].text);
+				if (ck[i].noff > 0)
+					json_object_set_new(o, "offenders",
+					    json_offenders(&ck[i]));
+				json_array_append_new(a, o);
+			}
+			json_object_set_new(doc, "expect", json_pack(
+			    "{s:o, s:o, s:s, s:o}",
+			    "capture_id", r->e->cap.id ? json_string(r->e->cap.id) :
+			    json_null(),
+			    "type", r->e->cap.type ? json_string(r->e->cap.type) :
+			    json_null(),
+			    "result", ck_word[verdict], "checks", a));
+		}
+		if (json_dumpf(doc, stdout, JSON_INDENT(2) |
+		    JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) < 0) {
+			json_decref(doc);
+			free(fl);
+			return -1;
+		}
+		putchar('\n');
+		json_decref(doc);
+		free(fl);
+		return 0;
+	}
+
+	view_total(&v, r);
+	printf("Total: %zu file%s", nin, nin == 1 ? "" : "s");
+	if (v.unreadable)
+		printf(", %d unreadable", v.unreadable);
+	if (r->in.nskipped)
+		printf(", %zu skipped (named on stderr)", r->in.nskipped);
+	printf("\n");
+	print_view(&v);
+	if (r->per_file)
+		for (i = 0; i < nin; i++) {
+			const struct pm_input_info *f = run_input_info(r, i);
+			view_file(&v, f);
+			printf("\nFile: %s\n", f->name);
+			print_view(&v);
+		}
+	printf("\n  %-20s%12s %16s\n", "Protocol", "Packets", "Wire bytes");
+	for (i = 0; i < P_N; i++)
+		printf("  %-20s%12llu %16llu\n", proto_label[i],
+		    (unsigned long long)r->t.proto[i].packets,
+		    (unsigned long long)r->t.proto[i].bytes);
+	if (r->nflows) {
+		snprintf(buf, sizeof(buf), "Top %zu flow%s by wire bytes",
+		    r->nflows, r->nflows == 1 ? "" : "s");
+		printf("\n  %-58s %12s %16s\n", buf, "Packets", "Wire bytes");
+		for (i = 0; i < nf; i++) {
+			fmt_flow(buf, sizeof(buf), &fl[i]);
+			printf("  %-58s %12llu %16llu\n", buf,
+			    (unsigned long long)fl[i].packets,
+			    (unsigned long long)fl[i].bytes);
+		}
+	}
+	if (r->fopt != NULL)
+		printf("\n  %-20s%llu matched, %llu not matched, %llu "
+		    "undecidable, %llu unsupported linktype\n", "Filter",
+		    (unsigned long long)r->t.f_match,
+		    (unsigned long long)r->t.f_nomatch,
+		    (unsigned long long)r->t.f_undecidable,
+		    (unsigned long long)r->t.f_unsupported);
+	if (r->e != NULL) {
+		printf("\nExpect: capture %s (%s)\n", r->e->cap.id ? r->e->cap.id :
+		    "(no id)", r->e->cap.type ? r->e->cap.type : "type unknown");
+		for (i = 0; i < nck; i++) {
+			printf("  %-4s  %-16s  %s\n", ck_word[ck[i].result],
+			    ck[i].name, ck[i].text);
+			print_offenders(&ck[i]);
+		}
+		printf("  result: %s\n", ck_word[verdict]);
+	}
+	free(fl);
+	return 0;
+}
+
+/* ---- main -------------------------------------------------------------------- */
+
