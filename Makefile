@@ -195,7 +195,7 @@ demo: setup
 
 bench: setup
 	@$(MAKE) --no-print-directory tools tests
-	BUILD=$(BUILD) bash tests/bench.sh
+	BUILD=$(BUILD) BASELINE=$(BASELINE) BENCH_ONLY=$(BENCH_ONLY) bash tests/bench.sh
 
 SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 asan:

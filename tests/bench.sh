@@ -14,6 +14,7 @@
 #   pcap-summary --expect with manifest.json / without   <= 1.15x (median of 5 pairs)
 # (issue 6)
 #   pcap-fetch bucket vs aws s3 cp --recursive (s3rver) >= 1x
+# (issue 21) with BASELINE=REV: each tool against commit REV's, <= 1.05
 set -u
 export LC_ALL=C
 
@@ -69,6 +70,48 @@ verdict() { [ "$(echo "$1 $2 $3" | bc -l)" = 1 ] && echo "ok" || echo "MISSED"; 
 in16=$(ls corpus16/pcap_*.pcap | tr '\n' ' ')
 cat $in16 >/dev/null; cat k4/pcap_* >/dev/null	# warm the page cache
 find k2048 -type f -exec cat {} + >/dev/null
+
+# BASELINE=REV (make bench BASELINE=REV): the same lines for the tools of
+# commit REV and for these, alternating, median of 5 pairs of new/old, so
+# that a change shows it made nothing slower (issue 21).  REV is built once
+# into $BD/baseline-REV from a git worktree.  BENCH_ONLY=baseline stops
+# after this part.
+median5() { printf '%s\n' "$@" | sort -g | sed -n 3p; }
+pair() {	# pair NAME OLDCMD NEWCMD
+	local r=() i t0 t1 t2
+	for i in 1 2 3 4 5; do
+		sync
+		t0=$(now); sh -c "$2" >/dev/null 2>&1; t1=$(now)
+		sh -c "$3" >/dev/null 2>&1; t2=$(now)
+		r+=("$(echo "($t2 - $t1) / ($t1 - $t0)" | bc -l)")
+	done
+	m=$(median5 "${r[@]}")
+	printf '%-40s new/old %5.3f  %s  (pairs:%s)\n' "$1" "$m" \
+	    "$(verdict "$m" '<=' 1.05)" "$(printf ' %.2f' "${r[@]}")"
+}
+if [ -n "${BASELINE:-}" ]; then
+	O=$BD/baseline-$BASELINE/build
+	if [ ! -x "$O/pcap-summary" ]; then
+		rm -rf "$BD/baseline-$BASELINE"
+		git -C "$top" worktree add -f --detach "$BD/baseline-$BASELINE" \
+		    "$BASELINE" >/dev/null &&
+		    make -C "$BD/baseline-$BASELINE" --no-print-directory tools \
+		    >"$BD/baseline.log" 2>&1 ||
+		    { echo "bench: cannot build $BASELINE" >&2; exit 1; }
+	fi
+	"$M" -w merged.pcap $in16
+	echo "== against $BASELINE (new/old, median of 5 pairs; <= 1.05: no worse)"
+	pair "pcap-merge 16 inputs -w - >/dev/null" "$O/pcap-merge -w - $in16" "$M -w - $in16"
+	pair "pcap-merge 16 inputs -w FILE" "$O/pcap-merge -w $BD/o1.pcap $in16" "$M -w $BD/o2.pcap $in16"
+	pair "pcap-merge 2,048 inputs" "$O/pcap-merge -w - k2048" "$M -w - k2048"
+	pair "pcap-filter 5-tuple -w FILE" "$O/pcap-filter --src 10.0.1.1 --proto udp --dport 53 -w $BD/o1.pcap merged.pcap" \
+	    "$B/pcap-filter --src 10.0.1.1 --proto udp --dport 53 -w $BD/o2.pcap merged.pcap"
+	pair "pcap-summary --per-file" "$O/pcap-summary --per-file $in16" "$B/pcap-summary --per-file $in16"
+	pair "pcap-summary --per-file, a filter" "$O/pcap-summary --per-file --proto udp $in16" \
+	    "$B/pcap-summary --per-file --proto udp $in16"
+	rm -f merged.pcap "$BD/o1.pcap" "$BD/o2.pcap"
+	[ "${BENCH_ONLY:-}" = baseline ] && exit 0
+fi
 out=$BD/out.pcap
 
 echo "== pcap-merge, 16 x 250,000 packets ($(du -sh corpus16 | cut -f1))" >&2
