@@ -208,6 +208,7 @@ check get_403_fails [ $rc = 1 ]
 check get_403_no_retry [ "$(grep -c "pcaps/${C4}/download" port.log)" = 1 ]
 check get_403_reason has "$err" "HTTP 403: Authentication error"
 check get_403_no_file [ ! -e s4/pcap_${C4}.pcap ]
+check get_403_no_part [ -z "$(ls -A s4 | grep -e part -e validator)" ]
 
 run pcap-fetch wait ${C3} --interval 50ms
 check wait_failed_exit1 [ $rc = 1 ]
