@@ -77,13 +77,6 @@ fwarn(const char *fmt, ...)
 	pk_warn("%s", pk_render(raw, shown, sizeof(shown)));
 }
 
-/* A server string for a table cell. */
-const char *
-cell(const char *s, char *buf, size_t n)
-{
-	return pk_render(s, buf, n);
-}
-
 void
 fnote(const char *msg)
 {
@@ -114,13 +107,6 @@ set_retry(const struct fetch_opts *o, struct pk_retry *r)
 		    &v) == 0)
 			r->base_ms = r->cap_ms = (int64_t)v;
 	}
-}
-
-/* Capture ids are 32 lower-case hex digits (the API's pattern). */
-int
-valid_id(const char *id)
-{
-	return pk_valid_hex32(id);
 }
 
 /* ---- commands and the options each takes ------------------------------ */
@@ -460,7 +446,7 @@ main(int argc, char **argv)
 			return FETCH_USAGE;
 		}
 		o.arg = argv[optind];
-		if (strcmp(cmd->arg, "ID") == 0 && !valid_id(o.arg)) {
+		if (strcmp(cmd->arg, "ID") == 0 && !pk_valid_hex32(o.arg)) {
 			fwarn("%s: bad capture id '%s' (32 lower-case hex "
 			    "digits, as the API gives them)", cmd->name, o.arg);
 			return FETCH_USAGE;

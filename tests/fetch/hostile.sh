@@ -25,12 +25,8 @@ hapi=http://127.0.0.1:$HP/client/v4
 
 # hrun CMD...: run, keeping out/err/rc, the elapsed seconds in $secs and
 # the peak resident memory in $mb (MiB)
-hrun() {
-	n=$((n + 1))
-	/usr/bin/time -f '%e %M' -o "$W/t.$n" "$@" >"$W/o.$n" 2>"$W/e.$n"
-	rc=$?
-	out=$(cat "$W/o.$n")
-	err=$(cat "$W/e.$n")
+hrun() {	# run.sh's run, timed
+	run /usr/bin/time -f '%e %M' -o "$W/t.$((n + 1))" "$@"
 	secs=$(tail -1 "$W/t.$n" | cut -d' ' -f1)
 	mb=$(( $(tail -1 "$W/t.$n" | cut -d' ' -f2) / 1024 ))
 }

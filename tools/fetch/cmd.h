@@ -57,12 +57,9 @@ void fwarn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void fnote(const char *msg);			/* fwarn("%s", msg) */
 /* Erase the progress line, if one is shown (before a message). */
 void fetch_progress_erase(void);
-const char *cell(const char *s, char *buf, size_t n);	/* a table cell */
 const char *fetch_env(const char *name);
 /* The retry and time bounds the options ask for. */
 void set_retry(const struct fetch_opts *o, struct pk_retry *r);
-/* Capture ids are 32 lower-case hex digits (the API's pattern). */
-int valid_id(const char *id);
 const char *jstr(json_t *o, const char *k);	/* "" for none */
 int api_open(const struct fetch_opts *o, struct pk_api *a);
 /* GET /pcaps/ID; the capture object or NULL (said why). */

@@ -97,12 +97,12 @@ table_row(json_t *c)
 
 	jtext(json_object_get(c, "packets_captured"), pk, sizeof(pk));
 	printf("%-32s  %-6s  %-18s  %-27s  %-6s  %s\n",
-	    cell(jstr(c, "id"), id, sizeof(id)),
-	    cell(jstr(c, "type"), ty, sizeof(ty)),
-	    cell(jstr(c, "status"), st, sizeof(st)),
-	    cell(jstr(c, "submitted"), sub, sizeof(sub)),
-	    cell(jstr(c, "colo_name"), colo, sizeof(colo)),
-	    cell(pk, pkr, sizeof(pkr)));
+	    pk_render(jstr(c, "id"), id, sizeof(id)),
+	    pk_render(jstr(c, "type"), ty, sizeof(ty)),
+	    pk_render(jstr(c, "status"), st, sizeof(st)),
+	    pk_render(jstr(c, "submitted"), sub, sizeof(sub)),
+	    pk_render(jstr(c, "colo_name"), colo, sizeof(colo)),
+	    pk_render(pk, pkr, sizeof(pkr)));
 }
 
 /* One element of `list --json`'s array, indented as json_dumps would. */
@@ -231,7 +231,7 @@ show_table(json_t *c)
 		if ((v = json_object_get(c, keys[i])) == NULL)
 			continue;
 		jtext(v, t, sizeof(t));
-		printf("%-17s %s\n", keys[i], cell(t, r, sizeof(r)));
+		printf("%-17s %s\n", keys[i], pk_render(t, r, sizeof(r)));
 	}
 	json_object_foreach(c, k, v) {
 		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
@@ -240,8 +240,8 @@ show_table(json_t *c)
 		if (i < sizeof(keys) / sizeof(keys[0]))
 			continue;
 		jtext(v, t, sizeof(t));
-		printf("%-17s %s\n", cell(k, kr, sizeof(kr)),
-		    cell(t, r, sizeof(r)));
+		printf("%-17s %s\n", pk_render(k, kr, sizeof(kr)),
+		    pk_render(t, r, sizeof(r)));
 	}
 }
 

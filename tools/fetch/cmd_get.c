@@ -275,11 +275,7 @@ api_get(void *ctx, const struct pk_object *ob, uint64_t from,
 	    g->a->account, g->id) < 0)
 		goto oom;
 	rq->url = u.p;
-	if (pk_api_auth(g->a, rq) < 0 ||
-	    (from > 0 && pk_req_header(rq, "Range: bytes=%llu-",
-	    (unsigned long long)from) < 0) ||
-	    (from > 0 && v->etag[0] != '\0' &&
-	    pk_req_header(rq, "If-Range: %s", v->etag) < 0))
+	if (pk_api_auth(g->a, rq) < 0 || pk_req_resume(rq, from, v, 0) < 0)
 		goto oom;
 	return 0;
 oom:

@@ -220,10 +220,7 @@ pk_gcs_get_req(const struct pk_store *st, const struct pk_object *o,
 	free(b);
 	free(k);
 	rq->url = u.p;
-	if (bad || bearer(st, rq) < 0 ||
-	    (from > 0 && (pk_req_header(rq, "Range: bytes=%llu-",
-	    (unsigned long long)from) < 0 || (v->etag[0] != '\0' &&
-	    pk_req_header(rq, "If-Range: %s", v->etag) < 0)))) {
+	if (bad || bearer(st, rq) < 0 || pk_req_resume(rq, from, v, 0) < 0) {
 		snprintf(err, PK_ERRLEN, "out of memory");
 		return -1;
 	}

@@ -45,6 +45,21 @@ pk_req_header(struct pk_req *rq, const char *fmt, ...)
 	return 0;
 }
 
+int
+pk_req_resume(struct pk_req *rq, uint64_t from, const struct pk_validator *v,
+    int range_in_rq)
+{
+	if (from == 0)
+		return 0;
+	if (!range_in_rq && pk_req_header(rq, "Range: bytes=%llu-",
+	    (unsigned long long)from) < 0)
+		return -1;
+	if (v->etag[0] != '\0' && pk_req_header(rq, "If-Range: %s",
+	    v->etag) < 0)
+		return -1;
+	return 0;
+}
+
 void
 pk_resp_hdrs_reset(struct pk_resp_hdrs *h)
 {

@@ -22,6 +22,24 @@ void pk_req_free(struct pk_req *rq);
 int pk_req_header(struct pk_req *rq, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/*
+ * What a resumed download must match: the ETag (sent as If-Range) or, for
+ * GCS's JSON API, the generation (ifGenerationMatch).  Empty: no resume.
+ */
+struct pk_validator {
+	char etag[80];
+	int64_t generation;	/* -1 none */
+};
+
+/*
+ * The headers of a resumed GET, when from > 0: Range from that byte
+ * (unless range_in_rq: S3 signs it, so s3.c adds it itself), and If-Range
+ * with v's ETag, so that a changed object comes whole (200), never spliced.
+ * 0, or -1 out of memory.
+ */
+int pk_req_resume(struct pk_req *rq, uint64_t from,
+    const struct pk_validator *v, int range_in_rq);
+
 /* Response headers pcap-fetch looks at. */
 struct pk_resp_hdrs {
 	char etag[80];

@@ -527,9 +527,7 @@ pk_s3_get_req(const struct pk_store *st, const struct pk_object *o,
 	}
 	r = s3_req(st, path, NULL, from > 0 ? range : NULL, rq, err);
 	free(path);
-	/* The rest of this version, or all of the one there is now. */
-	if (r == 0 && from > 0 && v->etag[0] != '\0' &&
-	    pk_req_header(rq, "If-Range: %s", v->etag) < 0) {
+	if (r == 0 && pk_req_resume(rq, from, v, 1) < 0) {
 		snprintf(err, PK_ERRLEN, "out of memory");
 		return -1;
 	}

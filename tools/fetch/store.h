@@ -79,15 +79,6 @@ void pk_store_source(const struct pk_store *st, const char *key, char *out,
     size_t n);
 
 /*
- * What a resumed download must match: the ETag (sent as If-Range) or, for
- * GCS's JSON API, the generation (ifGenerationMatch).  Empty: no resume.
- */
-struct pk_validator {
-	char etag[80];
-	int64_t generation;	/* -1 none */
-};
-
-/*
  * Build the GET of one object; from > 0 asks for the rest from that byte,
  * valid only for the version v names (v is not NULL then).
  */
