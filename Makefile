@@ -43,7 +43,8 @@ endif
 ALL_CFLAGS = $(WARN) -D_GNU_SOURCE -Ilibmerge -Ilibfilter -Itools -Itools/fetch -Itools/summary $(PKG_CFLAGS) $(CFLAGS)
 
 LIBMERGE_SRC = libmerge/src.c libmerge/reader.c libmerge/writer.c \
-               libmerge/merge.c libmerge/dedup.c libmerge/crc32c.c
+               libmerge/merge.c libmerge/dedup.c libmerge/crc32c.c \
+               libmerge/scan.c
 LIBMERGE_OBJ = $(LIBMERGE_SRC:%.c=$(BUILD)/%.o)
 LIBFILTER_SRC = libfilter/dissect.c libfilter/tuple.c libfilter/match.c
 LIBFILTER_OBJ = $(LIBFILTER_SRC:%.c=$(BUILD)/%.o)
@@ -59,7 +60,7 @@ FUZZERS    = reader dissect filter_v1 s3xml apijson
 TEST_BINS  = $(FUZZERS:%=$(BUILD)/tests/fuzz/replay-%) $(BUILD)/tests/gencap $(BUILD)/tests/pktdump \
              $(BUILD)/tests/rrread \
              $(BUILD)/tests/unit/test_merge $(BUILD)/tests/unit/test_filter \
-             $(BUILD)/tests/unit/test_fetch
+             $(BUILD)/tests/unit/test_fetch $(BUILD)/tests/unit/test_loss
 
 .PHONY: all tools tests libs check check-run demo bench asan tsan fuzz \
         valgrind sweep install uninstall clean setup
@@ -98,7 +99,7 @@ $(BUILD)/libfilter.a: $(LIBFILTER_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/libpcapkit-merge.so.$(VERSION): $(LIBMERGE_OBJ)
-	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,libpcapkit-merge.so.$(SOVERSION) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,libpcapkit-merge.so.$(SOVERSION) -o $@ $^ $(PKG_LIBS) -pthread
 
 $(BUILD)/libpcapkit-filter.so.$(VERSION): $(LIBFILTER_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,libpcapkit-filter.so.$(SOVERSION) -o $@ $^ $(PCAP_LIBS) $(JSON_LIBS)
@@ -112,7 +113,8 @@ $(BUILD)/pcapkit.pc: Makefile
 	    'Description: capture I/O and k-way merge (libpcapkit-merge), packet dissection and filter_v1/BPF matching (libpcapkit-filter)' \
 	    'Version: $(VERSION)' 'Requires.private: libzstd zlib libpcap jansson' \
 	    'Cflags: -I$${includedir}' \
-	    'Libs: -L$${libdir} -lpcapkit-filter -lpcapkit-merge' >$@
+	    'Libs: -L$${libdir} -lpcapkit-filter -lpcapkit-merge' \
+	    'Libs.private: -pthread' >$@
 
 LIBS = $(BUILD)/libmerge.a $(BUILD)/libfilter.a \
        $(BUILD)/libpcapkit-merge.so.$(VERSION) \
@@ -126,7 +128,8 @@ $(BUILD)/pcap-filter: $(BUILD)/tools/pcap-filter.o $(COMMON_OBJ) $(FILTEROPT_OBJ
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PCAP_LIBS) $(JSON_LIBS) $(PKG_LIBS) -lm
 
 SUMMARY_OBJ = $(BUILD)/tools/summary/tally.o $(BUILD)/tools/summary/scan.o \
-              $(BUILD)/tools/summary/checks.o $(BUILD)/tools/summary/report.o
+              $(BUILD)/tools/summary/checks.o $(BUILD)/tools/summary/report.o \
+              $(BUILD)/tools/summary/loss.o
 
 $(BUILD)/pcap-summary: $(BUILD)/tools/pcap-summary.o $(SUMMARY_OBJ) $(COMMON_OBJ) $(FILTEROPT_OBJ) $(BUILD)/libfilter.a $(BUILD)/libmerge.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PCAP_LIBS) $(JSON_LIBS) $(PKG_LIBS) -lm -pthread
@@ -156,7 +159,10 @@ $(BUILD)/tests/pktdump: $(BUILD)/tests/pktdump.o $(BUILD)/libmerge.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/unit/test_merge: $(BUILD)/tests/unit/test_merge.o $(BUILD)/libmerge.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PCAP_LIBS) $(PKG_LIBS) $(CHECK_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PCAP_LIBS) $(PKG_LIBS) $(CHECK_LIBS) -pthread
+
+$(BUILD)/tests/unit/test_loss: $(BUILD)/tests/unit/test_loss.o $(BUILD)/tools/summary/loss.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
 
 $(BUILD)/tests/unit/test_filter: $(BUILD)/tests/unit/test_filter.o $(BUILD)/libfilter.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PCAP_LIBS) $(JSON_LIBS) $(CHECK_LIBS) -lm
@@ -186,6 +192,7 @@ check-run: tools tests
 	$(BUILD)/tests/unit/test_merge
 	$(BUILD)/tests/unit/test_filter
 	$(BUILD)/tests/unit/test_fetch
+	$(BUILD)/tests/unit/test_loss
 	BUILD=$(BUILD) bash tests/fuzz/replay.sh
 	BUILD=$(BUILD) bash tests/e2e/run.sh
 	BUILD=$(BUILD) bash tests/fetch/run.sh
@@ -207,13 +214,15 @@ asan:
 	@bash tests/asan.sh $(MAKE) --no-print-directory BUILD=build-asan \
 	    CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" check-run
 
-# make tsan: the e2e suite against a ThreadSanitizer build (build-tsan/);
-# pcap-summary's worker threads are the threads pcapkit starts.
+# make tsan: libmerge's unit tests and the e2e suite against a
+# ThreadSanitizer build (build-tsan/); pm_scan's workers (pcap-summary's)
+# are the threads pcapkit starts.
 TSAN = -fsanitize=thread
 tsan: setup
 	@$(MAKE) --no-print-directory BUILD=build-tsan \
 	    CFLAGS="-O1 -g $(TSAN)" LDFLAGS="$(TSAN)" tools tests
-	@bash tests/asan.sh env BUILD=build-tsan bash tests/e2e/run.sh
+	@bash tests/asan.sh env BUILD=build-tsan sh -c \
+	    'build-tsan/tests/unit/test_merge && bash tests/e2e/run.sh'
 
 # make valgrind: the pcap-fetch suite (where libcurl's resolver runs
 # threads) with every tool under memcheck; VG_SUITES="fetch e2e" for more.

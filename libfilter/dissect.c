@@ -34,6 +34,7 @@ struct cur {
 	const uint8_t *p;
 	uint32_t len;		/* bytes left */
 	struct pf_dissection *d;
+	const uint8_t *base;	/* the packet's first byte */
 };
 
 static inline uint16_t
@@ -271,7 +272,7 @@ ip_layer(struct cur *c, int version)
 {
 	struct pf_dissection *d = c->d;
 	struct pf_ip *ip;
-	uint32_t hl, plen;
+	uint32_t hl, plen, wire;	/* wire: bytes after it, as it says */
 
 	if (d->n == PF_MAX_LAYERS) {
 		d->status = PF_DISSECT_TRUNCATED;	/* deeper: unseen */
@@ -310,6 +311,7 @@ ip_layer(struct cur *c, int version)
 		else if (off & 0x2000)
 			ip->frag = PF_FRAG_FIRST;
 		plen = be16(c->p + 2);
+		wire = plen >= hl ? plen - hl : 0;
 		d->n++;
 		skip(c, hl);
 		/* Ethernet padding is not payload. */
@@ -327,6 +329,7 @@ ip_layer(struct cur *c, int version)
 		memcpy(ip->dst, c->p + 24, 16);
 		nh = c->p[6];
 		plen = be16(c->p + 4);
+		wire = plen != 0 ? plen : c->len - 40;
 		d->n++;
 		skip(c, 40);
 		if (plen != 0 && plen < c->len)	/* 0: jumbogram */
@@ -363,6 +366,7 @@ ip_layer(struct cur *c, int version)
 				goto cut;
 			nh = c->p[0];
 			skip(c, el);
+			wire = wire > el ? wire - el : 0;
 			if (ip->frag == PF_FRAG_LATER)
 				break;
 		}
@@ -383,6 +387,8 @@ ip_layer(struct cur *c, int version)
 		gre(c);
 		break;
 	default:
+		ip->l4_off = (uint32_t)(c->p - c->base);
+		ip->l4_len = wire;
 		ports(c, ip);
 	}
 	return;
@@ -562,7 +568,7 @@ pf_dissect(uint32_t lt, const uint8_t *p, uint32_t caplen,
     struct pf_dissection *d)
 {
 	const struct linktype *l = linktype(lt);
-	struct cur c = { p, caplen, d };
+	struct cur c = { p, caplen, d, p };
 
 	d->status = PF_DISSECT_OK;
 	d->n = 0;

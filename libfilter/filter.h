@@ -101,6 +101,13 @@ struct pf_ip {
 	uint16_t sport, dport;
 	enum pf_frag frag;
 	uint32_t frag_id;
+	/*
+	 * The upper-layer header (TCP, UDP, ...): its offset in the packet
+	 * (0: not reached: a tunnel, a later fragment, cut short), and its
+	 * length with its payload as the IP header declares it, which may be
+	 * more than was captured.
+	 */
+	uint32_t l4_off, l4_len;
 };
 
 enum pf_status {

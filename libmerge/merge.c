@@ -863,6 +863,20 @@ pm_merge_input(const pm_merge *m, size_t i)
 	return &m->in[i].info;
 }
 
+int
+pm_merge_fatal(const pm_merge *m, int rc, int skip_unopened)
+{
+	size_t i = m->failed;
+
+	if (rc != PM_ERR_DAMAGED && rc != PM_ERR_TRUNCATED &&
+	    rc != PM_ERR_INPUT)
+		return 1;
+	/* An input that is not there, or not a capture, is a mistake to fix
+	 * before anything is written; damage is not. */
+	return rc == PM_ERR_INPUT && i < m->nin && !m->in[i].info.opened &&
+	    !skip_unopened;
+}
+
 const char *
 pm_merge_input_name(const pm_merge *m, size_t i)
 {

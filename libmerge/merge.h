@@ -375,6 +375,114 @@ struct pm_merge_summary {
 PM_API void pm_merge_summary(const pm_merge *m, struct pm_merge_summary *s);
 PM_API void pm_merge_free(pm_merge *m);
 
+/*
+ * The rule pm_merge's callers share: after pm_merge_next returned rc < 0,
+ * 1 when the merge must stop (a broken merge, or an input that could not be
+ * opened at all, unless skip_unopened), 0 when rc reported damage or a
+ * dropped input and the merge goes on.
+ */
+PM_API int pm_merge_fatal(const pm_merge *m, int rc, int skip_unopened);
+
+/* ---- Parallel ordered scan --------------------------------------------- */
+
+/*
+ * A pm_scan reads many inputs on worker threads for a program that does
+ * work per packet (dissection, counting) but needs what it finds in the
+ * merge's one order (pm_order_before over all inputs).  Each worker merges
+ * a contiguous run of the inputs (split by size) and calls the function on
+ * its own thread for each packet of its run, in that run's order.  What
+ * the function posts with pm_scan_note, and each input's damage, come to
+ * the caller's thread from pm_scan_next, in exactly the order one merge of
+ * all inputs would give, whatever the number of workers.  The library owns
+ * its threads behind one parameter, workers (as zstd's ZSTD_c_nbWorkers).
+ * Memory: four chunks of 8,192 timestamps per worker, plus the notes.
+ */
+typedef struct pm_scan pm_scan;
+
+struct pm_scan_packet {
+	struct pm_packet pkt;
+	size_t input;		/* of all inputs, or (size_t)-1 after a pass
+				 * through a temporary file */
+	uint64_t index;		/* 1-based packet number in it; 0: unknown */
+	unsigned worker;	/* 0 .. pm_scan_workers() - 1 */
+};
+
+/*
+ * Called on worker p->worker's thread, never on two threads for the same
+ * worker at once, so per-worker state indexed by p->worker needs no lock.
+ * Returns 0, or < 0 to stop the scan: errbuf (PM_ERRBUF_SIZE) says why,
+ * the packet's notes are dropped, and pm_scan_next returns that code when
+ * the merged order reaches the packet.
+ */
+typedef int (*pm_scan_fn)(void *arg, const struct pm_scan_packet *p,
+    char *errbuf);
+
+struct pm_scan_opts {
+	struct pm_merge_opts merge;	/* for each worker's merge; with
+					 * max_open below the number of inputs,
+					 * one worker merges in passes */
+	unsigned workers;	/* threads; 0: one; at most 256 */
+	/* An input that cannot be opened is damage (a PM_SCAN_DAMAGE), not
+	 * the end of the scan. */
+	int skip_unopened;
+	pm_scan_fn packet;
+	/* Called on the caller's thread, inside pm_scan_next, every few
+	 * thousand packets: compressed bytes read, packets merged so far. */
+	void (*progress)(void *arg, uint64_t bytes_in, uint64_t packets);
+	void *arg;
+};
+
+enum pm_scan_kind {
+	PM_SCAN_NOTE,		/* data, len: a note, at its packet */
+	PM_SCAN_DAMAGE,		/* an input's damage, before the packet
+				 * after it; the scan goes on */
+	PM_SCAN_ERROR		/* pm_scan_next returned < 0 */
+};
+
+struct pm_scan_event {
+	enum pm_scan_kind kind;
+	int err;		/* DAMAGE, ERROR: PM_ERR_* or the function's */
+	size_t input;		/* the input concerned, or (size_t)-1 */
+	const char *name;	/* its name, or NULL */
+	const char *text;	/* DAMAGE, ERROR: the message */
+	const void *data;	/* NOTE */
+	size_t len;
+};
+
+PM_API pm_scan *pm_scan_new(const struct pm_scan_opts *o, char *errbuf);
+/* As pm_merge_add: in argument order; fd >= 0 is owned by the scan. */
+PM_API int pm_scan_add(pm_scan *s, const char *path, int fd);
+/* Open the merges and start the workers.  0 or PM_ERR_*. */
+PM_API int pm_scan_start(pm_scan *s);
+/* Workers started (fewer than asked with fewer inputs); 0 before. */
+PM_API unsigned pm_scan_workers(const pm_scan *s);
+/* From the function only: a copy of len bytes, delivered at the packet. */
+PM_API int pm_scan_note(pm_scan *s, unsigned worker, const void *data,
+    size_t len);
+/*
+ * The next event in merge order: 1 (ev valid until the next call), 0 at the
+ * end, or < 0 when the scan stopped (ev->kind PM_SCAN_ERROR says where and
+ * why; called again, the same).  After 0, the workers have ended and
+ * pm_scan_stats and pm_scan_input are complete.
+ */
+PM_API int pm_scan_next(pm_scan *s, struct pm_scan_event *ev);
+PM_API const char *pm_scan_geterr(const pm_scan *s);
+/* Over the merged stream (times in merged order, sizes summed); NULL
+ * before pm_scan_next returned 0. */
+PM_API const struct pm_reader_stats *pm_scan_stats(const pm_scan *s);
+PM_API size_t pm_scan_count(const pm_scan *s);
+/* Input i's facts once pm_scan_next returned 0; NULL before or past the
+ * end.  The name alone is available any time after pm_scan_start. */
+PM_API const struct pm_input_info *pm_scan_input(const pm_scan *s, size_t i);
+PM_API const char *pm_scan_input_name(const pm_scan *s, size_t i);
+/*
+ * Stops and joins the workers.  A worker blocked reading a pipe keeps this
+ * waiting: a program about to exit after an error calls pm_scan_abandon
+ * instead, which lets the workers go (detached) and frees nothing.
+ */
+PM_API void pm_scan_free(pm_scan *s);
+PM_API void pm_scan_abandon(pm_scan *s);
+
 /* ---- Checksums --------------------------------------------------------- */
 
 /*

@@ -1,6 +1,7 @@
 #!/bin/bash
 # make asan: the whole suite against the ASan+UBSan build (build-asan/);
-# make tsan: the e2e suite against the ThreadSanitizer build (build-tsan/).
+# make tsan: libmerge's unit tests and the e2e suite against the
+# ThreadSanitizer build (build-tsan/).
 # Sanitizer reports go to files, not stderr, so that a report from a run
 # whose test only checks a message or a golden file still fails the suite:
 # any file in the log directory at the end is a failure.  The directory is

@@ -54,6 +54,42 @@ cat >"$D/count.c" <<'EOF'
 #include <pcapkit/filter.h>
 #include <pcapkit/merge.h>
 
+/* pm_scan's function: packets per worker, on that worker's thread. */
+static int
+per_packet(void *arg, const struct pm_scan_packet *p, char *errbuf)
+{
+	((unsigned long long *)arg)[p->worker]++;
+	(void)errbuf;
+	return 0;
+}
+
+/* The same count on two threads; -1 on an error. */
+static long long
+scan_count(int argc, char **argv)
+{
+	unsigned long long per[2] = { 0, 0 };
+	struct pm_scan_opts so = { .workers = 2, .packet = per_packet,
+	    .arg = per };
+	struct pm_scan_event ev;
+	char errbuf[PM_ERRBUF_SIZE];
+	pm_scan *s;
+	int i, rc;
+
+	if ((s = pm_scan_new(&so, errbuf)) == NULL)
+		return -1;
+	for (i = 1; i < argc; i++)
+		if (pm_scan_add(s, argv[i], -1) < 0)
+			break;
+	if (i < argc || pm_scan_start(s) < 0) {
+		pm_scan_free(s);
+		return -1;
+	}
+	while ((rc = pm_scan_next(s, &ev)) == 1)
+		;
+	pm_scan_free(s);
+	return rc < 0 ? -1 : (long long)(per[0] + per[1]);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -89,9 +125,13 @@ main(int argc, char **argv)
 	}
 	if (rc < 0)
 		fprintf(stderr, "count: %s\n", pm_merge_geterr(m));
-	printf("%s %llu packets, %llu tcp\n", PM_VERSION_STRING, n, tcp);
 	pm_merge_free(m);
-	return rc < 0;
+	if (rc < 0 || scan_count(argc, argv) != (long long)n) {
+		fprintf(stderr, "count: the scan disagrees\n");
+		return 1;
+	}
+	printf("%s %llu packets, %llu tcp\n", PM_VERSION_STRING, n, tcp);
+	return 0;
 }
 EOF
 "$B/tests/gencap" -n 500 -S 3 -o "$D/a.pcap"
@@ -113,7 +153,8 @@ fi
 # static: the archives, with the libraries they need (shared)
 if ${CC:-cc} ${CFLAGS:-} $(pc --cflags) -o "$D/count-static" "$D/count.c" \
     ${LDFLAGS:-} "$D/usr/lib/libpcapkit-filter.a" "$D/usr/lib/libpcapkit-merge.a" \
-    $(pkg-config --libs $(pc --print-requires-private)) 2>"$D/cc.err"; then
+    $(pkg-config --libs $(pc --print-requires-private)) $(pc --libs-only-other --static) \
+    2>"$D/cc.err"; then
 	check program_static [ "$("$D/count-static" "$D/a.pcap" "$D/b.pcap")" = "$want" ]
 else
 	bad program_static_builds "$(head -5 "$D/cc.err")"

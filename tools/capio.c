@@ -144,8 +144,8 @@ pk_capin_open(struct pk_capin *c, const struct pk_inputs *in,
 int
 pk_capin_next(struct pk_capin *c, struct pm_packet *pkt)
 {
-	const struct pm_input_info *f;
-	int rc, stop;
+	const char *name;
+	int rc;
 
 	for (;;) {
 		rc = pm_merge_next(c->m, pkt);
@@ -153,30 +153,17 @@ pk_capin_next(struct pk_capin *c, struct pm_packet *pkt)
 			return rc;
 		if (c->prog != NULL)
 			pk_progress_done(c->prog);
-		stop = pk_merge_failure(c->m, rc, c->ignore_errors, &f);
-		if (f == NULL)
+		name = rc == PM_ERR_DAMAGED || rc == PM_ERR_TRUNCATED ||
+		    rc == PM_ERR_INPUT ? pm_merge_input_name(c->m,
+		    pm_merge_failed(c->m)) : NULL;
+		if (name == NULL)
 			pk_warn("%s", pm_merge_geterr(c->m));
 		else
-			pk_warnf(f->name, "%s", pm_merge_geterr(c->m));
-		if (stop)
+			pk_warnf(name, "%s", pm_merge_geterr(c->m));
+		if (pm_merge_fatal(c->m, rc, c->ignore_errors))
 			return -1;
 		c->damaged = 1;
 	}
-}
-
-int
-pk_merge_failure(const pm_merge *m, int rc, int ignore_errors,
-    const struct pm_input_info **f)
-{
-	if (rc != PM_ERR_DAMAGED && rc != PM_ERR_TRUNCATED &&
-	    rc != PM_ERR_INPUT) {
-		*f = NULL;
-		return 1;
-	}
-	*f = pm_merge_input(m, pm_merge_failed(m));
-	/* An input that is not there, or not a capture, is a mistake to fix
-	 * before anything is written; damage is not. */
-	return rc == PM_ERR_INPUT && !(*f)->opened && !ignore_errors;
 }
 
 void

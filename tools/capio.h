@@ -42,13 +42,6 @@ int pk_capin_open(struct pk_capin *c, const struct pk_inputs *in,
 /* 1: a packet; 0: the end; -1: a fatal error, already reported. */
 int pk_capin_next(struct pk_capin *c, struct pm_packet *pkt);
 /*
- * After pm_merge_next() failed with rc: the input concerned (*f, NULL when
- * the merge itself broke), and 1 when the run must stop, 0 when it goes on
- * past the damage or the skipped input.
- */
-int pk_merge_failure(const pm_merge *m, int rc, int ignore_errors,
-    const struct pm_input_info **f);
-/*
  * Say which inputs were out of time order, and by how much, which had
  * sub-second fields of a second or more, and which had times that 64-bit
  * nanoseconds cannot hold.

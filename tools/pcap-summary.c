@@ -36,7 +36,8 @@ usage(int status)
 "                    [--proto proto] [-f json] [--from-capture file]\n"
 "                    [--layer outer|inner|any] [--both-directions]\n"
 "                    [--expect capture.json|dir] [--tolerance dur]\n"
-"                    [--fail-on-warn] [--ignore-errors] [--progress]\n"
+"                    [--fail-on-warn] [--max-loss frac] [--no-completeness]\n"
+"                    [--ignore-errors] [--progress]\n"
 "                    [--threads n] [-T tmpdir] [input ...]\n");
 	if (status != 0)
 		exit(status);
@@ -50,6 +51,9 @@ usage(int status)
 "                       and manifest.json beside it; DIR: pcap-fetch's -o DIR\n"
 "  --tolerance DUR      slack around the capture's time window (default 5s)\n"
 "  --fail-on-warn       a warning fails the checks too\n"
+"  --max-loss FRAC      capture_loss warns above FRAC (default 0.1%%)\n"
+"  --no-completeness    do not measure capture loss from TCP flows (on with\n"
+"                       --per-file, --json and --expect)\n"
 "  --ignore-errors      damaged or unreadable inputs do not fail the run\n"
 "  --progress           show progress on stderr even when it is not a tty\n"
 "  --threads N          worker threads (default: one per CPU, at most 8)\n"
@@ -65,7 +69,7 @@ int
 main(int argc, char **argv)
 {
 	enum { O_JSON = 256, O_PERFILE, O_FLOWS, O_EXPECT, O_FAILWARN,
-	    O_TOL, O_IGN, O_PROGRESS, O_THREADS };
+	    O_TOL, O_IGN, O_PROGRESS, O_THREADS, O_MAXLOSS, O_NOCOMP };
 	static const struct option longopts[] = {
 		PK_FILTER_LONGOPTS,
 		{ "json", no_argument, NULL, O_JSON },
@@ -77,6 +81,8 @@ main(int argc, char **argv)
 		{ "ignore-errors", no_argument, NULL, O_IGN },
 		{ "progress", no_argument, NULL, O_PROGRESS },
 		{ "threads", required_argument, NULL, O_THREADS },
+		{ "max-loss", required_argument, NULL, O_MAXLOSS },
+		{ "no-completeness", no_argument, NULL, O_NOCOMP },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -92,10 +98,12 @@ main(int argc, char **argv)
 	int64_t tolerance = DEFAULT_TOLERANCE;
 	uint64_t v;
 	int c, status = 0, fail_on_warn = 0, progress = 0, verdict = CK_OK;
+	int nocomp = 0;
 	size_t i, nck = 0, threads = 0;
 
 	pk_setprogname(argv[0]);
 	memset(ck, 0, sizeof(ck));
+	r.max_loss = DEFAULT_MAX_LOSS;
 	while ((c = getopt_long(argc, argv, "f:hT:V", longopts, NULL)) != -1) {
 		switch (c) {
 		case O_JSON:
@@ -117,6 +125,16 @@ main(int argc, char **argv)
 			break;
 		case O_FAILWARN:
 			fail_on_warn = 1;
+			break;
+		case O_MAXLOSS:
+			if (pk_parse_fraction(optarg, &r.max_loss) < 0) {
+				pk_warn("--max-loss: '%s' is not a fraction from "
+				    "0 to 1 (0.001, or 0.1%%)", optarg);
+				usage(SUMMARY_USAGE);
+			}
+			break;
+		case O_NOCOMP:
+			nocomp = 1;
 			break;
 		case O_TOL:
 			if (pk_parse_duration(optarg, &tolerance) < 0) {
@@ -234,25 +252,20 @@ main(int argc, char **argv)
 		threads = n < 1 ? 1 : n > DEFAULT_WORKERS ? DEFAULT_WORKERS :
 		    (size_t)n;
 	}
+	r.measure = (r.per_file || r.json || r.e != NULL) && !nocomp;
+	if (r.e != NULL && r.e->cap.simple)
+		r.loss_na = "a simple capture is sampled (the first 160 bytes "
+		    "of some packets)";
 	if ((status = scan_start(&r, threads, tmpdir ? tmpdir :
-	    getenv("TMPDIR"))) != 0)
+	    getenv("TMPDIR"), &prog)) != 0)
 		goto out;
 	if (scan_collect(&r, &prog) < 0) {
 		/* Said already.  Do not wait for the workers: one may be
 		 * blocked reading a pipe. */
-		atomic_store(&r.cancel, 1);
-		for (i = 0; i < r.nw; i++)
-			pthread_detach(r.w[i].tid);
+		pm_scan_abandon(r.scan);
 		exit(SUMMARY_ERROR);
 	}
-	scan_stop(&r);
 	pk_progress_done(&prog);
-	for (i = 0; i < r.nw; i++)
-		if (r.w[i].failed) {
-			pk_warn("out of memory");
-			status = SUMMARY_ERROR;
-			goto out;
-		}
 	if (scan_fold(&r) < 0) {
 		status = SUMMARY_ERROR;
 		goto out;

@@ -251,3 +251,26 @@ pk_parse_time(const char *s, int64_t *ns)
 	*ns = (int64_t)t * 1000000000 + frac;
 	return 0;
 }
+
+int
+pk_parse_fraction(const char *s, double *v)
+{
+	char *end;
+	double d;
+
+	if (s[0] < '0' || s[0] > '9')	/* no sign, space, inf or nan */
+		if (s[0] != '.')
+			return -1;
+	errno = 0;
+	d = strtod(s, &end);
+	if (end == s || errno != 0)
+		return -1;
+	if (*end == '%') {
+		d /= 100;
+		end++;
+	}
+	if (*end != '\0' || !(d >= 0 && d <= 1))
+		return -1;
+	*v = d;
+	return 0;
+}

@@ -364,9 +364,10 @@ check summary_json_parses sh -c 'pcap-summary --json --per-file --flows 5 -f "{\
 check summary_tuple_matches_pcap_filter same \
     "$(pcap-summary --json --dport 53 --proto udp m.pcap | python3 -c 'import json,sys; print(json.load(sys.stdin)["filter"]["matched"])')" \
     "$(pcap-filter -c --dport 53 --proto udp m.pcap 2>/dev/null)"
+# (capture loss is per file by design: --no-completeness)
 check summary_totals_equal_merged_file same \
-    "$(pcap-summary --json pcap_*.pcap | python3 -c 'import json,sys; t=json.load(sys.stdin)["total"]; del t["format"]; print(t)')" \
-    "$(pcap-summary --json m.pcap | python3 -c 'import json,sys; t=json.load(sys.stdin)["total"]; del t["format"]; print(t)')"
+    "$(pcap-summary --json --no-completeness pcap_*.pcap | python3 -c 'import json,sys; t=json.load(sys.stdin)["total"]; del t["format"]; print(t)')" \
+    "$(pcap-summary --json --no-completeness m.pcap | python3 -c 'import json,sys; t=json.load(sys.stdin)["total"]; del t["format"]; print(t)')"
 
 # Packets, data size (capinfos sums the wire lengths), first and last time,
 # as capinfos says.  (capinfos prints n/a for the times of ng.pcapng, whose
@@ -420,6 +421,44 @@ mkdir cut; cp full/* cut/; head -c -100 full/pcap_${id}_m2.pcap >cut/pcap_${id}_
 golden summary_expect_truncated_file "pcap-summary --expect cut/capture.json cut >out.txt; echo exit \$?; sed -n '/^Expect/,\$p' out.txt"
 capjson failed 0 ',"error_message":"No packets matched the filter in the time limit given."' >failed.json
 golden summary_expect_failed_status "pcap-summary --expect failed.json full >out.txt; echo exit \$?; sed -n '/^Expect/,\$p' out.txt"
+# Capture loss measured from TCP flows: tests/gentcp.py writes flows with
+# segments left out, retransmitted and reordered, one wrapping past 2^32,
+# and says what must be measured.  Two machines' files; the second has a
+# seed of its own.
+mkdir tl
+python3 "$top/tests/gentcp.py" tl/pcap_${id}_m0.pcap 3 >tlwant0.json
+python3 "$top/tests/gentcp.py" tl/pcap_${id}_m1.pcap 4 >tlwant1.json
+losscmp() {	# FILE WANT.json: pcap-summary's loss of FILE is what gentcp said
+	pcap-summary --json "$1" | python3 -c 'import json,sys
+l = json.load(sys.stdin)["total"]["loss"]
+w = json.load(open(sys.argv[1]))
+got = {"acked": l["acked_bytes"], "acked_unseen": l["acked_unseen_bytes"],
+       "stream": l["one_way_bytes"], "stream_holes": l["one_way_hole_bytes"]}
+assert got == w and l["sequence_resyncs"] == 0, (got, w, l)' "$2"
+}
+check summary_loss_equals_generator losscmp tl/pcap_${id}_m0.pcap tlwant0.json
+check summary_loss_equals_generator_2 losscmp tl/pcap_${id}_m1.pcap tlwant1.json
+if have tshark; then
+	# Wireshark's expert info on the same file: "Previous segment(s) not
+	# captured" is our holes, one for one.  Wireshark also says "ACKed
+	# segment that wasn't captured" of ACKs after a hole until its own
+	# bookkeeping catches up, so ours (ACKs above the highest segment seen)
+	# are a subset of its.
+	f=tl/pcap_${id}_m0.pcap
+	lost=$(tshark -r $f -Y tcp.analysis.lost_segment 2>/dev/null | wc -l)
+	acklost=$(tshark -r $f -Y tcp.analysis.ack_lost_segment 2>/dev/null | wc -l)
+	got=$(pcap-summary --json $f | python3 -c 'import json,sys; l=json.load(sys.stdin)["total"]["loss"]; print(l["holes"], l["acks_of_unseen_data"])')
+	check summary_loss_holes_equal_tshark same "${got% *}" "$lost"
+	check summary_loss_acked_unseen_within_tshark sh -c "[ ${got#* } -gt 0 ] && [ ${got#* } -le $acklost ]"
+else
+	skip summary_loss_equals_tshark "tshark not installed"
+fi
+golden summary_loss_per_file "pcap-summary --per-file tl | grep -E '^(File|Total)|Capture loss'"
+printf '{"success":true,"errors":[],"messages":[],"result":{"id":"%s","type":"full","status":"success","system":"magic-transit","submitted":"2023-11-14T22:13:19.5Z","time_limit":60,"filter_v1":{"protocol":6}}}\n' "$id" >tl/capture.json
+golden summary_expect_capture_loss "pcap-summary --expect tl | grep -E 'capture_loss|result'; echo exit \$?; pcap-summary --expect tl --max-loss 10% | grep capture_loss; pcap-summary --expect tl --max-loss 2.9% --fail-on-warn | grep -E 'capture_loss|result'; echo exit \$?; pcap-summary --max-loss 2 tl; echo exit \$?"
+check summary_no_completeness_measures_nothing sh -c "! pcap-summary --json --per-file --no-completeness --expect tl | grep -q -e '\"loss\"' -e capture_loss"
+check summary_simple_capture_loss_not_measurable sh -c "sed 's/\"full\"/\"simple\"/' tl/capture.json >tl/simple.json && pcap-summary --expect tl/simple.json tl 2>/dev/null | grep -q 'Capture loss *not measurable: a simple capture is sampled' && ! pcap-summary --expect tl/simple.json tl | grep -q '  capture_loss'"
+
 # --expect DIR with pcap-fetch's manifest.json: every file it lists is
 # there with its size and CRC-32C; an unknown packets_captured is a warning.
 manifest() {	# DIR FILE...: a manifest of the files as they are now
@@ -574,7 +613,7 @@ if have tshark; then
 			    -e frame.verdict -e frame.cap_len -e frame.len \
 			    -e frame.interface_name \
 			    -e frame.interface_description 2>/dev/null |
-			    awk -F'\t' -v names="$2" '$1 != "" {
+			    awk -F'\t' -v names="${2-}" '$1 != "" {
 				if (names) print $3, $4, $5, $6, $7, $8, $9, $10, $11, $12
 				else print $3, $4, $5, $6, $7, $8, $9, $10 }'
 		}
@@ -728,9 +767,12 @@ check merge_10000_inputs_all_packets same "${one%% hash*}" "packets 30000"
 (ulimit -n 256; exec "$M" -w many2.pcap many) 2>many.err
 check merge_10000_inputs_under_ulimit_256 same "$($D -q many2.pcap)" "$one"
 check merge_passes_leave_no_temp_files clean_dir tmp
+# Merged in passes, packets are not told apart by file: loss per file is
+# not measurable then, and says so; everything else is the same.
 check summary_10000_inputs_under_ulimit_256 same \
-    "$(ulimit -n 256; pcap-summary --json --per-file many | md5sum)" \
-    "$(pcap-summary --json --per-file many | md5sum)"
+    "$(ulimit -n 256; pcap-summary --json --per-file --no-completeness many | md5sum)" \
+    "$(pcap-summary --json --per-file --no-completeness many | md5sum)"
+check summary_passes_say_loss_not_measurable sh -c "(ulimit -n 256; pcap-summary --json many) | grep -q 'merged in passes'"
 check summary_10000_inputs_per_file sh -c "pcap-summary --json --per-file many | python3 -c 'import json,sys; d=json.load(sys.stdin); f=d[\"files\"]; assert len(f) == 10000 and all(x[\"packets\"] == 3 for x in f) and d[\"total\"][\"packets\"] == 30000'"
 
 echo

@@ -975,6 +975,227 @@ START_TEST(merge_in_passes_equals_single_pass)
 }
 END_TEST
 
+/*
+ * pm_scan: what the workers' function posts arrives in exactly the order of
+ * one pm_merge over all inputs, whatever the number of workers; the
+ * stream's statistics are one merge's; a function's error stops the scan
+ * at its packet, after every note before it.
+ */
+struct scan_seen {
+	int fail_at;		/* stop at this tag's packet index 7; -1: never */
+	pm_scan *s;
+};
+
+struct scan_note {
+	int64_t ts;
+	uint64_t index;
+	size_t input;
+	uint8_t tag;
+};
+
+static int
+scan_fn(void *arg, const struct pm_scan_packet *p, char *errbuf)
+{
+	struct scan_seen *seen = arg;
+	pm_scan *s = seen->s;
+	struct scan_note n;
+
+	memset(&n, 0, sizeof(n));
+	n.ts = p->pkt.ts;
+	n.index = p->index;
+	n.input = p->input;
+	n.tag = p->pkt.data[0];
+	/* No ck_assert here: Check's asserts are for the test's thread. */
+	if (pm_scan_note(s, p->worker, &n, sizeof(n)) != 0) {
+		snprintf(errbuf, PM_ERRBUF_SIZE, "pm_scan_note failed");
+		return -1;
+	}
+	if (n.tag == seen->fail_at && p->index == 7) {
+		snprintf(errbuf, PM_ERRBUF_SIZE, "stopped at %d", n.tag);
+		return -42;
+	}
+	return 0;
+}
+
+enum { SCAN_N = 23, SCAN_PKTS = 1500 };
+
+static char scan_names[SCAN_N][300];
+
+static void
+scan_inputs(char **paths)
+{
+	static int us[SCAN_PKTS];
+	int i, j;
+
+	for (i = 0; i < SCAN_N; i++) {
+		for (j = 0; j < SCAN_PKTS; j++)	/* many ties, some disorder */
+			us[j] = j * 4 + (i * 7 + j * 3) % 11 +
+			    (j % 97 == 2 ? -30 : 0) + 50;
+		snprintf(scan_names[i], sizeof(scan_names[i]), "%s",
+		    stamps(us, SCAN_PKTS, (uint8_t)i));
+		paths[i] = scan_names[i];
+	}
+}
+
+static pm_scan *
+scan_of(char **paths, int n, unsigned workers, struct scan_seen *seen)
+{
+	struct pm_scan_opts o = { .workers = workers, .packet = scan_fn,
+	    .arg = seen };
+	char eb[PM_ERRBUF_SIZE];
+	pm_scan *s = pm_scan_new(&o, eb);
+	int i;
+
+	ck_assert_ptr_nonnull(s);
+	seen->s = s;
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(pm_scan_add(s, paths[i], -1), 0);
+	ck_assert_int_eq(pm_scan_start(s), 0);
+	return s;
+}
+
+START_TEST(scan_notes_arrive_in_one_merge_order)
+{
+	static const unsigned workers[] = { 1, 2, 3, 5, 8, 23, 40 };
+	char *paths[SCAN_N];
+	struct scan_seen seen;
+	struct pm_reader_stats want = { 0 };
+	const struct pm_reader_stats *got;
+	struct pm_scan_event ev;
+	struct pm_packet p;
+	uint64_t idx[SCAN_N];
+	pm_merge *one;
+	size_t w, n, bad;
+	int rc;
+
+	scan_inputs(paths);
+	for (w = 0; w < sizeof(workers) / sizeof(workers[0]); w++) {
+		seen.fail_at = -1;
+		scan_of(paths, SCAN_N, workers[w], &seen);
+		ck_assert_uint_eq(pm_scan_workers(seen.s),
+		    workers[w] < SCAN_N ? workers[w] : SCAN_N);
+		one = merge_of(paths, SCAN_N, 0);
+		memset(idx, 0, sizeof(idx));
+		memset(&want, 0, sizeof(want));
+		/* Asserts once per run, not per packet (each costs a write). */
+		bad = 0;
+		for (n = 0; (rc = pm_scan_next(seen.s, &ev)) == 1; n++) {
+			const struct scan_note *sn = ev.data;
+
+			if (ev.kind != PM_SCAN_NOTE || ev.len != sizeof(*sn) ||
+			    pm_merge_next(one, &p) != 1) {
+				bad++;
+				break;
+			}
+			pm_stats_add(&want, &p);
+			if (sn->ts != p.ts || sn->tag != p.data[0] ||
+			    sn->input != pm_merge_last_input(one) ||
+			    sn->index != ++idx[sn->input])
+				bad++;
+		}
+		ck_assert_uint_eq(bad, 0);
+		ck_assert_int_eq(rc, 0);
+		ck_assert_int_eq(pm_merge_next(one, &p), 0);
+		ck_assert_uint_eq(n, SCAN_N * SCAN_PKTS);
+		got = pm_scan_stats(seen.s);
+		ck_assert_ptr_nonnull(got);
+		ck_assert_uint_eq(got->packets, want.packets);
+		ck_assert_uint_eq(got->caplen_bytes, want.caplen_bytes);
+		ck_assert_uint_eq(got->wire_bytes, want.wire_bytes);
+		ck_assert_int_eq(got->ts_min, want.ts_min);
+		ck_assert_int_eq(got->ts_max, want.ts_max);
+		ck_assert_int_eq(got->max_gap, want.max_gap);
+		ck_assert_uint_eq(got->backwards, want.backwards);
+		ck_assert_uint_eq(pm_scan_input(seen.s, 4)->stats.packets,
+		    SCAN_PKTS);
+		ck_assert_str_eq(pm_scan_input_name(seen.s, 4), paths[4]);
+		ck_assert_int_eq(pm_scan_next(seen.s, &ev), 0);
+		pm_merge_free(one);
+		pm_scan_free(seen.s);
+	}
+}
+END_TEST
+
+START_TEST(scan_stops_at_the_packet_a_function_fails)
+{
+	char *paths[SCAN_N];
+	struct scan_seen seen;
+	struct pm_scan_event ev;
+	struct pm_packet p;
+	pm_merge *one;
+	size_t n, bad;
+	int rc;
+
+	scan_inputs(paths);
+	seen.fail_at = 17;
+	scan_of(paths, SCAN_N, 4, &seen);
+	one = merge_of(paths, SCAN_N, 0);
+	bad = 0;
+	for (n = 0; (rc = pm_scan_next(seen.s, &ev)) == 1; n++) {
+		const struct scan_note *sn = ev.data;
+
+		if (pm_merge_next(one, &p) != 1 || sn->ts != p.ts ||
+		    sn->tag != p.data[0])
+			bad++;
+	}
+	ck_assert_uint_eq(bad, 0);
+	/* every packet before input 17's seventh, in order, then the stop */
+	ck_assert_int_eq(rc, -42);
+	ck_assert_int_eq(ev.kind, PM_SCAN_ERROR);
+	ck_assert_uint_eq(ev.input, 17);
+	ck_assert_str_eq(ev.name, paths[17]);
+	ck_assert_str_eq(ev.text, "stopped at 17");
+	ck_assert_int_eq(pm_merge_next(one, &p), 1);
+	ck_assert_uint_eq(p.data[0], 17);
+	ck_assert_uint_eq(pm_merge_last_input(one), 17);
+	ck_assert_int_eq(pm_scan_next(seen.s, &ev), -42);
+	ck_assert_str_eq(ev.text, "stopped at 17");
+	ck_assert_ptr_null(pm_scan_stats(seen.s));
+	pm_merge_free(one);
+	pm_scan_free(seen.s);
+}
+END_TEST
+
+START_TEST(scan_reports_damage_and_goes_on)
+{
+	struct mb b = three_packets();
+	char *paths[3], pa[300], pb[300], pc[300];
+	struct scan_seen seen;
+	struct pm_scan_event ev;
+	static const int a[] = { 0, 1, 2, 3 };
+	unsigned w;
+	int rc, notes, dmg;
+
+	snprintf(pa, sizeof(pa), "%s", stamps(a, 4, 'a'));
+	snprintf(pb, sizeof(pb), "%s", save(b.p, b.n - 50));
+	snprintf(pc, sizeof(pc), "%s", stamps(a, 4, 'c'));
+	paths[0] = pa;
+	paths[1] = pb;
+	paths[2] = pc;
+	for (w = 1; w <= 3; w++) {
+		seen.fail_at = -1;
+		scan_of(paths, 3, w, &seen);
+		notes = dmg = 0;
+		while ((rc = pm_scan_next(seen.s, &ev)) == 1)
+			if (ev.kind == PM_SCAN_DAMAGE) {
+				ck_assert_int_eq(ev.err, PM_ERR_TRUNCATED);
+				ck_assert_uint_eq(ev.input, 1);
+				ck_assert_str_eq(ev.name, pb);
+				ck_assert_ptr_nonnull(ev.text);
+				dmg++;
+			} else {
+				notes++;
+			}
+		ck_assert_int_eq(rc, 0);
+		ck_assert_int_eq(notes, 4 + 2 + 4);
+		ck_assert_int_eq(dmg, 1);
+		ck_assert_uint_eq(pm_scan_stats(seen.s)->packets, 10);
+		pm_scan_free(seen.s);
+	}
+	free(b.p);
+}
+END_TEST
+
 START_TEST(merge_keeps_packets_before_damage)
 {
 	struct mb b = three_packets();
@@ -1594,6 +1815,9 @@ suite(void)
 	tcase_add_test(t, reader_rejects_non_captures);
 	tcase_add_test(t, merge_orders_by_time_and_breaks_ties_by_input);
 	tcase_add_test(t, merge_keeps_unsorted_input_as_it_is);
+	tcase_add_test(t, scan_notes_arrive_in_one_merge_order);
+	tcase_add_test(t, scan_stops_at_the_packet_a_function_fails);
+	tcase_add_test(t, scan_reports_damage_and_goes_on);
 	tcase_add_test(t, merge_input_facts_follow_an_open_input);
 	tcase_add_test(t, merge_in_passes_equals_single_pass);
 	tcase_add_test(t, merge_keeps_packets_before_damage);

@@ -314,6 +314,56 @@ manifest_check(struct run *r, struct check *c)
 }
 
 /* Fill checks[]; returns how many. */
+/*
+ * capture_loss: the capture's own loss, measured from its TCP flows
+ * (loss.c), against --max-loss; names the files over it.  A simple capture
+ * is sampled, and a capture without a TCP stream that goes on (UDP, a SYN
+ * flood) has nothing to measure it by: no check then (the "Capture loss"
+ * line and JSON "loss" say why).  Returns 0 when there is no check.
+ */
+static int
+loss_check(const struct run *r, struct check *c)
+{
+	char max[32], files[400];
+	double f, total;
+	size_t i, over = 0, len = 0;
+
+	snprintf(max, sizeof(max), "%g%%", r->max_loss * 100);
+	if (r->loss == NULL) {
+		check_set(c, "capture_loss", CK_WARN, json_null(),
+		    json_real(r->max_loss), "cannot measure: %s",
+		    r->loss_na ? r->loss_na : "off");
+		return 1;
+	}
+	if ((total = loss_fraction(&r->loss_total)) < 0)
+		return 0;
+	files[0] = '\0';
+	for (i = 0; i < r->in.n; i++) {
+		if ((f = loss_fraction(&r->loss[i])) <= r->max_loss)
+			continue;
+		if (over++ < 5 && len < sizeof(files)) {
+			int k = snprintf(files + len, sizeof(files) - len,
+			    "%s%s %.4f%%", len ? ", " : "",
+			    base_name(pm_scan_input_name(r->scan, i)), f * 100);
+			if (k > 0)
+				len += (size_t)k;
+		}
+	}
+	if (over > 5 && len < sizeof(files))
+		snprintf(files + len, sizeof(files) - len, ", and %zu more",
+		    over - 5);
+	if (over > 0 || total > r->max_loss)
+		check_set(c, "capture_loss", CK_WARN, json_real(total),
+		    json_real(r->max_loss), "%.4f%% of TCP bytes not captured, "
+		    "above %s%s%s", total * 100, max, over ? ": " : "", files);
+	else
+		check_set(c, "capture_loss", CK_OK, json_real(total),
+		    json_real(r->max_loss), "%.4f%% of TCP bytes not captured "
+		    "(%s), at most %s in every file", total * 100,
+		    loss_method(&r->loss_total), max);
+	return 1;
+}
+
 size_t
 run_checks(struct run *r, struct check *ck)
 {
@@ -529,6 +579,8 @@ run_checks(struct run *r, struct check *ck)
 		ck[n++] = *c;
 		memset(c, 0, sizeof(*c));
 	}
+	if (r->measure && !e->cap.simple && loss_check(r, &ck[n]))
+		n++;
 	if (e->cap.type == NULL)
 		check_set(&ck[n++], "type", CK_WARN, json_null(), json_null(),
 		    "the capture object has no type; simple/full checks "

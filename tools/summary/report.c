@@ -21,7 +21,67 @@ struct view {				/* one block of figures */
 	struct pm_reader_stats st;
 	int has_damage_offset;		/* st.first_damage means something */
 	int unreadable;
+	/* capture loss: measured (loss), not measurable (loss_na), or
+	 * neither when the measurements are off */
+	const struct loss_count *loss;
+	const char *loss_na;
 };
+
+/* The loss figures of input i (or the total, i == (size_t)-1). */
+static void
+view_loss(struct view *v, const struct run *r, size_t i)
+{
+	v->loss = NULL;
+	v->loss_na = NULL;
+	if (!r->measure)
+		return;
+	if (r->loss_na != NULL)
+		v->loss_na = r->loss_na;
+	else if (r->loss != NULL)
+		v->loss = i == (size_t)-1 ? &r->loss_total : &r->loss[i];
+}
+
+static void
+fmt_loss(char *buf, size_t n, const struct loss_count *c)
+{
+	double f = loss_fraction(c);
+
+	if (f < 0) {
+		snprintf(buf, n, "- (no TCP flow to measure it by)");
+		return;
+	}
+	snprintf(buf, n, "%.4f%% (%llu of %llu bytes unseen; %s; %llu hole%s, "
+	    "%llu ACK%s of unseen data%s)", f * 100,
+	    (unsigned long long)(c->acked_unseen + c->stream_holes),
+	    (unsigned long long)(c->acked + c->stream), loss_method(c),
+	    (unsigned long long)c->holes, c->holes == 1 ? "" : "s",
+	    (unsigned long long)c->acks_unseen, c->acks_unseen == 1 ? "" : "s",
+	    c->evicted ? "; flow table full, some flows measured in parts" :
+	    "");
+}
+
+static json_t *
+json_loss(const struct view *v)
+{
+	const struct loss_count *c = v->loss;
+
+	if (c == NULL)
+		return json_pack("{s:s, s:s}", "method", "none", "reason",
+		    v->loss_na);
+	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+	    "s:I, s:I}", "method", loss_method(c),
+	    "acked_bytes", (json_int_t)c->acked,
+	    "acked_unseen_bytes", (json_int_t)c->acked_unseen,
+	    "one_way_bytes", (json_int_t)c->stream,
+	    "one_way_hole_bytes", (json_int_t)c->stream_holes,
+	    "holes", (json_int_t)c->holes,
+	    "acks_of_unseen_data", (json_int_t)c->acks_unseen,
+	    "flows_two_way", (json_int_t)c->flows_two_way,
+	    "flows_one_way", (json_int_t)c->flows_one_way,
+	    "flows_evicted", (json_int_t)c->evicted,
+	    "tcp_headers_cut", (json_int_t)c->cut,
+	    "sequence_resyncs", (json_int_t)c->resyncs);
+}
 
 static const char *
 fmt_name(enum pm_format f)
@@ -196,6 +256,16 @@ print_view(const struct view *v)
 		    (unsigned long long)v->st.damaged, v->st.damaged == 1 ? "" : "s",
 		    (unsigned long long)v->st.skipped_bytes, v->st.truncated ?
 		    ", truncated" : "");
+	if (v->loss != NULL || v->loss_na != NULL) {
+		char l[256];
+
+		ROW("Capture loss");
+		if (v->loss != NULL)
+			fmt_loss(l, sizeof(l), v->loss);
+		else
+			snprintf(l, sizeof(l), "not measurable: %s", v->loss_na);
+		printf("%s\n", l);
+	}
 #undef ROW
 }
 
@@ -253,6 +323,13 @@ json_view(const struct view *v)
 	    "first_offset", v->has_damage_offset ?
 	    json_integer((json_int_t)v->st.first_damage) : json_null(),
 	    "truncated", v->st.truncated));
+	if (v->loss != NULL || v->loss_na != NULL) {
+		double f = v->loss != NULL ? loss_fraction(v->loss) : -1;
+
+		json_object_set_new(o, "capture_loss", f >= 0 ?
+		    json_real(f) : json_null());
+		json_object_set_new(o, "loss", json_loss(v));
+	}
 	return o;
 }
 
@@ -354,6 +431,7 @@ report_output(struct run *r, struct check *ck, size_t nck, int verdict)
 			    "name", r->in.skipped[i].path, "reason",
 			    r->in.skipped[i].why));
 		json_object_set_new(doc, "skipped", a);
+		view_loss(&v, r, (size_t)-1);
 		json_object_set_new(doc, "total", json_view(&v));
 		if (r->per_file) {
 			a = json_array();
@@ -363,6 +441,7 @@ report_output(struct run *r, struct check *ck, size_t nck, int verdict)
 				json_t *fv;
 
 				view_file(&v, f);
+				view_loss(&v, r, i);
 				fv = json_view(&v);
 				o = json_pack("{s:s, s:b}", "name", f->name,
 				    "readable", f->opened);
@@ -452,11 +531,13 @@ report_output(struct run *r, struct check *ck, size_t nck, int verdict)
 	if (r->in.nskipped)
 		printf(", %zu skipped (named on stderr)", r->in.nskipped);
 	printf("\n");
+	view_loss(&v, r, (size_t)-1);
 	print_view(&v);
 	if (r->per_file)
 		for (i = 0; i < nin; i++) {
 			const struct pm_input_info *f = run_input_info(r, i);
 			view_file(&v, f);
+			view_loss(&v, r, i);
 			printf("\nFile: %s\n", f->name);
 			print_view(&v);
 		}

@@ -1,14 +1,13 @@
 /*
  * summary.h - pcap-summary's pieces, private to it: tally.c (what is
- * counted, flows), scan.c (the threaded ordered scan of the inputs),
+ * counted, flows), loss.c (capture loss from TCP flows), scan.c (the work
+ * per packet, on libmerge's pm_scan),
  * checks.c (--expect: the capture object, the manifest, the checks),
  * report.c (text and JSON), and tools/pcap-summary.c (options, main).
  */
 #ifndef PCAPKIT_SUMMARY_H
 #define PCAPKIT_SUMMARY_H
 
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,10 +17,12 @@
 #include "common.h"
 #include "filter.h"
 #include "filteropt.h"
+#include "loss.h"
 #include "merge.h"
 
 #define SIMPLE_SNAPLEN 160		/* simple captures keep 160 bytes */
 #define DEFAULT_TOLERANCE 5000000000LL	/* 5 s around the time window */
+#define DEFAULT_MAX_LOSS 0.001		/* capture_loss warns above 0.1 % */
 #define MAX_OFFENDERS 3
 #define SCHEMA_VERSION 1
 
@@ -102,64 +103,34 @@ struct expect {
 	char *manifest_path, *manifest_dir;
 };
 
-#define CHUNK_TS 8192
-#define NCHUNKS 4
-#define MAX_WORKERS 64
+#define MAX_WORKERS 64		/* --threads, at most */
 #define DEFAULT_WORKERS 8	/* at most, by default: one per CPU */
 
-enum { EV_WARN, EV_FATAL, EV_OFF };
 enum { OFF_FILTER, OFF_TIME, OFF_SNAP, N_OFF };
 
-struct event {
-	uint64_t pos;		/* before packet pos (EV_OFF: packet pos) */
-	int kind;
-	int check;		/* EV_OFF: OFF_* */
-	char *file;		/* a warning's file, or NULL */
-	char *text;
-	struct offender *off;
+/* What a worker posts (pm_scan_note) for the caller's thread to order. */
+struct offnote {
+	int check;			/* OFF_* */
+	struct offender o;
 };
 
-struct chunk {
-	int64_t ts[CHUNK_TS];
-	size_t n;
-	struct event *ev;
-	size_t nev, capev;
-	int last;		/* the worker's stream ends here */
-};
-
-struct run;
-
-struct worker {			/* a cache line of its own */
+/* One per pm_scan worker, touched only by its thread until the end. */
+struct worker {
 	_Alignas(64) struct run *r;
-	size_t lo, hi;			/* its inputs: [lo, hi) */
-	pm_merge *m;
-	pthread_t tid;
-	int started;
-	/* what it counts */
-	struct pm_reader_stats st;	/* the total when alone, else sums */
 	struct tally t;
 	struct flowtab flows;
 	int flows_failed;
-	uint64_t *index;		/* packets seen per input, from lo */
 	pf_filter *filter, *efilter;
 	size_t noff[N_OFF];
-	int damaged;
-	int failed;			/* out of memory for an event */
-	uint64_t pos;			/* packets sent */
-	/* the ring to the main thread */
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct chunk *ring;
-	size_t head, count;		/* filled: ring[head], ... */
-	atomic_uint_least64_t bytes_in;
+	struct loss_tab lt;		/* TCP flows, for capture loss */
+	int lt_state;			/* 0: not made yet; 1: made; -1: no memory */
 };
 
 struct run {
 	struct pk_inputs in;
-	struct worker *w;
+	pm_scan *scan;			/* libmerge's threaded ordered scan */
+	struct worker *w;		/* one per thread asked for */
 	size_t nw;
-	int stream_ts;			/* workers send times (nw > 1) */
-	atomic_int cancel;
 	int ignore_errors;		/* unreadable inputs are skipped */
 	int damaged;			/* an input had damage or was skipped */
 	/* Counts over the merged stream; per file, libmerge keeps them. */
@@ -170,6 +141,14 @@ struct run {
 	struct pk_filteropt *fopt;	/* tuple options, or NULL */
 	struct expect *e;
 	int per_file, json;
+	struct pk_progress *prog;	/* or NULL */
+	/* Completeness measured inside the capture (loss.c) */
+	int measure;			/* on: --per-file or --json, unless
+					 * --no-completeness */
+	const char *loss_na;		/* why loss cannot be measured, or NULL */
+	struct loss_count *loss;	/* per input */
+	struct loss_count loss_total;
+	double max_loss;		/* --max-loss: the capture_loss check */
 };
 
 extern const char *const proto_key[P_N];	/* JSON keys */
@@ -194,12 +173,12 @@ int expect_load(struct expect *e, const char *path, int64_t tolerance);
 int manifest_load(struct expect *e, const char *dir);
 size_t run_checks(struct run *r, struct check *ck);
 
-/* scan.c: the run */
+/* scan.c: the run, through pm_scan */
 const struct pm_input_info *run_input_info(const struct run *r, size_t i);
-void scan_stop(struct run *r);
-int scan_fold(struct run *r);
-int scan_start(struct run *r, size_t threads, const char *tmpdir);
+int scan_start(struct run *r, size_t threads, const char *tmpdir,
+    struct pk_progress *prog);
 int scan_collect(struct run *r, struct pk_progress *prog);
+int scan_fold(struct run *r);
 void run_free(struct run *r);
 
 /* report.c: output */

@@ -1,0 +1,804 @@
+/*
+ * scan.c - the parallel ordered scan (pm_scan; contract in merge.h).
+ *
+ * The inputs are split into contiguous runs of about the same size, one per
+ * worker thread, each merged by its own pm_merge.  A worker hands every
+ * packet to the caller's function and sends the caller's thread the
+ * packets' timestamps in its merged order (chunks through a small ring, so
+ * memory stays bounded), with damage, errors and the function's notes
+ * tagged by position.  The caller's thread merges those streams with
+ * pm_order_before, the merge's own tie-break (earlier input first): merging
+ * contiguous runs that way gives exactly the order of one merge over all
+ * inputs (the merge's passes rely on the same fact), so events arrive in
+ * that order and the stream's statistics (first, last, largest gap) are
+ * those of one merge, whatever the number of workers.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "merge_int.h"
+
+#define CHUNK_TS 8192		/* timestamps per chunk */
+#define NCHUNKS 4		/* chunks in a worker's ring */
+#define MAX_WORKERS 256
+
+/*
+ * EV_DAMAGE and EV_FATAL come before the packet at pos (its place in time
+ * unknown); EV_NOTE and EV_STOP (the function failed) at it, which is sent
+ * so that the caller's thread knows where in time they belong.
+ */
+enum { EV_DAMAGE, EV_FATAL, EV_NOTE, EV_STOP };
+
+struct event {
+	uint64_t pos;		/* a packet's position in the worker's stream */
+	int kind;
+	int err;
+	size_t input;		/* of all inputs, or (size_t)-1 */
+	char *text;		/* EV_DAMAGE, EV_FATAL */
+	void *data;		/* EV_NOTE */
+	size_t len;
+};
+
+struct chunk {
+	int64_t ts[CHUNK_TS];
+	size_t n;
+	struct event *ev;
+	size_t nev, capev;
+	int last;		/* the worker's stream ends here */
+};
+
+struct worker {			/* a cache line of its own */
+	_Alignas(64) pm_scan *s;
+	unsigned id;
+	size_t lo, hi;		/* its inputs: [lo, hi) */
+	pm_merge *m;
+	pthread_t tid;
+	int started;
+	struct pm_reader_stats st;
+	uint64_t *index;	/* packets seen per input, from lo */
+	uint64_t pos;		/* packets sent */
+	int failed;		/* out of memory for an event */
+	struct chunk *fill;	/* the chunk being filled */
+	/* the ring to the caller's thread */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct chunk *ring;
+	size_t head, count;	/* filled: ring[head], ... */
+	atomic_uint_least64_t bytes_in;
+};
+
+/* The caller's place in one worker's stream. */
+struct cursor {
+	struct chunk *c;
+	size_t i, e;
+	uint64_t pos;
+	int done;
+};
+
+struct pm_scan {
+	struct pm_scan_opts o;
+	char **paths;
+	int *fds;
+	size_t n, cap;
+	struct worker *w;
+	size_t nw;
+	struct cursor *k;
+	int started;
+	int stream_ts;		/* workers send times (nw > 1) */
+	atomic_int cancel;
+	/* pm_scan_next's state, kept across calls */
+	size_t prime;		/* cursors brought to their first packet */
+	size_t b;		/* the worker whose packets come first; nw: none */
+	int has_lim;		/* ...while they come before lim (from limw) */
+	int64_t lim;
+	size_t limw;
+	int end;		/* 1: 0 returned; <0: that error returned */
+	struct event last;	/* the error returned */
+	uint64_t taken;		/* packets merged */
+	struct pm_reader_stats tot;
+	char err[PM_ERRBUF_SIZE];
+};
+
+static void
+seterr(pm_scan *s, const char *fmt, const char *arg)
+{
+	snprintf(s->err, sizeof(s->err), fmt, arg);
+}
+
+pm_scan *
+pm_scan_new(const struct pm_scan_opts *o, char *errbuf)
+{
+	pm_scan *s;
+
+	if (o == NULL || o->packet == NULL) {
+		snprintf(errbuf, PM_ERRBUF_SIZE, "pm_scan_new: no function");
+		return NULL;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		snprintf(errbuf, PM_ERRBUF_SIZE, "out of memory");
+		return NULL;
+	}
+	s->o = *o;
+	return s;
+}
+
+int
+pm_scan_add(pm_scan *s, const char *path, int fd)
+{
+	if (s->started) {
+		seterr(s, "%s: the scan has started", path);
+		return PM_ERR_INVAL;
+	}
+	if (s->n == s->cap) {
+		size_t ncap = s->cap ? 2 * s->cap : 16;
+		char **p = realloc(s->paths, ncap * sizeof(*p));
+		int *f;
+
+		if (p == NULL)
+			goto nomem;
+		s->paths = p;
+		if ((f = realloc(s->fds, ncap * sizeof(*f))) == NULL)
+			goto nomem;
+		s->fds = f;
+		s->cap = ncap;
+	}
+	if ((s->paths[s->n] = strdup(path)) == NULL)
+		goto nomem;
+	s->fds[s->n++] = fd;
+	return 0;
+nomem:
+	seterr(s, "%s", "out of memory");
+	return PM_ERR_NOMEM;
+}
+
+/* ---- the worker's side -------------------------------------------------- */
+
+/* Add an event to the chunk being filled.  -1: no memory. */
+static int
+event_add(struct worker *w, int kind, int err, size_t input,
+    const char *text, const void *data, size_t len)
+{
+	struct chunk *c = w->fill;
+	struct event *ev;
+
+	if (c->nev == c->capev) {
+		size_t ncap = c->capev ? 2 * c->capev : 8;
+		if ((ev = realloc(c->ev, ncap * sizeof(*ev))) == NULL)
+			return -1;
+		c->ev = ev;
+		c->capev = ncap;
+	}
+	ev = &c->ev[c->nev];
+	memset(ev, 0, sizeof(*ev));
+	ev->pos = w->pos;
+	ev->kind = kind;
+	ev->err = err;
+	ev->input = input;
+	if (text != NULL && (ev->text = strdup(text)) == NULL)
+		return -1;
+	if (len > 0) {
+		if ((ev->data = malloc(len)) == NULL) {
+			free(ev->text);
+			return -1;
+		}
+		memcpy(ev->data, data, len);
+		ev->len = len;
+	}
+	c->nev++;
+	return 0;
+}
+
+static void
+chunk_clear(struct chunk *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nev; i++) {
+		free(c->ev[i].text);
+		free(c->ev[i].data);
+	}
+	c->nev = 0;
+	c->n = 0;
+	c->last = 0;
+}
+
+/* The next chunk to fill, or NULL when the scan is cancelled. */
+static struct chunk *
+chunk_begin(struct worker *w)
+{
+	struct chunk *c;
+
+	pthread_mutex_lock(&w->mu);
+	while (w->count == NCHUNKS && !atomic_load(&w->s->cancel))
+		pthread_cond_wait(&w->cv, &w->mu);
+	c = atomic_load(&w->s->cancel) ? NULL :
+	    &w->ring[(w->head + w->count) % NCHUNKS];
+	pthread_mutex_unlock(&w->mu);
+	if (c != NULL)
+		chunk_clear(c);
+	return w->fill = c;
+}
+
+static void
+chunk_publish(struct worker *w)
+{
+	atomic_store_explicit(&w->bytes_in, pm_merge_bytes_in(w->m),
+	    memory_order_relaxed);
+	pthread_mutex_lock(&w->mu);
+	w->count++;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+int
+pm_scan_note(pm_scan *s, unsigned worker, const void *data, size_t len)
+{
+	if (worker >= s->nw || len == 0)
+		return PM_ERR_INVAL;
+	return event_add(&s->w[worker], EV_NOTE, 0, (size_t)-1, NULL, data,
+	    len) < 0 ? PM_ERR_NOMEM : 0;
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	pm_scan *s = w->s;
+	struct pm_scan_packet p;
+	char errbuf[PM_ERRBUF_SIZE];
+	size_t failed;
+	int rc, fatal;
+
+	memset(&p, 0, sizeof(p));
+	p.worker = w->id;
+	if (chunk_begin(w) == NULL)
+		return NULL;
+	for (;;) {
+		rc = pm_merge_next(w->m, &p.pkt);
+		if (rc == 1) {
+			p.input = pm_merge_last_input(w->m);
+			p.index = 0;
+			if (p.input != (size_t)-1) {
+				p.index = ++w->index[p.input];
+				p.input += w->lo;
+			}
+			pm_stats_add(&w->st, &p.pkt);
+			errbuf[0] = '\0';
+			if ((rc = s->o.packet(s->o.arg, &p, errbuf)) < 0) {
+				/* Its notes go; the packet is sent with the
+				 * stop, so that it is said in its place. */
+				while (w->fill->nev > 0 && w->fill->ev[
+				    w->fill->nev - 1].kind == EV_NOTE &&
+				    w->fill->ev[w->fill->nev - 1].pos ==
+				    w->pos) {
+					struct event *ev =
+					    &w->fill->ev[--w->fill->nev];
+					free(ev->data);
+				}
+				if (event_add(w, EV_STOP, rc, p.input,
+				    errbuf, NULL, 0) < 0)
+					w->failed = 1;
+				w->fill->ts[w->fill->n++] = p.pkt.ts;
+				break;
+			}
+			if (s->stream_ts)
+				w->fill->ts[w->fill->n] = p.pkt.ts;
+			w->fill->n++;
+			w->pos++;
+			if (w->fill->n == CHUNK_TS) {
+				chunk_publish(w);
+				if (chunk_begin(w) == NULL)
+					return NULL;
+			}
+			continue;
+		}
+		if (rc == 0)
+			break;
+		fatal = pm_merge_fatal(w->m, rc, s->o.skip_unopened);
+		failed = rc == PM_ERR_INPUT || rc == PM_ERR_DAMAGED ||
+		    rc == PM_ERR_TRUNCATED ? pm_merge_failed(w->m) + w->lo :
+		    (size_t)-1;
+		if (event_add(w, fatal ? EV_FATAL : EV_DAMAGE, rc, failed,
+		    pm_merge_geterr(w->m), NULL, 0) < 0) {
+			w->failed = 1;
+			break;
+		}
+		if (fatal)
+			break;
+	}
+	w->fill->last = 1;
+	chunk_publish(w);
+	return NULL;
+}
+
+/* ---- starting ----------------------------------------------------------- */
+
+/*
+ * Split the inputs into nw contiguous runs of about the same size (an
+ * input of unknown size, a pipe, counts as an average one).
+ */
+static void
+split(pm_scan *s)
+{
+	uint64_t *sz, total = 0, known = 0, acc = 0;
+	size_t i, k = 0, nknown = 0;
+	struct stat st;
+
+	if ((sz = calloc(s->n, sizeof(*sz))) == NULL) {
+		s->nw = 1;
+		s->w[0].lo = 0;
+		s->w[0].hi = s->n;
+		return;
+	}
+	for (i = 0; i < s->n; i++)
+		if (s->fds[i] < 0 && stat(s->paths[i], &st) == 0 &&
+		    S_ISREG(st.st_mode)) {
+			sz[i] = (uint64_t)st.st_size + 1;
+			known += sz[i];
+			nknown++;
+		}
+	for (i = 0; i < s->n; i++) {
+		if (sz[i] == 0)
+			sz[i] = nknown ? known / nknown : 1;
+		total += sz[i];
+	}
+	s->w[0].lo = 0;
+	for (i = 0; i < s->n; i++) {
+		acc += sz[i];
+		/* close worker k after input i when it has its share, as
+		 * long as every later worker can still get an input */
+		if (k + 1 < s->nw && s->n - (i + 1) >= s->nw - (k + 1) &&
+		    (acc * s->nw >= total * (k + 1) ||
+		    s->n - (i + 1) == s->nw - (k + 1))) {
+			s->w[k].hi = i + 1;
+			s->w[++k].lo = i + 1;
+		}
+	}
+	s->w[k].hi = s->n;
+	s->nw = k + 1;
+	free(sz);
+}
+
+int
+pm_scan_start(pm_scan *s)
+{
+	size_t i, j, nw = s->o.workers ? s->o.workers : 1;
+	char errbuf[PM_ERRBUF_SIZE];
+	int err;
+
+	if (s->started || s->n == 0) {
+		seterr(s, "%s", s->started ? "the scan has started" :
+		    "no inputs");
+		return PM_ERR_INVAL;
+	}
+	s->started = 1;
+	if (nw > MAX_WORKERS)
+		nw = MAX_WORKERS;
+	if (nw > s->n)
+		nw = s->n;
+	/* More inputs than may be open: one merge, in passes. */
+	if (s->o.merge.max_open != 0 && s->o.merge.max_open < s->n)
+		nw = 1;
+	if ((s->w = aligned_alloc(64, nw * sizeof(*s->w))) == NULL ||
+	    (s->k = calloc(nw, sizeof(*s->k))) == NULL)
+		goto nomem;
+	memset(s->w, 0, nw * sizeof(*s->w));
+	s->nw = nw;
+	split(s);
+	s->stream_ts = s->nw > 1;
+	s->b = s->nw;
+	for (i = 0; i < s->nw; i++) {
+		struct worker *w = &s->w[i];
+
+		w->s = s;
+		w->id = (unsigned)i;
+		pthread_mutex_init(&w->mu, NULL);
+		pthread_cond_init(&w->cv, NULL);
+		if ((w->ring = calloc(NCHUNKS, sizeof(*w->ring))) == NULL ||
+		    (w->index = calloc(w->hi - w->lo,
+		    sizeof(*w->index))) == NULL)
+			goto nomem;
+		if ((w->m = pm_merge_new(&s->o.merge, errbuf)) == NULL) {
+			seterr(s, "%s", errbuf);
+			return PM_ERR_NOMEM;
+		}
+		for (j = w->lo; j < w->hi; j++) {
+			int fd = s->fds[j];
+
+			s->fds[j] = -1;		/* the merge's now */
+			if ((err = pm_merge_add(w->m, s->paths[j], fd)) < 0) {
+				seterr(s, "%s", pm_merge_geterr(w->m));
+				return err;
+			}
+		}
+	}
+	for (i = 0; i < s->nw; i++) {
+		if ((err = pthread_create(&s->w[i].tid, NULL, worker_main,
+		    &s->w[i])) != 0) {
+			seterr(s, "cannot start a thread: %s", strerror(err));
+			return PM_ERR_IO;
+		}
+		s->w[i].started = 1;
+	}
+	return 0;
+nomem:
+	seterr(s, "%s", "out of memory");
+	return PM_ERR_NOMEM;
+}
+
+unsigned
+pm_scan_workers(const pm_scan *s)
+{
+	return s->started ? (unsigned)s->nw : 0;
+}
+
+/* ---- the caller's side -------------------------------------------------- */
+
+/* The oldest filled chunk of w (waits for it). */
+static struct chunk *
+chunk_get(struct worker *w)
+{
+	struct chunk *c;
+
+	pthread_mutex_lock(&w->mu);
+	while (w->count == 0)
+		pthread_cond_wait(&w->cv, &w->mu);
+	c = &w->ring[w->head];
+	pthread_mutex_unlock(&w->mu);
+	return c;
+}
+
+static void
+chunk_release(struct worker *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->head = (w->head + 1) % NCHUNKS;
+	w->count--;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+static const struct worker *owner(const pm_scan *s, size_t i);
+
+enum { TAKEN = 2 };	/* an event is in *ev for the caller */
+
+/* Fill ev from event e.  1, or the error that ends the scan. */
+static int
+deliver(pm_scan *s, const struct event *e, struct pm_scan_event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->input = e->input;
+	ev->name = pm_scan_input_name(s, e->input);
+	ev->err = e->err;
+	ev->text = e->text;
+	ev->data = e->data;
+	ev->len = e->len;
+	if (e->kind == EV_NOTE) {
+		ev->kind = PM_SCAN_NOTE;
+		return 1;
+	}
+	if (e->kind == EV_DAMAGE) {
+		ev->kind = PM_SCAN_DAMAGE;
+		return 1;
+	}
+	ev->kind = PM_SCAN_ERROR;
+	s->last = *e;
+	s->last.text = NULL;		/* the chunk keeps it */
+	snprintf(s->err, sizeof(s->err), "%s", e->text ? e->text : "");
+	return s->end = e->err < 0 ? e->err : PM_ERR_INVAL;
+}
+
+static void
+progress(pm_scan *s)
+{
+	uint64_t bytes = 0;
+	size_t i;
+
+	if (s->o.progress == NULL)
+		return;
+	for (i = 0; i < s->nw; i++)
+		bytes += atomic_load_explicit(&s->w[i].bytes_in,
+		    memory_order_relaxed);
+	s->o.progress(s->o.arg, bytes, s->taken);
+}
+
+/*
+ * Bring worker i's cursor to its next packet, handing over the events
+ * before it.  1: there is one; 0: the worker is done; TAKEN: *ev has an
+ * event (call again to go on); <0: the error that ends the scan.
+ */
+static int
+advance(pm_scan *s, size_t i, struct pm_scan_event *ev)
+{
+	struct worker *w = &s->w[i];
+	struct cursor *k = &s->k[i];
+	struct chunk *c;
+	struct event *e;
+
+	for (;;) {
+		if (k->c == NULL) {
+			k->c = chunk_get(w);
+			k->i = k->e = 0;
+		}
+		c = k->c;
+		while (k->e < c->nev) {
+			e = &c->ev[k->e];
+			if (e->pos > k->pos || (e->pos == k->pos &&
+			    e->kind >= EV_NOTE))
+				break;
+			k->e++;
+			return deliver(s, e, ev) == 1 ? TAKEN : s->end;
+		}
+		if (k->i < c->n)
+			return 1;
+		if (c->last) {
+			if (w->failed) {
+				seterr(s, "%s", "out of memory");
+				memset(&s->last, 0, sizeof(s->last));
+				s->last.input = (size_t)-1;
+				return s->end = PM_ERR_NOMEM;
+			}
+			k->done = 1;
+			return 0;
+		}
+		chunk_release(w);
+		k->c = NULL;
+		progress(s);
+	}
+}
+
+/* Choose the worker whose packets come next, and until when. */
+static void
+choose(pm_scan *s)
+{
+	size_t i, b = s->nw;
+
+	for (i = 0; i < s->nw; i++)
+		if (!s->k[i].done && (b == s->nw || pm_order_before(
+		    s->k[i].c->ts[s->k[i].i], i, s->k[b].c->ts[s->k[b].i], b)))
+			b = i;
+	s->b = b;
+	s->has_lim = 0;
+	for (i = 0; b < s->nw && i < s->nw; i++) {
+		int64_t t;
+
+		if (i == b || s->k[i].done)
+			continue;
+		t = s->k[i].c->ts[s->k[i].i];
+		if (!s->has_lim || pm_order_before(t, i, s->lim, s->limw)) {
+			s->lim = t;
+			s->limw = i;
+			s->has_lim = 1;
+		}
+	}
+}
+
+/* Sizes are summed; the times came through the merged stream. */
+static void
+fold(pm_scan *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nw; i++) {
+		struct worker *w = &s->w[i];
+
+		if (w->started) {
+			pthread_join(w->tid, NULL);
+			w->started = 0;
+		}
+		if (!s->stream_ts) {
+			s->tot = w->st;		/* its stream is the merge */
+			continue;
+		}
+		s->tot.caplen_bytes += w->st.caplen_bytes;
+		s->tot.wire_bytes += w->st.wire_bytes;
+		s->tot.cut_short += w->st.cut_short;
+		if (w->st.max_caplen > s->tot.max_caplen)
+			s->tot.max_caplen = w->st.max_caplen;
+	}
+}
+
+int
+pm_scan_next(pm_scan *s, struct pm_scan_event *ev)
+{
+	struct pm_packet p = { 0 };
+	int rc;
+
+	if (s->end != 0) {
+		if (s->end < 0) {
+			memset(ev, 0, sizeof(*ev));
+			ev->kind = PM_SCAN_ERROR;
+			ev->err = s->end;
+			ev->input = s->last.input;
+			ev->name = pm_scan_input_name(s, s->last.input);
+			ev->text = s->err;
+		}
+		return s->end == 1 ? 0 : s->end;
+	}
+	if (!s->started) {
+		seterr(s, "%s", "the scan has not started");
+		return PM_ERR_INVAL;
+	}
+	for (; s->prime < s->nw; s->prime++)
+		if ((rc = advance(s, s->prime, ev)) == TAKEN)
+			return 1;
+		else if (rc < 0)
+			return rc;
+	for (;;) {
+		struct cursor *c;
+		struct chunk *ch;
+		uint64_t evpos;
+
+		if (s->b == s->nw) {
+			choose(s);
+			if (s->b == s->nw)
+				break;
+		}
+		c = &s->k[s->b];
+		ch = c->c;
+		evpos = c->e < ch->nev ? ch->ev[c->e].pos : UINT64_MAX;
+#define FIRST(t) (!s->has_lim || pm_order_before((t), s->b, s->lim, s->limw))
+		/* the common case: packets without events */
+		if (!s->stream_ts) {	/* one worker, no times */
+			uint64_t left = ch->n - c->i;
+			if (evpos - c->pos < left)
+				left = evpos - c->pos;
+			c->i += left;
+			c->pos += left;
+			s->taken += left;
+		}
+		while (c->i < ch->n && c->pos < evpos && FIRST(ch->ts[c->i])) {
+			p.ts = ch->ts[c->i++];
+			c->pos++;
+			s->taken++;
+			pm_stats_add(&s->tot, &p);	/* sizes: summed */
+		}
+		if (c->i < ch->n && c->pos < evpos) {
+			s->b = s->nw;			/* another is first */
+			continue;
+		}
+		/* events due here, or the chunk is used up */
+		if ((rc = advance(s, s->b, ev)) == TAKEN)
+			return 1;
+		if (rc < 0)
+			return rc;
+		if (rc == 0 || !FIRST(c->c->ts[c->i])) {
+			s->b = s->nw;
+			continue;
+		}
+#undef FIRST
+		/* packet c->pos: its notes, then the packet */
+		ch = c->c;
+		if (c->e < ch->nev && ch->ev[c->e].pos == c->pos)
+			return deliver(s, &ch->ev[c->e++], ev);
+		if (s->stream_ts) {
+			p.ts = ch->ts[c->i];
+			pm_stats_add(&s->tot, &p);
+		}
+		c->i++;
+		c->pos++;
+		s->taken++;
+	}
+	fold(s);
+	progress(s);
+	s->end = 1;
+	return 0;
+}
+
+const char *
+pm_scan_geterr(const pm_scan *s)
+{
+	return s->err;
+}
+
+const struct pm_reader_stats *
+pm_scan_stats(const pm_scan *s)
+{
+	return s->end == 1 ? &s->tot : NULL;
+}
+
+size_t
+pm_scan_count(const pm_scan *s)
+{
+	return s->n;
+}
+
+/* The worker that reads input i, or NULL. */
+static const struct worker *
+owner(const pm_scan *s, size_t i)
+{
+	size_t k = 0;
+
+	if (s->w == NULL || i >= s->n)
+		return NULL;
+	while (i >= s->w[k].hi)
+		k++;
+	return s->w[k].m != NULL ? &s->w[k] : NULL;
+}
+
+const struct pm_input_info *
+pm_scan_input(const pm_scan *s, size_t i)
+{
+	const struct worker *w = owner(s, i);
+
+	return w != NULL && s->end == 1 ? pm_merge_input(w->m, i - w->lo) :
+	    NULL;
+}
+
+/* Safe while the workers run: names are set when an input is added. */
+const char *
+pm_scan_input_name(const pm_scan *s, size_t i)
+{
+	const struct worker *w = owner(s, i);
+
+	return w != NULL ? pm_merge_input_name(w->m, i - w->lo) : NULL;
+}
+
+void
+pm_scan_abandon(pm_scan *s)
+{
+	size_t i;
+
+	atomic_store(&s->cancel, 1);
+	for (i = 0; s->w != NULL && i < s->nw; i++) {
+		struct worker *w = &s->w[i];
+
+		pthread_mutex_lock(&w->mu);
+		pthread_cond_broadcast(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+		if (w->started) {
+			pthread_detach(w->tid);
+			w->started = 0;
+		}
+	}
+}
+
+void
+pm_scan_free(pm_scan *s)
+{
+	size_t i, j;
+
+	if (s == NULL)
+		return;
+	atomic_store(&s->cancel, 1);
+	for (i = 0; s->w != NULL && i < s->nw; i++) {
+		struct worker *w = &s->w[i];
+
+		pthread_mutex_lock(&w->mu);
+		pthread_cond_broadcast(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+	}
+	for (i = 0; s->w != NULL && i < s->nw; i++) {
+		struct worker *w = &s->w[i];
+
+		if (w->started)
+			pthread_join(w->tid, NULL);
+		for (j = 0; w->ring != NULL && j < NCHUNKS; j++) {
+			chunk_clear(&w->ring[j]);
+			free(w->ring[j].ev);
+		}
+		free(w->ring);
+		free(w->index);
+		pm_merge_free(w->m);
+		if (w->s != NULL) {
+			pthread_mutex_destroy(&w->mu);
+			pthread_cond_destroy(&w->cv);
+		}
+	}
+	for (i = 0; i < s->n; i++) {
+		free(s->paths[i]);
+		if (s->fds[i] >= 0)
+			close(s->fds[i]);
+	}
+	free(s->paths);
+	free(s->fds);
+	free(s->w);
+	free(s->k);
+	free(s);
+}

@@ -1,0 +1,432 @@
+/*
+ * loss.c - capture loss measured inside a capture, per input file, from
+ * its TCP flows (pcap-summary; see loss.h).
+ *
+ * Two measurements, as Zeek's capture-loss script and Wireshark's TCP
+ * analysis make them:
+ *  - a direction of a flow seen both ways: of the bytes the receiver
+ *    acknowledged during the capture, those the capture does not hold
+ *    (holes below the highest ACK, and data above the highest segment
+ *    seen that an ACK covers);
+ *  - a flow seen one way only (return traffic that does not cross the
+ *    edge): sequence holes never filled, of the stream's bytes.
+ * A retransmission or a reordered segment that fills a hole is not loss;
+ * SYN and FIN take one sequence number each, so their ACKs are not loss;
+ * nothing before a direction's first segment or after its last one is
+ * counted, so the edges of the capture window are not loss.  Sequence
+ * numbers are unwrapped against the last one seen (32-bit wrap).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "loss.h"
+
+#define LOSS_PROBE 8		/* slots searched before one is evicted */
+
+static uint64_t
+hash_key(const struct loss_key *k)
+{
+	const uint8_t *p = (const uint8_t *)k;
+	uint64_t h = 0xcbf29ce484222325ull;
+	size_t i;
+
+	for (i = 0; i < sizeof(*k); i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h ^ (h >> 29);
+}
+
+int
+loss_init(struct loss_tab *t, size_t cap)
+{
+	memset(t, 0, sizeof(*t));
+	if (cap < LOSS_PROBE)
+		cap = LOSS_PROBE;
+	if ((t->f = calloc(cap, sizeof(*t->f))) == NULL)
+		return -1;
+	t->cap = cap;
+	return 0;
+}
+
+void
+loss_free(struct loss_tab *t)
+{
+	free(t->f);
+	t->f = NULL;
+}
+
+/* Where raw lies in d's unwrapped sequence space (d->seen). */
+static int64_t
+unwrap(struct loss_dir *d, uint32_t raw)
+{
+	int64_t u = d->recent + (int32_t)(raw - (uint32_t)(d->ref +
+	    (uint64_t)d->recent));
+
+	if (u > d->recent)
+		d->recent = u;
+	return u;
+}
+
+static void
+dir_start(struct loss_dir *d, uint32_t raw)
+{
+	if (!d->space) {
+		d->space = 1;
+		d->ref = raw;
+		d->recent = 0;
+	}
+}
+
+/* Remove [s, e) from d's holes. */
+static void
+fill(struct loss_dir *d, int64_t s, int64_t e)
+{
+	unsigned i;
+
+	for (i = 0; i < d->nholes; ) {
+		struct loss_hole *h = &d->hole[i];
+
+		if (e <= h->a || s >= h->b) {
+			i++;
+			continue;
+		}
+		if (s <= h->a && e >= h->b) {		/* filled */
+			*h = d->hole[--d->nholes];
+			continue;
+		}
+		if (s <= h->a) {
+			h->a = e;
+		} else if (e >= h->b) {
+			h->b = s;
+		} else if (d->nholes < LOSS_HOLES) {	/* split */
+			d->hole[d->nholes].a = e;
+			d->hole[d->nholes].b = h->b;
+			d->nholes++;
+			h->b = s;
+		} else {
+			/* No slot for the second piece: it stays unfilled. */
+			d->fixed += (uint64_t)(h->b - e);
+			h->b = s;
+		}
+		i++;
+	}
+}
+
+static void
+hole_add(struct loss_dir *d, int64_t a, int64_t b)
+{
+	if (d->nholes == LOSS_HOLES) {
+		/* The oldest hole is the least likely to be filled. */
+		unsigned i, old = 0;
+
+		for (i = 1; i < LOSS_HOLES; i++)
+			if (d->hole[i].a < d->hole[old].a)
+				old = i;
+		d->fixed += (uint64_t)(d->hole[old].b - d->hole[old].a);
+		d->hole[old] = d->hole[--d->nholes];
+	}
+	d->hole[d->nholes].a = a;
+	d->hole[d->nholes].b = b;
+	d->nholes++;
+}
+
+/* Bytes of [s, e) in d's holes. */
+static uint64_t
+in_holes(const struct loss_dir *d, int64_t s, int64_t e)
+{
+	uint64_t n = 0;
+	unsigned i;
+
+	for (i = 0; i < d->nholes; i++) {
+		int64_t a = d->hole[i].a > s ? d->hole[i].a : s;
+		int64_t b = d->hole[i].b < e ? d->hole[i].b : e;
+		if (b > a)
+			n += (uint64_t)(b - a);
+	}
+	return n;
+}
+
+/*
+ * Count what d measured since it was last in sync, two_way telling which
+ * measurement applies.  Only a direction whose stream was seen to continue
+ * (a segment starting where the last one ended) is measured, and only up
+ * to its last jump not yet confirmed so: sequence numbers that jump about
+ * (a reused 5-tuple, garbage) say nothing of loss.
+ */
+static void
+part_done(struct loss_dir *d, int two_way, struct loss_count *c)
+{
+	int64_t hi = d->tent ? d->hi_conf : d->hi;
+
+	if (!d->data || !d->sync)
+		return;
+	if (two_way && d->acked) {
+		int64_t s = d->ack_lo > d->lo ? d->ack_lo : d->lo;
+		int64_t e = d->ack_hi;
+
+		if (e > s) {
+			c->acked += (uint64_t)(e - s);
+			/* d->fixed: holes given up, assumed below the ACK */
+			c->acked_unseen += d->fixed + in_holes(d, s,
+			    e < hi ? e : hi);
+			if (e > hi)
+				c->acked_unseen += (uint64_t)(e - (hi > s ?
+				    hi : s));
+		}
+	} else if (!two_way) {
+		c->stream += (uint64_t)(hi - d->lo);
+		c->stream_holes += d->fixed + in_holes(d, d->lo, hi);
+	}
+}
+
+/* d's stream starts again at [s, e). */
+static void
+restart(struct loss_dir *d, int64_t s, int64_t e)
+{
+	d->data = 1;
+	d->lo = s;
+	d->hi = e;
+	d->sync = 0;
+	d->tent = 0;
+	d->nholes = 0;
+	d->fixed = 0;
+	d->acked = 0;
+}
+
+static void
+resync(struct loss_dir *d, int two_way, struct loss_count *c, int64_t s,
+    int64_t e)
+{
+	part_done(d, two_way, c);
+	c->resyncs++;
+	restart(d, s, e);
+}
+
+/* A segment [s, e) of direction d. */
+static void
+segment(struct loss_dir *d, int two_way, struct loss_count *c, int64_t s,
+    int64_t e)
+{
+	unsigned i;
+
+	if (!d->data) {
+		restart(d, s, e);
+		return;
+	}
+	if (d->tent > 0) {
+		/*
+		 * Jumps stand once the stream goes on exactly where it
+		 * ended, or the first byte missed in one is sent again.
+		 */
+		int ok = s == d->hi;
+
+		for (i = 0; !ok && i < d->nholes; i++)
+			ok = s == d->hole[i].a && s >= d->hi_conf;
+		if (ok) {
+			c->holes += d->tent;
+			d->tent = 0;
+			d->sync = 1;
+		} else if (s < d->lo || (s >= d->hi_conf && s <= d->hi)) {
+			/* Into the jumps, or before the stream: not a
+			 * stream that goes on. */
+			resync(d, two_way, c, s, e);
+			return;
+		}
+	}
+	if (s > d->hi) {
+		if (s - d->hi > LOSS_MAX_JUMP || (d->tent > 0 &&
+		    d->tent == LOSS_HOLES)) {
+			resync(d, two_way, c, s, e);
+			return;
+		}
+		if (d->tent++ == 0)
+			d->hi_conf = d->hi;
+		hole_add(d, d->hi, s);
+		d->hi = e;
+		return;
+	}
+	if (s < d->lo) {
+		if (d->lo - s > LOSS_MAX_REORDER) {
+			resync(d, two_way, c, s, e);
+			return;
+		}
+		if (e < d->lo)		/* reordered before the first seen */
+			hole_add(d, e, d->lo);
+		d->lo = s;
+	}
+	if (s == d->hi)
+		d->sync = 1;
+	if (e > s)
+		fill(d, s, e);
+	if (e > d->hi)
+		d->hi = e;
+}
+
+/* Add what flow f measured to its input's counts. */
+static void
+finish(struct loss_flow *f, struct loss_count *c)
+{
+	int two_way = f->dir[0].pkts > 0 && f->dir[1].pkts > 0;
+
+	if (two_way)
+		c->flows_two_way++;
+	else
+		c->flows_one_way++;
+	part_done(&f->dir[0], two_way, c);
+	part_done(&f->dir[1], two_way, c);
+}
+
+/* The entry for k: found, or made (evicting the stalest in reach). */
+static struct loss_flow *
+lookup(struct loss_tab *t, const struct loss_key *k, int64_t ts,
+    struct loss_count *per_input)
+{
+	uint64_t h = hash_key(k);
+	size_t i, at = t->cap, stale = t->cap;
+
+	for (i = 0; i < LOSS_PROBE; i++) {
+		struct loss_flow *f = &t->f[(h + i) % t->cap];
+
+		if (!f->used) {
+			if (at == t->cap)
+				at = (h + i) % t->cap;
+			continue;
+		}
+		if (memcmp(&f->k, k, sizeof(*k)) == 0)
+			return f;
+		if (stale == t->cap || f->last < t->f[stale].last)
+			stale = (h + i) % t->cap;
+	}
+	if (at == t->cap) {
+		/* Its measurement so far is kept; a later packet of it starts
+		 * afresh, so a hole across the eviction is not seen. */
+		finish(&t->f[stale], &per_input[t->f[stale].k.input]);
+		per_input[t->f[stale].k.input].evicted++;
+		at = stale;
+	}
+	memset(&t->f[at], 0, sizeof(t->f[at]));
+	t->f[at].used = 1;
+	t->f[at].k = *k;
+	t->f[at].last = ts;
+	return &t->f[at];
+}
+
+void
+loss_packet(struct loss_tab *t, struct loss_count *per_input, uint32_t input,
+    const struct pf_ip *ip, const uint8_t *pkt, uint32_t caplen, int64_t ts)
+{
+	const uint8_t *th;
+	struct loss_key k;
+	struct loss_flow *f;
+	struct loss_dir *d, *o;
+	uint32_t seq, ack, hl, len;
+	uint8_t flags;
+	int rev, alen = ip->version == 4 ? 4 : 16, cmp, two_way;
+	int64_t s;
+
+	if (ip->proto != 6 || ip->l4_off == 0 || !ip->ports_known)
+		return;
+	if (caplen < ip->l4_off || caplen - ip->l4_off < 14) {
+		per_input[input].cut++;
+		return;
+	}
+	th = pkt + ip->l4_off;
+	seq = (uint32_t)th[4] << 24 | (uint32_t)th[5] << 16 |
+	    (uint32_t)th[6] << 8 | th[7];
+	ack = (uint32_t)th[8] << 24 | (uint32_t)th[9] << 16 |
+	    (uint32_t)th[10] << 8 | th[11];
+	hl = (uint32_t)(th[12] >> 4) * 4;
+	flags = th[13];
+	if (hl < 20 || ip->l4_len < hl) {
+		per_input[input].cut++;
+		return;
+	}
+	len = ip->l4_len - hl + ((flags & 0x02) != 0) + ((flags & 0x01) != 0);
+
+	/* The flow, its lower endpoint first. */
+	memset(&k, 0, sizeof(k));
+	k.input = input;
+	k.version = (uint8_t)ip->version;
+	cmp = memcmp(ip->src, ip->dst, (size_t)alen);
+	rev = cmp > 0 || (cmp == 0 && ip->sport > ip->dport);
+	memcpy(k.a, rev ? ip->dst : ip->src, (size_t)alen);
+	memcpy(k.b, rev ? ip->src : ip->dst, (size_t)alen);
+	k.pa = rev ? ip->dport : ip->sport;
+	k.pb = rev ? ip->sport : ip->dport;
+	f = lookup(t, &k, ts, per_input);
+	f->last = ts;
+	d = &f->dir[rev];
+	o = &f->dir[!rev];
+	d->pkts++;
+
+	two_way = o->pkts > 0;
+	dir_start(d, seq);
+	s = unwrap(d, seq);
+	segment(d, two_way, &per_input[input], s, s + len);
+	if ((flags & 0x10) && !(flags & 0x04) && o->data) {	/* ACK */
+		int64_t a;
+
+		dir_start(o, ack);
+		a = unwrap(o, ack);
+		/* An ACK far from o's stream is not about it. */
+		if (a < o->lo - LOSS_MAX_JUMP || a > o->hi + LOSS_MAX_JUMP)
+			return;
+		if (!o->acked) {
+			o->acked = 1;
+			o->ack_lo = o->ack_hi = a;
+		} else if (a > o->ack_hi) {
+			o->ack_hi = a;
+		}
+		if (a > o->hi)
+			per_input[input].acks_unseen++;
+	}
+}
+
+void
+loss_flush(struct loss_tab *t, struct loss_count *per_input)
+{
+	size_t i;
+
+	for (i = 0; i < t->cap; i++)
+		if (t->f[i].used) {
+			finish(&t->f[i], &per_input[t->f[i].k.input]);
+			t->f[i].used = 0;
+		}
+}
+
+void
+loss_add(struct loss_count *to, const struct loss_count *c)
+{
+	to->flows_two_way += c->flows_two_way;
+	to->flows_one_way += c->flows_one_way;
+	to->acked += c->acked;
+	to->acked_unseen += c->acked_unseen;
+	to->stream += c->stream;
+	to->stream_holes += c->stream_holes;
+	to->holes += c->holes;
+	to->acks_unseen += c->acks_unseen;
+	to->evicted += c->evicted;
+	to->cut += c->cut;
+	to->resyncs += c->resyncs;
+}
+
+double
+loss_fraction(const struct loss_count *c)
+{
+	uint64_t of = c->acked + c->stream;
+
+	if (of == 0)
+		return -1;
+	return (double)(c->acked_unseen + c->stream_holes) / (double)of;
+}
+
+const char *
+loss_method(const struct loss_count *c)
+{
+	if (c->acked > 0 && c->stream > 0)
+		return "ack+seq";
+	if (c->acked > 0)
+		return "ack";
+	if (c->stream > 0)
+		return "seq";
+	return "none";
+}
