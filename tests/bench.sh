@@ -12,6 +12,7 @@
 #   pcap-filter 5-tuple vs tcpdump -r -w BPF       >= 1.5x faster
 #   pcap-summary --per-file vs capinfos -c -d -u -a -e   >= 2x faster
 #   pcap-summary --expect with manifest.json / without   <= 1.15x (median of 5 pairs)
+#   pcap-summary --per-file, completeness on / off        <= 1.2x (median of 5 pairs)
 # (issue 6)
 #   pcap-fetch bucket vs aws s3 cp --recursive (s3rver) >= 1x
 # (issue 21) with BASELINE=REV: each tool against commit REV's, <= 1.05
@@ -182,6 +183,19 @@ printf '%-44s %8.3f (pairs: %s)\n' "with/without manifest, median" "$mf" \
 "$B/pcap-summary" --expect expect_m 2>/dev/null | grep -q '^  ok    manifest' ||
     echo "bench: the manifest check did not pass" >&2
 
+# pcap-summary --per-file with the completeness measurements (capture loss
+# from TCP flows, on by default) against --no-completeness: 5 pairs.
+echo "== pcap-summary --per-file, completeness on and off (5 pairs)" >&2
+ratios=
+for i in 1 2 3 4 5; do
+	t0=$(now); "$B/pcap-summary" --per-file $in16 >/dev/null 2>&1; t1=$(now)
+	"$B/pcap-summary" --per-file --no-completeness $in16 >/dev/null 2>&1; t2=$(now)
+	ratios="$ratios $(echo "($t1 - $t0) / ($t2 - $t1)" | bc -l)"
+done
+cm=$(printf '%s\n' $ratios | sort -n | sed -n 3p)
+printf '%-44s %8.3f (pairs: %s)\n' "completeness on/off, median" "$cm" \
+    "$(printf '%.2f ' $ratios)" >&2
+
 # pcap-fetch vs aws s3 cp --recursive, both against s3rver on this machine,
 # over the same 16 objects.  The AWS CLI is not a build dependency: from
 # Debian (awscli) or pip; skipped without it.
@@ -249,6 +263,7 @@ else
 	echo "summary speedup vs capinfos: skipped, capinfos not installed"
 fi
 printf 'summary --expect, manifest / none (median)  %5.2fx   <= 1.15x %s\n' "$mf" "$(verdict "$mf" '<=' 1.15)"
+printf 'summary --per-file, completeness on / off    %5.2fx   <= 1.2x  %s\n' "$cm" "$(verdict "$cm" '<=' 1.2)"
 if [ -n "${aw:-}" ]; then
 	r=$(ratio "$aw" "$fe")
 	printf 'fetch speedup vs aws s3 cp, s3rver           %5.2fx   >= 1x   %s\n' "$r" "$(verdict "$r" '>=' 1)"

@@ -23,27 +23,37 @@
 
 #define LOSS_PROBE 8		/* slots searched before one is evicted */
 
+/* Per packet: words, not bytes (the key is 48 bytes, padding zeroed). */
 static uint64_t
 hash_key(const struct loss_key *k)
 {
-	const uint8_t *p = (const uint8_t *)k;
-	uint64_t h = 0xcbf29ce484222325ull;
+	uint64_t w[sizeof(*k) / 8], h = 0x9e3779b97f4a7c15ull;
 	size_t i;
 
-	for (i = 0; i < sizeof(*k); i++)
-		h = (h ^ p[i]) * 0x100000001b3ull;
-	return h ^ (h >> 29);
+	memcpy(w, k, sizeof(w));
+	for (i = 0; i < sizeof(w) / 8; i++) {
+		h ^= w[i];
+		h *= 0xbf58476d1ce4e5b9ull;
+		h ^= h >> 31;
+	}
+	return h;
 }
 
 int
 loss_init(struct loss_tab *t, size_t cap)
 {
+	size_t c = LOSS_PROBE;
+
 	memset(t, 0, sizeof(*t));
-	if (cap < LOSS_PROBE)
-		cap = LOSS_PROBE;
-	if ((t->f = calloc(cap, sizeof(*t->f))) == NULL)
+	while (c < cap)
+		c *= 2;
+	if ((t->f = calloc(c, sizeof(*t->f))) == NULL ||
+	    (t->tag = calloc(c, sizeof(*t->tag))) == NULL) {
+		free(t->f);
+		t->f = NULL;
 		return -1;
-	t->cap = cap;
+	}
+	t->cap = c;
 	return 0;
 }
 
@@ -51,7 +61,9 @@ void
 loss_free(struct loss_tab *t)
 {
 	free(t->f);
+	free(t->tag);
 	t->f = NULL;
+	t->tag = NULL;
 }
 
 /* Where raw lies in d's unwrapped sequence space (d->seen). */
@@ -275,28 +287,35 @@ finish(struct loss_flow *f, struct loss_count *c)
 	part_done(&f->dir[1], two_way, c);
 }
 
-/* The entry for k: found, or made (evicting the stalest in reach). */
+/*
+ * The entry for k: found, or made (evicting the stalest in reach).  The
+ * probe reads the tags (a small array that stays in cache) and touches an
+ * entry only when its tag matches.
+ */
 static struct loss_flow *
 lookup(struct loss_tab *t, const struct loss_key *k, int64_t ts,
     struct loss_count *per_input)
 {
 	uint64_t h = hash_key(k);
-	size_t i, at = t->cap, stale = t->cap;
+	uint32_t tag = (uint32_t)(h >> 32) | 1;
+	size_t i, j, mask = t->cap - 1, at = t->cap, stale = t->cap;
 
 	for (i = 0; i < LOSS_PROBE; i++) {
-		struct loss_flow *f = &t->f[(h + i) % t->cap];
-
-		if (!f->used) {
+		j = (h + i) & mask;
+		if (t->tag[j] == 0) {
 			if (at == t->cap)
-				at = (h + i) % t->cap;
+				at = j;
 			continue;
 		}
-		if (memcmp(&f->k, k, sizeof(*k)) == 0)
-			return f;
-		if (stale == t->cap || f->last < t->f[stale].last)
-			stale = (h + i) % t->cap;
+		if (t->tag[j] == tag && memcmp(&t->f[j].k, k, sizeof(*k)) == 0)
+			return &t->f[j];
 	}
 	if (at == t->cap) {
+		for (i = 0; i < LOSS_PROBE; i++) {
+			j = (h + i) & mask;
+			if (stale == t->cap || t->f[j].last < t->f[stale].last)
+				stale = j;
+		}
 		/* Its measurement so far is kept; a later packet of it starts
 		 * afresh, so a hole across the eviction is not seen. */
 		finish(&t->f[stale], &per_input[t->f[stale].k.input]);
@@ -304,7 +323,7 @@ lookup(struct loss_tab *t, const struct loss_key *k, int64_t ts,
 		at = stale;
 	}
 	memset(&t->f[at], 0, sizeof(t->f[at]));
-	t->f[at].used = 1;
+	t->tag[at] = tag;
 	t->f[at].k = *k;
 	t->f[at].last = ts;
 	return &t->f[at];
@@ -387,9 +406,9 @@ loss_flush(struct loss_tab *t, struct loss_count *per_input)
 	size_t i;
 
 	for (i = 0; i < t->cap; i++)
-		if (t->f[i].used) {
+		if (t->tag[i] != 0) {
 			finish(&t->f[i], &per_input[t->f[i].k.input]);
-			t->f[i].used = 0;
+			t->tag[i] = 0;
 		}
 }
 

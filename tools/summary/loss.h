@@ -56,23 +56,24 @@ struct loss_dir {
 	uint64_t fixed;		/* bytes of holes given up on (no slot) */
 };
 
-struct loss_key {
+struct loss_key {		/* 48 bytes, hashed as words */
 	uint32_t input;
 	uint8_t version, pad[3];
 	uint16_t pa, pb;
 	uint8_t a[16], b[16];	/* a < b (then pa <= pb) */
+	uint32_t pad2;
 };
 
 struct loss_flow {
 	struct loss_key k;
-	int used;
 	int64_t last;		/* time of its last packet */
 	struct loss_dir dir[2];	/* 0: from a; 1: from b */
 };
 
 struct loss_tab {
 	struct loss_flow *f;
-	size_t cap;
+	uint32_t *tag;		/* 0: free; else high hash bits | 1 */
+	size_t cap;		/* a power of two */
 };
 
 int loss_init(struct loss_tab *t, size_t cap);
