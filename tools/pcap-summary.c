@@ -37,6 +37,7 @@ usage(int status)
 "                    [--layer outer|inner|any] [--both-directions]\n"
 "                    [--expect capture.json|dir] [--tolerance dur]\n"
 "                    [--fail-on-warn] [--max-loss frac] [--no-completeness]\n"
+"                    [--timeline[=ascii|unicode]]\n"
 "                    [--ignore-errors] [--progress]\n"
 "                    [--threads n] [-T tmpdir] [input ...]\n");
 	if (status != 0)
@@ -52,8 +53,9 @@ usage(int status)
 "  --tolerance DUR      slack around the capture's time window (default 5s)\n"
 "  --fail-on-warn       a warning fails the checks too\n"
 "  --max-loss FRAC      capture_loss warns above FRAC (default 0.1%%)\n"
-"  --no-completeness    do not measure capture loss from TCP flows (on with\n"
-"                       --per-file, --json and --expect)\n"
+"  --no-completeness    do not measure capture loss and silent stretches (on\n"
+"                       with --per-file, --json and --expect)\n"
+"  --timeline[=ascii]   one row per file: its packets over the capture's time\n"
 "  --ignore-errors      damaged or unreadable inputs do not fail the run\n"
 "  --progress           show progress on stderr even when it is not a tty\n"
 "  --threads N          worker threads (default: one per CPU, at most 8)\n"
@@ -69,7 +71,8 @@ int
 main(int argc, char **argv)
 {
 	enum { O_JSON = 256, O_PERFILE, O_FLOWS, O_EXPECT, O_FAILWARN,
-	    O_TOL, O_IGN, O_PROGRESS, O_THREADS, O_MAXLOSS, O_NOCOMP };
+	    O_TOL, O_IGN, O_PROGRESS, O_THREADS, O_MAXLOSS, O_NOCOMP,
+	    O_TIMELINE };
 	static const struct option longopts[] = {
 		PK_FILTER_LONGOPTS,
 		{ "json", no_argument, NULL, O_JSON },
@@ -83,6 +86,7 @@ main(int argc, char **argv)
 		{ "threads", required_argument, NULL, O_THREADS },
 		{ "max-loss", required_argument, NULL, O_MAXLOSS },
 		{ "no-completeness", no_argument, NULL, O_NOCOMP },
+		{ "timeline", optional_argument, NULL, O_TIMELINE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -135,6 +139,19 @@ main(int argc, char **argv)
 			break;
 		case O_NOCOMP:
 			nocomp = 1;
+			break;
+		case O_TIMELINE:
+			if (optarg == NULL)
+				r.timeline = TL_UNICODE;
+			else if (strcmp(optarg, "ascii") == 0)
+				r.timeline = TL_ASCII;
+			else if (strcmp(optarg, "unicode") == 0)
+				r.timeline = TL_UNICODE;
+			else {
+				pk_warn("--timeline: '%s' is not ascii or "
+				    "unicode", optarg);
+				usage(SUMMARY_USAGE);
+			}
 			break;
 		case O_TOL:
 			if (pk_parse_duration(optarg, &tolerance) < 0) {
@@ -253,6 +270,8 @@ main(int argc, char **argv)
 		    (size_t)n;
 	}
 	r.measure = (r.per_file || r.json || r.e != NULL) && !nocomp;
+	if (r.timeline == TL_UNICODE && !r.json && !pk_utf8_locale())
+		r.timeline = TL_ASCII;
 	if (r.e != NULL && r.e->cap.simple)
 		r.loss_na = "a simple capture is sampled (the first 160 bytes "
 		    "of some packets)";
@@ -266,7 +285,7 @@ main(int argc, char **argv)
 		exit(SUMMARY_ERROR);
 	}
 	pk_progress_done(&prog);
-	if (scan_fold(&r) < 0) {
+	if (scan_fold(&r) < 0 || coverage_run(&r) < 0) {
 		status = SUMMARY_ERROR;
 		goto out;
 	}

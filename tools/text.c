@@ -1,5 +1,7 @@
 /* text.c - numbers, times and small files, in and out; see text.h. */
 #include <errno.h>
+#include <langinfo.h>
+#include <locale.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -273,4 +275,17 @@ pk_parse_fraction(const char *s, double *v)
 		return -1;
 	*v = d;
 	return 0;
+}
+
+int
+pk_utf8_locale(void)
+{
+	int utf8 = 0;
+
+	/* Asked of the environment, then back to "C": nothing else in the
+	 * tools depends on the locale. */
+	if (setlocale(LC_CTYPE, "") != NULL)
+		utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+	setlocale(LC_CTYPE, "C");
+	return utf8;
 }

@@ -17,6 +17,8 @@ int pk_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *v);
 int pk_parse_duration(const char *s, int64_t *ns);
 /* A fraction from 0 to 1, as 0.001 or 0.1%; -1 for anything else. */
 int pk_parse_fraction(const char *s, double *v);
+/* 1 when the user's locale (LC_ALL, LC_CTYPE, LANG) is UTF-8. */
+int pk_utf8_locale(void);
 int pk_ends_with(const char *s, const char *suffix);
 
 /*

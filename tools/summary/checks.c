@@ -364,6 +364,50 @@ loss_check(const struct run *r, struct check *c)
 	return 1;
 }
 
+/*
+ * coverage: no file silent while the others have packets (coverage.c says
+ * what counts as silent).  Needs two files or more.
+ */
+static int
+coverage_check(const struct run *r, struct check *c)
+{
+	char buf[400], a[64], b[64];
+	size_t i, over = 0, len = 0, n = 0;
+
+	if (r->cov == NULL || r->in.n < 2)
+		return 0;
+	buf[0] = '\0';
+	for (i = 0; i < r->in.n; i++) {
+		const struct coverage *cv = &r->cov[i];
+		int k;
+
+		if (cv->total == 0)
+			continue;
+		n += cv->total;
+		if (over++ >= 3 || len >= sizeof(buf))
+			continue;
+		pk_fmt_time(a, sizeof(a), cv->s[0].from);
+		pk_fmt_seconds(b, sizeof(b), cv->s[0].to - cv->s[0].from);
+		k = snprintf(buf + len, sizeof(buf) - len, "%s%s from %s for "
+		    "%s s%s", len ? "; " : "",
+		    base_name(pm_scan_input_name(r->scan, i)), a, b,
+		    cv->total > 1 ? " (and more)" : "");
+		if (k > 0)
+			len += (size_t)k;
+	}
+	if (over > 3 && len < sizeof(buf))
+		snprintf(buf + len, sizeof(buf) - len, "; and %zu more files",
+		    over - 3);
+	if (over > 0)
+		check_set(c, "coverage", CK_WARN, json_integer((json_int_t)n),
+		    json_integer(0), "%zu file%s silent while the others had "
+		    "packets: %s", over, over == 1 ? "" : "s", buf);
+	else
+		check_set(c, "coverage", CK_OK, json_integer(0), json_integer(0),
+		    "every file has packets whenever the others do");
+	return 1;
+}
+
 size_t
 run_checks(struct run *r, struct check *ck)
 {
@@ -580,6 +624,8 @@ run_checks(struct run *r, struct check *ck)
 		memset(c, 0, sizeof(*c));
 	}
 	if (r->measure && !e->cap.simple && loss_check(r, &ck[n]))
+		n++;
+	if (r->measure && coverage_check(r, &ck[n]))
 		n++;
 	if (e->cap.type == NULL)
 		check_set(&ck[n++], "type", CK_WARN, json_null(), json_null(),

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,6 +26,7 @@ struct view {				/* one block of figures */
 	 * neither when the measurements are off */
 	const struct loss_count *loss;
 	const char *loss_na;
+	const struct coverage *cov;	/* a file's silent stretches, or NULL */
 };
 
 /* The loss figures of input i (or the total, i == (size_t)-1). */
@@ -39,6 +41,43 @@ view_loss(struct view *v, const struct run *r, size_t i)
 		v->loss_na = r->loss_na;
 	else if (r->loss != NULL)
 		v->loss = i == (size_t)-1 ? &r->loss_total : &r->loss[i];
+	v->cov = r->cov != NULL && i != (size_t)-1 ? &r->cov[i] : NULL;
+}
+
+static json_t *json_time(int64_t ns);
+
+static void
+print_silences(const struct coverage *c)
+{
+	char a[64], b[64];
+	size_t i;
+
+	if (c->total == 0) {
+		printf("none\n");
+		return;
+	}
+	for (i = 0; i < c->ns; i++) {
+		pk_fmt_time(a, sizeof(a), c->s[i].from);
+		pk_fmt_seconds(b, sizeof(b), c->s[i].to - c->s[i].from);
+		printf("%s%s for %s s", i ? ", " : "", a, b);
+	}
+	if (c->total > c->ns)
+		printf(", and %zu shorter", c->total - c->ns);
+	printf("\n");
+}
+
+static json_t *
+json_silences(const struct coverage *c)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < c->ns; i++)
+		json_array_append_new(a, json_pack("{s:o, s:o, s:f}",
+		    "from", json_time(c->s[i].from), "to", json_time(c->s[i].to),
+		    "seconds", (double)(c->s[i].to - c->s[i].from) / 1e9));
+	return json_pack("{s:I, s:o}", "silent_stretches",
+	    (json_int_t)c->total, "longest", a);
 }
 
 static void
@@ -266,6 +305,10 @@ print_view(const struct view *v)
 			snprintf(l, sizeof(l), "not measurable: %s", v->loss_na);
 		printf("%s\n", l);
 	}
+	if (v->cov != NULL) {
+		ROW("Silent");
+		print_silences(v->cov);
+	}
 #undef ROW
 }
 
@@ -330,6 +373,8 @@ json_view(const struct view *v)
 		    json_real(f) : json_null());
 		json_object_set_new(o, "loss", json_loss(v));
 	}
+	if (v->cov != NULL)
+		json_object_set_new(o, "coverage", json_silences(v->cov));
 	return o;
 }
 
@@ -402,6 +447,115 @@ print_offenders(const struct check *c)
 		else
 			printf("      %s, %s, %s\n", o->file, t, o->what);
 	}
+}
+
+/* ---- --timeline ----------------------------------------------------------- */
+
+#define TL_JSON_COLUMNS 100
+
+static const char *
+base_of(const char *p)
+{
+	const char *b = strrchr(p, '/');
+
+	return b != NULL && b[1] != '\0' ? b + 1 : p;
+}
+
+/* Columns for the picture: the terminal's, $COLUMNS, or 80. */
+static size_t
+term_columns(void)
+{
+	struct winsize ws;
+	const char *c;
+	uint64_t v;
+
+	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 &&
+	    ws.ws_col > 0)
+		return ws.ws_col;
+	if ((c = getenv("COLUMNS")) != NULL && pk_parse_u64(c, 20, 1000, &v) == 0)
+		return (size_t)v;
+	return 80;
+}
+
+/*
+ * One row per file over [t0, t1]: each column a time bucket, its packets
+ * as a block whose height is scaled to the row's busiest column (so a quiet
+ * machine's shape shows as well as a busy one's); blank: no packet.
+ */
+static void
+print_timeline(const struct run *r)
+{
+	static const char *const uni[] = { "\u2581", "\u2582", "\u2583",
+	    "\u2584", "\u2585", "\u2586", "\u2587", "\u2588" };
+	static const char asc[] = ".:-=+*#%@";
+	size_t i, j, label = 8, ncol, nlev = r->timeline == TL_ASCII ?
+	    sizeof(asc) - 1 : 8;
+	uint64_t *col, max;
+	int64_t w;
+	char a[64], b[64];
+
+	for (i = 0; i < r->in.n; i++)
+		if (strlen(base_of(pm_scan_input_name(r->scan, i))) > label)
+			label = strlen(base_of(pm_scan_input_name(r->scan, i)));
+	if (label > 24)
+		label = 24;
+	ncol = term_columns();
+	ncol = ncol > label + 14 ? ncol - label - 4 : 10;
+	w = (r->t1 - r->t0) / (int64_t)ncol + 1;
+	pk_fmt_time(a, sizeof(a), r->t0);
+	pk_fmt_seconds(b, sizeof(b), w);
+	printf("\nTimeline from %s, %s s per column%s\n", a, b,
+	    r->tl == NULL ? ": not drawn (inputs merged in passes)" : "");
+	if (r->tl == NULL || (col = calloc(ncol, sizeof(*col))) == NULL)
+		return;
+	for (i = 0; i < r->in.n; i++) {
+		const char *name = base_of(pm_scan_input_name(r->scan, i));
+
+		memset(col, 0, ncol * sizeof(*col));
+		tl_columns(&r->tl[i], r->t0, w, ncol, col);
+		for (max = 0, j = 0; j < ncol; j++)
+			if (col[j] > max)
+				max = col[j];
+		/* a long name keeps its end, where machines' names differ */
+		if (strlen(name) > label)
+			printf("  ..%s  ", name + strlen(name) - (label - 2));
+		else
+			printf("  %-*s  ", (int)label, name);
+		for (j = 0; j < ncol; j++) {
+			size_t lv = col[j] == 0 ? 0 :
+			    (size_t)((col[j] * nlev - 1) / max);
+			if (col[j] == 0)
+				putchar(' ');
+			else if (r->timeline == TL_ASCII)
+				putchar(asc[lv]);
+			else
+				fputs(uni[lv], stdout);
+		}
+		printf("\n");
+	}
+	free(col);
+}
+
+static json_t *
+json_timeline(const struct run *r)
+{
+	int64_t w = (r->t1 - r->t0) / TL_JSON_COLUMNS + 1;
+	uint64_t col[TL_JSON_COLUMNS];
+	json_t *files = json_array(), *a;
+	size_t i, j;
+
+	for (i = 0; r->tl != NULL && i < r->in.n; i++) {
+		memset(col, 0, sizeof(col));
+		tl_columns(&r->tl[i], r->t0, w, TL_JSON_COLUMNS, col);
+		a = json_array();
+		for (j = 0; j < TL_JSON_COLUMNS; j++)
+			json_array_append_new(a, json_integer((json_int_t)col[j]));
+		json_array_append_new(files, json_pack("{s:s, s:o}", "name",
+		    pm_scan_input_name(r->scan, i), "packets", a));
+	}
+	return json_pack("{s:o, s:I, s:I, s:o}", "start", json_time(r->t0),
+	    "bucket_ns", (json_int_t)w, "buckets", (json_int_t)TL_JSON_COLUMNS,
+	    "files", files);
 }
 
 int
@@ -512,6 +666,8 @@ report_output(struct run *r, struct check *ck, size_t nck, int verdict)
 			    json_null(),
 			    "result", ck_word[verdict], "checks", a));
 		}
+		if (r->timeline)
+			json_object_set_new(doc, "timeline", json_timeline(r));
 		if (json_dumpf(doc, stdout, JSON_INDENT(2) |
 		    JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) < 0) {
 			json_decref(doc);
@@ -541,6 +697,8 @@ report_output(struct run *r, struct check *ck, size_t nck, int verdict)
 			printf("\nFile: %s\n", f->name);
 			print_view(&v);
 		}
+	if (r->timeline)
+		print_timeline(r);
 	printf("\n  %-20s%12s %16s\n", "Protocol", "Packets", "Wire bytes");
 	for (i = 0; i < P_N; i++)
 		printf("  %-20s%12llu %16llu\n", proto_label[i],

@@ -108,6 +108,8 @@ per_packet(void *arg, const struct pm_scan_packet *p, char *errbuf)
 	 * TCP flows. */
 	pf_dissect(pkt->linktype, pkt->data, pkt->caplen, &d);
 	count_protocols(w, pkt, &d);
+	if (r->tl != NULL && p->input != (size_t)-1)
+		tl_add(&r->tl[p->input], pkt->ts);
 	if (r->loss != NULL && d.n > 0 && p->input != (size_t)-1 &&
 	    w->lt_state >= 0) {
 		if (w->lt_state == 0)
@@ -224,6 +226,11 @@ scan_start(struct run *r, size_t threads, const char *tmpdir,
 	if (r->measure && max_open < r->in.n)
 		r->loss_na = "more inputs than may be open at once: merged in "
 		    "passes, so packets are not told apart by file";
+	if ((r->measure || r->timeline) && max_open >= r->in.n &&
+	    (r->tl = calloc(r->in.n, sizeof(*r->tl))) == NULL) {
+		pk_warn("out of memory");
+		return SUMMARY_ERROR;
+	}
 	if (r->measure && r->loss_na == NULL &&
 	    (r->loss = calloc(r->in.n, sizeof(*r->loss))) == NULL) {
 		pk_warn("out of memory");
@@ -333,6 +340,45 @@ scan_fold(struct run *r)
 	return 0;
 }
 
+/* r->t0, r->t1 and, when measuring, each input's silent stretches.  0, or
+ * -1 after saying why. */
+int
+coverage_run(struct run *r)
+{
+	uint64_t *pk;
+	size_t i;
+	int any = 0;
+
+	for (i = 0; i < r->in.n; i++) {
+		const struct pm_reader_stats *s = &run_input_info(r, i)->stats;
+
+		if (s->packets == 0)
+			continue;
+		if (!any || s->ts_min < r->t0)
+			r->t0 = s->ts_min;
+		if (!any || s->ts_max > r->t1)
+			r->t1 = s->ts_max;
+		any = 1;
+	}
+	if (r->tl == NULL || !r->measure)
+		return 0;
+	if ((pk = calloc(r->in.n, sizeof(*pk))) == NULL ||
+	    (r->cov = calloc(r->in.n, sizeof(*r->cov))) == NULL) {
+		free(pk);
+		pk_warn("out of memory");
+		return -1;
+	}
+	for (i = 0; i < r->in.n; i++)
+		pk[i] = run_input_info(r, i)->stats.packets;
+	if (coverage_find(r->tl, pk, r->in.n, r->t0, r->t1, r->cov) < 0) {
+		free(pk);
+		pk_warn("out of memory");
+		return -1;
+	}
+	free(pk);
+	return 0;
+}
+
 void
 run_free(struct run *r)
 {
@@ -349,5 +395,9 @@ run_free(struct run *r)
 	free(r->w);
 	free(r->loss);
 	r->loss = NULL;
+	free(r->tl);
+	r->tl = NULL;
+	free(r->cov);
+	r->cov = NULL;
 	r->w = NULL;
 }

@@ -17,6 +17,7 @@
 #include "common.h"
 #include "filter.h"
 #include "filteropt.h"
+#include "coverage.h"
 #include "loss.h"
 #include "merge.h"
 
@@ -149,7 +150,13 @@ struct run {
 	struct loss_count *loss;	/* per input */
 	struct loss_count loss_total;
 	double max_loss;		/* --max-loss: the capture_loss check */
+	struct tl *tl;			/* per input: packets over time */
+	struct coverage *cov;		/* per input: silent stretches */
+	int64_t t0, t1;			/* the span of all inputs */
+	int timeline;			/* --timeline: 0, TL_UNICODE, TL_ASCII */
 };
+
+enum { TL_UNICODE = 1, TL_ASCII = 2 };
 
 extern const char *const proto_key[P_N];	/* JSON keys */
 extern const char *const proto_label[P_N];	/* text labels */
@@ -180,6 +187,9 @@ int scan_start(struct run *r, size_t threads, const char *tmpdir,
 int scan_collect(struct run *r, struct pk_progress *prog);
 int scan_fold(struct run *r);
 void run_free(struct run *r);
+
+/* scan.c, after the scan: the span of the inputs, silent stretches */
+int coverage_run(struct run *r);
 
 /* report.c: output */
 int report_output(struct run *r, struct check *ck, size_t nck, int verdict);

@@ -1,0 +1,202 @@
+/*
+ * coverage.c - each input's packets over time, its silent stretches, and
+ * the columns of pcap-summary --timeline (see coverage.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "coverage.h"
+
+#define AXIS 1024		/* buckets of the shared axis for silences */
+
+static int64_t
+floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+
+	if (a % b != 0 && a < 0)
+		q--;
+	return q;
+}
+
+/* Twice the width, pairs of buckets merged. */
+static void
+widen(struct tl *t)
+{
+	uint32_t n[TL_BUCKETS];
+	int64_t w2 = t->width * 2, org = floor_div(t->origin, w2) * w2;
+	size_t j, k, top = 0;
+
+	memset(n, 0, sizeof(n));
+	for (j = 0; j < t->top; j++) {
+		k = (size_t)((t->origin - org) / t->width + (int64_t)j) / 2;
+		n[k] += t->n[j];
+		if (t->n[j] != 0 && k + 1 > top)
+			top = k + 1;
+	}
+	memcpy(t->n, n, sizeof(n));
+	t->top = top;
+	t->origin = org;
+	t->width = w2;
+}
+
+void
+tl_add(struct tl *t, int64_t ts)
+{
+	int64_t d;
+
+	/* Times near the ends of int64 (held there by the reader) would
+	 * overflow the arithmetic: they are kept inside a sane range. */
+	if (ts > ((int64_t)1 << 62))
+		ts = (int64_t)1 << 62;
+	if (ts < -((int64_t)1 << 62))
+		ts = -((int64_t)1 << 62);
+	if (t->width == 0) {
+		t->width = TL_WIDTH0;
+		t->origin = floor_div(ts, TL_WIDTH0) * TL_WIDTH0;
+	}
+	for (;;) {
+		if (ts < t->origin) {
+			int64_t org = floor_div(ts, t->width) * t->width;
+			int64_t shift = (t->origin - org) / t->width;
+
+			if (shift + (int64_t)t->top <= TL_BUCKETS) {
+				memmove(t->n + shift, t->n, t->top *
+				    sizeof(t->n[0]));
+				memset(t->n, 0, (size_t)shift * sizeof(t->n[0]));
+				t->top += (size_t)shift;
+				t->origin = org;
+				continue;
+			}
+			widen(t);
+			continue;
+		}
+		d = (ts - t->origin) / t->width;
+		if (d < TL_BUCKETS) {
+			t->n[d]++;
+			if ((size_t)d + 1 > t->top)
+				t->top = (size_t)d + 1;
+			return;
+		}
+		widen(t);
+	}
+}
+
+void
+tl_columns(const struct tl *t, int64_t t0, int64_t w, size_t ncol,
+    uint64_t *col)
+{
+	size_t j;
+
+	for (j = 0; t->width != 0 && j < t->top; j++) {
+		int64_t ts = t->origin + (int64_t)j * t->width, c;
+
+		if (t->n[j] == 0 || ts + t->width <= t0)
+			continue;
+		c = ts < t0 ? 0 : (ts - t0) / w;
+		if (c < (int64_t)ncol)
+			col[c] += t->n[j];
+	}
+}
+
+/* Mark the axis buckets t's packets fall in (a bucket of t spreads over
+ * every axis bucket it overlaps). */
+static void
+presence(const struct tl *t, int64_t t0, int64_t w, uint8_t *p)
+{
+	size_t j;
+
+	for (j = 0; t->width != 0 && j < t->top; j++) {
+		int64_t a = t->origin + (int64_t)j * t->width;
+		int64_t b = a + t->width - 1, ca, cb;
+
+		if (t->n[j] == 0 || b < t0)
+			continue;
+		ca = a < t0 ? 0 : (a - t0) / w;
+		cb = (b - t0) / w;
+		for (; ca <= cb && ca < AXIS; ca++)
+			p[ca] = 1;
+	}
+}
+
+static void
+keep(struct coverage *c, int64_t from, int64_t to)
+{
+	size_t i, shortest = 0;
+
+	c->total++;
+	if (c->ns < MAX_SILENCES) {
+		c->s[c->ns].from = from;
+		c->s[c->ns++].to = to;
+		return;
+	}
+	for (i = 1; i < c->ns; i++)
+		if (c->s[i].to - c->s[i].from <
+		    c->s[shortest].to - c->s[shortest].from)
+			shortest = i;
+	if (to - from > c->s[shortest].to - c->s[shortest].from) {
+		c->s[shortest].from = from;
+		c->s[shortest].to = to;
+	}
+}
+
+static int
+by_time(const void *a, const void *b)
+{
+	const struct silence *x = a, *y = b;
+
+	return x->from < y->from ? -1 : x->from > y->from;
+}
+
+int
+coverage_find(const struct tl *tl, const uint64_t *packets, size_t n,
+    int64_t t0, int64_t t1, struct coverage *cov)
+{
+	uint8_t *p;
+	uint32_t *others;
+	int64_t w = (t1 - t0) / AXIS + 1, span = t1 - t0 + 1;
+	size_t i, m;
+
+	memset(cov, 0, n * sizeof(*cov));
+	if (n < 2 || t1 <= t0)
+		return 0;
+	if ((p = calloc(n, AXIS)) == NULL ||
+	    (others = calloc(AXIS, sizeof(*others))) == NULL) {
+		free(p);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		presence(&tl[i], t0, w, p + i * AXIS);
+		for (m = 0; m < AXIS; m++)
+			others[m] += p[i * AXIS + m];
+	}
+	for (i = 0; i < n; i++) {
+		const uint8_t *pi = p + i * AXIS;
+		/* at its average rate over the span, SILENCE_PACKETS take: */
+		double need = packets[i] > 0 ? (double)SILENCE_PACKETS *
+		    (double)span / (double)packets[i] : 0;
+		size_t a;
+
+		if (packets[i] == 0)
+			continue;	/* an empty file: the files check says */
+		for (m = 0; m < AXIS; m = a + 1) {
+			int64_t from, to;
+
+			for (a = m; a < AXIS && !pi[a] && others[a] > 0; a++)
+				;
+			if (a == m)
+				continue;
+			from = t0 + (int64_t)m * w;
+			to = t0 + (int64_t)a * w;
+			if (to > t1)
+				to = t1;
+			if (to - from >= SILENCE_MIN && (double)(to - from) >=
+			    need)
+				keep(&cov[i], from, to);
+		}
+		qsort(cov[i].s, cov[i].ns, sizeof(cov[i].s[0]), by_time);
+	}
+	free(p);
+	free(others);
+	return 0;
+}

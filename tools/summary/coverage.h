@@ -1,0 +1,59 @@
+/*
+ * coverage.h - each input's packets over time (coverage.c): a small
+ * histogram per input, filled by its worker, for the silent stretches of
+ * each machine and the --timeline picture.
+ */
+#ifndef PCAPKIT_COVERAGE_H
+#define PCAPKIT_COVERAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * 512 buckets of 1 ms at first; the width doubles (pairs merged) whenever
+ * an input's packets span more, so memory is 2 KiB per input whatever the
+ * capture's length, and the resolution is at worst 1/256 of its span.
+ */
+#define TL_BUCKETS 512
+#define TL_WIDTH0 1000000LL
+
+struct tl {
+	int64_t origin;			/* a multiple of width */
+	int64_t width;			/* ns per bucket; 0: no packet yet */
+	size_t top;			/* highest bucket used + 1 */
+	uint32_t n[TL_BUCKETS];
+};
+
+void tl_add(struct tl *t, int64_t ts);
+
+/* A silent stretch of one input: no packet while the others had some. */
+struct silence {
+	int64_t from, to;		/* [from, to) */
+};
+
+#define MAX_SILENCES 4		/* the longest ones kept per input */
+/* A stretch counts from this long, and only if the input, at its own
+ * average rate, would have had SILENCE_PACKETS packets in it. */
+#define SILENCE_MIN 1000000000LL
+#define SILENCE_PACKETS 10
+
+struct coverage {
+	struct silence s[MAX_SILENCES];
+	size_t ns;			/* kept */
+	size_t total;			/* found */
+};
+
+/*
+ * The silent stretches of each of n inputs across [t0, t1]: cov[i] for
+ * tl[i], which holds packets[i] packets.  Returns -1 without memory.
+ */
+int coverage_find(const struct tl *tl, const uint64_t *packets, size_t n,
+    int64_t t0, int64_t t1, struct coverage *cov);
+
+/*
+ * Input t's packets in ncol columns of width w from t0 (added to col[]).
+ */
+void tl_columns(const struct tl *t, int64_t t0, int64_t w, size_t ncol,
+    uint64_t *col);
+
+#endif
