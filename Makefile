@@ -122,14 +122,15 @@ LIBS = $(BUILD)/libmerge.a $(BUILD)/libfilter.a \
 libs: $(LIBS)
 
 $(BUILD)/pcap-merge: $(BUILD)/tools/pcap-merge.o $(COMMON_OBJ) $(BUILD)/libfilter.a $(BUILD)/libmerge.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(JSON_LIBS) -lm
 
 $(BUILD)/pcap-filter: $(BUILD)/tools/pcap-filter.o $(COMMON_OBJ) $(FILTEROPT_OBJ) $(BUILD)/libfilter.a $(BUILD)/libmerge.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PCAP_LIBS) $(JSON_LIBS) $(PKG_LIBS) -lm
 
 SUMMARY_OBJ = $(BUILD)/tools/summary/tally.o $(BUILD)/tools/summary/scan.o \
               $(BUILD)/tools/summary/checks.o $(BUILD)/tools/summary/report.o \
-              $(BUILD)/tools/summary/loss.o $(BUILD)/tools/summary/coverage.o
+              $(BUILD)/tools/summary/loss.o $(BUILD)/tools/summary/coverage.o \
+              $(BUILD)/tools/summary/clock.o
 
 $(BUILD)/pcap-summary: $(BUILD)/tools/pcap-summary.o $(SUMMARY_OBJ) $(COMMON_OBJ) $(FILTEROPT_OBJ) $(BUILD)/libfilter.a $(BUILD)/libmerge.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PCAP_LIBS) $(JSON_LIBS) $(PKG_LIBS) -lm -pthread

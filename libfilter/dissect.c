@@ -281,6 +281,7 @@ ip_layer(struct cur *c, int version)
 	ip = &d->ip[d->n];
 	memset(ip, 0, sizeof(*ip));
 	ip->version = version;
+	ip->ip_off = (uint32_t)(c->p - c->base);
 
 	if (version == 4) {
 		uint16_t off;

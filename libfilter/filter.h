@@ -108,6 +108,7 @@ struct pf_ip {
 	 * more than was captured.
 	 */
 	uint32_t l4_off, l4_len;
+	uint32_t ip_off;	/* this IP header's offset in the packet */
 };
 
 enum pf_status {

@@ -31,12 +31,14 @@ struct minput {
 	pm_reader *kept;	/* opened while probing, not reopenable */
 	pm_reader *live;	/* its source's reader while open */
 	int failed;
+	int64_t shift;		/* added to its timestamps (pm_merge_shift) */
 	struct pm_input_info info;
 };
 
 struct source {
 	pm_reader *r;
 	size_t input;		/* index in inputs, or NO_INPUT for a temp */
+	int64_t shift;
 	int tmpfd;		/* a temp to open, or -1 */
 	struct pm_packet pkt;
 	size_t bufsize;		/* its read buffer's size */
@@ -282,6 +284,17 @@ pm_merge_add(pm_merge *m, const char *path, int fd)
 	return 0;
 }
 
+int
+pm_merge_shift(pm_merge *m, size_t input, int64_t ns)
+{
+	if (m->planned || input >= m->nin)
+		return pm_seterr(m->errbuf, PM_ERR_INVAL, m->planned ?
+		    "shifts must be set before the merge starts" :
+		    "no such input");
+	m->in[input].shift = ns;
+	return 0;
+}
+
 static void
 note_reader(struct minput *in, pm_reader *r)
 {
@@ -434,6 +447,9 @@ read_source(pm_merge *m, struct source *s)
 	if (rc >= 0) {
 		if (rc == 0)
 			close_source(m, s, 1);
+		else if (s->shift != 0 && __builtin_add_overflow(s->pkt.ts,
+		    s->shift, &s->pkt.ts))
+			s->pkt.ts = s->shift > 0 ? INT64_MAX : INT64_MIN;
 		return rc;
 	}
 	snprintf(m->errbuf, sizeof(m->errbuf), "%s", pm_reader_geterr(s->r));
@@ -577,6 +593,7 @@ start_pass(pm_merge *m, size_t ntemp, size_t ninput, int final)
 	}
 	for (i = 0; i < ninput; i++) {
 		p->src[ntemp + i].input = m->next_input + i;
+		p->src[ntemp + i].shift = m->in[m->next_input + i].shift;
 		p->src[ntemp + i].tmpfd = -1;
 	}
 	m->next_input += ninput;

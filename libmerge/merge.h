@@ -328,6 +328,12 @@ PM_API pm_merge *pm_merge_new(const struct pm_merge_opts *o, char *errbuf);
  */
 PM_API int pm_merge_add(pm_merge *m, const char *path, int fd);
 /*
+ * Add ns to every timestamp of input i before it is merged (a clock
+ * correction; editcap -t for one input of many).  Before the first
+ * pm_merge_next.  The input's pm_input_info stays the file's own.
+ */
+PM_API int pm_merge_shift(pm_merge *m, size_t i, int64_t ns);
+/*
  * Next packet in timestamp order (ties: earlier input first, then file
  * order).  Returns 1, 0 at the end, or:
  *  - PM_ERR_INPUT: input pm_merge_failed() could not be opened or failed

@@ -2,10 +2,13 @@
  * pcap-merge - merge captures into one, in timestamp order.
  */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "merge.h"
 #include "common.h"
@@ -39,7 +42,8 @@ usage(int status)
 	fprintf(f,
 "usage: pcap-merge [-aVz] [-F pcap|nsecpcap|pcapng] [-I any] [-s snaplen]\n"
 "                  [--nano] [--dedup] [--dedup-window dur] [--progress]\n"
-"                  [--ignore-errors] [-T tmpdir] [-w outfile|-] [input ...]\n");
+"                  [--ignore-errors] [--clock-offsets summary.json]\n"
+"                  [-T tmpdir] [-w outfile|-] [input ...]\n");
 	if (status != 0)	/* a usage error: the synopsis is enough */
 		exit(status);
 	fprintf(f,
@@ -56,6 +60,8 @@ usage(int status)
 "  --dedup-window D  that window (default 5ms; ns, us, ms, s)\n"
 "  --progress        show progress on stderr even when it is not a tty\n"
 "  --ignore-errors   damaged or unreadable inputs do not fail the run\n"
+"  --clock-offsets F correct each input's clock by the clock_offset that\n"
+"                    pcap-summary --json --per-file measured (F: its output)\n"
 "  -T, --tmpdir DIR  directory for temporary files of big merges\n"
 "  -h, --help        this text;  -v, --version  the version\n"
 "\n"
@@ -71,7 +77,67 @@ struct opts {
 	uint32_t snaplen;
 	int64_t dedup_window;
 	const char *out, *tmpdir;
+	const char *clock;		/* --clock-offsets: pcap-summary's JSON */
 };
+
+/*
+ * --clock-offsets FILE: pcap-summary --json --per-file's clock_offset of
+ * each file, taken off its timestamps, so that every machine's packets are
+ * on the reference file's clock.  Files are matched by the name
+ * pcap-summary printed, which is the path as given or walked; an input
+ * with no measured offset, or an offset for no input, is named.
+ */
+static int
+clock_offsets(const char *path, pm_merge *m, const struct pk_inputs *in)
+{
+	json_error_t je;
+	json_t *doc, *files, *f;
+	size_t i, j, used = 0;
+	int status = MERGE_OK;
+
+	if ((doc = json_load_file(path, 0, &je)) == NULL) {
+		pk_warnf(path, "line %d: %s", je.line, je.text);
+		return MERGE_USAGE;
+	}
+	if (!json_is_array(files = json_object_get(doc, "files"))) {
+		pk_warnf(path, "no \"files\" array: run pcap-summary --json "
+		    "--per-file");
+		json_decref(doc);
+		return MERGE_USAGE;
+	}
+	for (i = 0; i < in->n; i++) {
+		json_t *off = NULL;
+
+		json_array_foreach(files, j, f) {
+			const char *name = json_string_value(
+			    json_object_get(f, "name"));
+			if (name != NULL && strcmp(name, in->paths[i]) == 0) {
+				off = json_object_get(f, "clock_offset");
+				used++;
+				break;
+			}
+		}
+		if (!json_is_number(off)) {
+			pk_warnf(in->paths[i], "%s in %s; its times are kept",
+			    off == NULL && j == json_array_size(files) ?
+			    "not listed" : "no clock offset measured", path);
+			continue;
+		}
+		if (fabs(json_number_value(off)) > 9e9 ||
+		    pm_merge_shift(m, i, -llround(json_number_value(off) *
+		    1e9)) < 0) {
+			pk_warnf(path, "%s: clock_offset out of range",
+			    in->paths[i]);
+			status = MERGE_USAGE;
+		}
+	}
+	if (used < json_array_size(files))
+		pk_warnf(path, "%zu listed file%s not among the inputs",
+		    json_array_size(files) - used,
+		    json_array_size(files) - used == 1 ? "" : "s");
+	json_decref(doc);
+	return status;
+}
 
 /*
  * Every packet from cin to the output, opened after the first packet (its
@@ -128,13 +194,14 @@ int
 main(int argc, char **argv)
 {
 	/* long-only options: codes no letter has */
-	enum { O_NANO = 256, O_DEDUP, O_WINDOW, O_PROGRESS, O_IGN };
+	enum { O_NANO = 256, O_DEDUP, O_WINDOW, O_PROGRESS, O_IGN, O_CLOCK };
 	static const struct option longopts[] = {
 		{ "nano", no_argument, NULL, O_NANO },
 		{ "dedup", no_argument, NULL, O_DEDUP },
 		{ "dedup-window", required_argument, NULL, O_WINDOW },
 		{ "progress", no_argument, NULL, O_PROGRESS },
 		{ "ignore-errors", no_argument, NULL, O_IGN },
+		{ "clock-offsets", required_argument, NULL, O_CLOCK },
 		{ "tmpdir", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
@@ -213,6 +280,9 @@ main(int argc, char **argv)
 		case O_IGN:
 			o.ignore_errors = 1;
 			break;
+		case O_CLOCK:
+			o.clock = optarg;
+			break;
 		case 'h':
 			usage(0);
 			break;
@@ -264,6 +334,9 @@ main(int argc, char **argv)
 	cin.prog = &prog;
 	if ((status = exit_status(pk_capin_open(&cin, &in, o.concatenate,
 	    o.tmpdir ? o.tmpdir : getenv("TMPDIR")))) != 0)
+		goto out;
+	if (o.clock != NULL &&
+	    (status = clock_offsets(o.clock, cin.m, &in)) != 0)
 		goto out;
 	if (o.dedup && (dd = pm_dedup_new(o.dedup_window)) == NULL) {
 		pk_warn("out of memory");

@@ -37,7 +37,7 @@ usage(int status)
 "                    [--layer outer|inner|any] [--both-directions]\n"
 "                    [--expect capture.json|dir] [--tolerance dur]\n"
 "                    [--fail-on-warn] [--max-loss frac] [--no-completeness]\n"
-"                    [--timeline[=ascii|unicode]]\n"
+"                    [--max-clock-offset dur] [--timeline[=ascii|unicode]]\n"
 "                    [--ignore-errors] [--progress]\n"
 "                    [--threads n] [-T tmpdir] [input ...]\n");
 	if (status != 0)
@@ -53,8 +53,9 @@ usage(int status)
 "  --tolerance DUR      slack around the capture's time window (default 5s)\n"
 "  --fail-on-warn       a warning fails the checks too\n"
 "  --max-loss FRAC      capture_loss warns above FRAC (default 0.1%%)\n"
-"  --no-completeness    do not measure capture loss and silent stretches (on\n"
-"                       with --per-file, --json and --expect)\n"
+"  --max-clock-offset DUR  the clock check warns above DUR (default 1ms)\n"
+"  --no-completeness    do not measure capture loss, silent stretches and\n"
+"                       clock offsets (on with --per-file, --json, --expect)\n"
 "  --timeline[=ascii]   one row per file: its packets over the capture's time\n"
 "  --ignore-errors      damaged or unreadable inputs do not fail the run\n"
 "  --progress           show progress on stderr even when it is not a tty\n"
@@ -72,7 +73,7 @@ main(int argc, char **argv)
 {
 	enum { O_JSON = 256, O_PERFILE, O_FLOWS, O_EXPECT, O_FAILWARN,
 	    O_TOL, O_IGN, O_PROGRESS, O_THREADS, O_MAXLOSS, O_NOCOMP,
-	    O_TIMELINE };
+	    O_TIMELINE, O_MAXCLOCK };
 	static const struct option longopts[] = {
 		PK_FILTER_LONGOPTS,
 		{ "json", no_argument, NULL, O_JSON },
@@ -87,6 +88,7 @@ main(int argc, char **argv)
 		{ "max-loss", required_argument, NULL, O_MAXLOSS },
 		{ "no-completeness", no_argument, NULL, O_NOCOMP },
 		{ "timeline", optional_argument, NULL, O_TIMELINE },
+		{ "max-clock-offset", required_argument, NULL, O_MAXCLOCK },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -108,6 +110,7 @@ main(int argc, char **argv)
 	pk_setprogname(argv[0]);
 	memset(ck, 0, sizeof(ck));
 	r.max_loss = DEFAULT_MAX_LOSS;
+	r.max_clock = DEFAULT_MAX_CLOCK;
 	while ((c = getopt_long(argc, argv, "f:hT:V", longopts, NULL)) != -1) {
 		switch (c) {
 		case O_JSON:
@@ -139,6 +142,13 @@ main(int argc, char **argv)
 			break;
 		case O_NOCOMP:
 			nocomp = 1;
+			break;
+		case O_MAXCLOCK:
+			if (pk_parse_duration(optarg, &r.max_clock) < 0) {
+				pk_warn("--max-clock-offset: '%s' is not a "
+				    "duration", optarg);
+				usage(SUMMARY_USAGE);
+			}
 			break;
 		case O_TIMELINE:
 			if (optarg == NULL)

@@ -472,6 +472,30 @@ mkdir cov2; cp cov/pcap_${id}_a.pcap cov/capture.json cov2/
 "$G" -n 1500 -i 40000000 -S 8 -t 1700000000000000000 -o cov2/pcap_${id}_c.pcap
 check summary_no_silence_when_all_go_on sh -c "pcap-summary --expect cov2 | grep -q '^  ok    coverage' && [ \$(pcap-summary --per-file cov2 | grep -c 'Silent *none') = 2 ]"
 
+# Clock offsets: b holds a's packets 50 ms later (its clock runs ahead), d
+# 1 ms earlier with another TTL and a broken IP checksum (forwarding), c
+# shares nothing.  pcap-merge --clock-offsets puts them on a's clock, so
+# --dedup (5 ms) then finds a's and b's copies.
+mkdir clk
+"$G" -n 5000 -S 9 -t 1700000000000000000 -o clk/pcap_${id}_a.pcap
+"$G" -n 5000 -S 9 -t 1700000000050000000 -o clk/pcap_${id}_b.pcap
+"$G" -n 5000 -S 10 -t 1700000000000000000 -o clk/pcap_${id}_c.pcap
+"$G" -n 5000 -S 9 -t 1699999999999000000 -o d0.pcap
+python3 -c 'import struct,sys
+d = open(sys.argv[1], "rb").read(); o = bytearray(d[:24]); i = 24
+while i < len(d):
+    cl = struct.unpack("<I", d[i + 8:i + 12])[0]; p = bytearray(d[i + 16:i + 16 + cl])
+    p[22] -= 3; p[24] ^= 0x5a; o += d[i:i + 16] + p; i += 16 + cl
+open(sys.argv[2], "wb").write(o)' d0.pcap clk/pcap_${id}_d.pcap
+printf '{"id":"%s","type":"full","status":"success"}\n' "$id" >clk/capture.json
+golden summary_clock_offsets "pcap-summary --per-file clk | grep -E '^File|Clock offset'; pcap-summary --expect clk | grep -E ' clock '; pcap-summary --expect clk --max-clock-offset 60ms | grep -E ' clock '"
+pcap-summary --json --per-file clk >clk.json
+check merge_clock_offsets_then_dedup same \
+    "$(pcap-merge --clock-offsets clk.json --dedup -w - clk/pcap_${id}_a.pcap clk/pcap_${id}_b.pcap 2>/dev/null | pktdump -q -)" \
+    "$(pktdump -q clk/pcap_${id}_a.pcap)"
+check merge_without_clock_offsets_keeps_both sh -c "[ \"\$(pcap-merge --dedup -w - clk/pcap_${id}_a.pcap clk/pcap_${id}_b.pcap | pktdump -q - | cut -d' ' -f2)\" = 10000 ]"
+golden merge_clock_offsets_names_what_it_cannot "pcap-merge --clock-offsets clk.json -w /dev/null clk/pcap_${id}_c.pcap pcap_0.pcap; echo '{}' >noclk.json; pcap-merge --clock-offsets noclk.json -w /dev/null pcap_0.pcap"
+
 # --expect DIR with pcap-fetch's manifest.json: every file it lists is
 # there with its size and CRC-32C; an unknown packets_captured is a warning.
 manifest() {	# DIR FILE...: a manifest of the files as they are now

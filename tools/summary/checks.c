@@ -408,6 +408,57 @@ coverage_check(const struct run *r, struct check *c)
 	return 1;
 }
 
+/*
+ * clock: each file's clock against the reference file's, from the packets
+ * they share (clock.c), within --max-clock-offset.  No check when no two
+ * files share a packet.
+ */
+static int
+clock_check(const struct run *r, struct check *c)
+{
+	char buf[400], a[64], mx[64];
+	size_t i, over = 0, len = 0, known = 0;
+	int64_t worst = 0;
+
+	if (r->clk_off == NULL)
+		return 0;
+	for (i = 0; i < r->in.n; i++)
+		known += r->clk_known[i] != 0;
+	if (known < 2)
+		return 0;
+	buf[0] = '\0';
+	pk_fmt_seconds(mx, sizeof(mx), r->max_clock);
+	for (i = 0; i < r->in.n; i++) {
+		int64_t o = r->clk_off[i] < 0 ? -r->clk_off[i] : r->clk_off[i];
+		int k;
+
+		if (!r->clk_known[i])
+			continue;
+		if (o > worst)
+			worst = o;
+		if (o <= r->max_clock || over++ >= 5 || len >= sizeof(buf))
+			continue;
+		pk_fmt_seconds(a, sizeof(a), o);
+		k = snprintf(buf + len, sizeof(buf) - len, "%s%s %s%s s",
+		    len ? ", " : "", base_name(pm_scan_input_name(r->scan, i)),
+		    r->clk_off[i] < 0 ? "-" : "+", a);
+		if (k > 0)
+			len += (size_t)k;
+	}
+	pk_fmt_seconds(a, sizeof(a), worst);
+	if (over > 0)
+		check_set(c, "clock", CK_WARN, json_real((double)worst / 1e9),
+		    json_real((double)r->max_clock / 1e9), "%zu %s off by more "
+		    "than %s s from %s: %s", over, over == 1 ? "file's clock" :
+		    "files' clocks", mx,
+		    base_name(pm_scan_input_name(r->scan, r->clk_ref)), buf);
+	else
+		check_set(c, "clock", CK_OK, json_real((double)worst / 1e9),
+		    json_real((double)r->max_clock / 1e9), "%zu files agree "
+		    "within %s s (largest offset %s s)", known, mx, a);
+	return 1;
+}
+
 size_t
 run_checks(struct run *r, struct check *ck)
 {
@@ -626,6 +677,8 @@ run_checks(struct run *r, struct check *ck)
 	if (r->measure && !e->cap.simple && loss_check(r, &ck[n]))
 		n++;
 	if (r->measure && coverage_check(r, &ck[n]))
+		n++;
+	if (r->measure && clock_check(r, &ck[n]))
 		n++;
 	if (e->cap.type == NULL)
 		check_set(&ck[n++], "type", CK_WARN, json_null(), json_null(),

@@ -27,6 +27,13 @@ struct view {				/* one block of figures */
 	const struct loss_count *loss;
 	const char *loss_na;
 	const struct coverage *cov;	/* a file's silent stretches, or NULL */
+	/* a file's clock against the reference file */
+	int clk;			/* 0: not measured; 1: known; -1: not;
+					 * -2: no two files share a packet */
+	int clk_ref;			/* this file is the reference */
+	int64_t clk_off;
+	uint64_t clk_shared;
+	const char *clk_ref_name;
 };
 
 /* The loss figures of input i (or the total, i == (size_t)-1). */
@@ -42,6 +49,15 @@ view_loss(struct view *v, const struct run *r, size_t i)
 	else if (r->loss != NULL)
 		v->loss = i == (size_t)-1 ? &r->loss_total : &r->loss[i];
 	v->cov = r->cov != NULL && i != (size_t)-1 ? &r->cov[i] : NULL;
+	v->clk = 0;
+	if (r->clk_off != NULL && i != (size_t)-1) {
+		v->clk = r->clk_known[i] ? 1 : r->clk_known[r->clk_ref] ? -1 :
+		    -2;
+		v->clk_ref = r->clk_known[i] && i == r->clk_ref;
+		v->clk_off = r->clk_off[i];
+		v->clk_shared = r->clk_shared[i];
+		v->clk_ref_name = pm_scan_input_name(r->scan, r->clk_ref);
+	}
 }
 
 static json_t *json_time(int64_t ns);
@@ -309,6 +325,25 @@ print_view(const struct view *v)
 		ROW("Silent");
 		print_silences(v->cov);
 	}
+	if (v->clk != 0) {
+		ROW("Clock offset");
+		if (v->clk == -2)
+			printf("- (no two files share a packet)\n");
+		else if (v->clk < 0)
+			printf("- (no packet in common with the reference or "
+			    "files linked to it)\n");
+		else if (v->clk_ref)
+			printf("0 (the reference: %llu packets in common with "
+			    "the others, sampled)\n",
+			    (unsigned long long)v->clk_shared);
+		else {
+			pk_fmt_seconds(a, sizeof(a), v->clk_off < 0 ?
+			    -v->clk_off : v->clk_off);
+			printf("%s%s s %s %s\n", v->clk_off < 0 ? "-" : "+",
+			    a, v->clk_off < 0 ? "behind" : "ahead of",
+			    v->clk_ref_name);
+		}
+	}
 #undef ROW
 }
 
@@ -375,6 +410,15 @@ json_view(const struct view *v)
 	}
 	if (v->cov != NULL)
 		json_object_set_new(o, "coverage", json_silences(v->cov));
+	if (v->clk != 0) {
+		if (v->clk > 0)
+			json_object_set_new(o, "clock_offset",
+			    json_real((double)v->clk_off / 1e9));
+		json_object_set_new(o, "clock", json_pack("{s:o, s:I}",
+		    "reference", v->clk == -2 ? json_null() :
+		    json_string(v->clk_ref_name), "shared_packets",
+		    (json_int_t)v->clk_shared));
+	}
 	return o;
 }
 

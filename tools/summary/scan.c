@@ -110,6 +110,22 @@ per_packet(void *arg, const struct pm_scan_packet *p, char *errbuf)
 	count_protocols(w, pkt, &d);
 	if (r->tl != NULL && p->input != (size_t)-1)
 		tl_add(&r->tl[p->input], pkt->ts);
+	if (r->clk_on && p->input != (size_t)-1) {
+		struct clocknote cn;
+
+		memset(&cn, 0, sizeof(cn));
+		if (clock_key(&d, pkt->data, pkt->caplen, pkt->len, &cn.hash)) {
+			cn.kind = NOTE_CLOCK;
+			cn.input = input;
+			cn.ts = pkt->ts;
+			if (pm_scan_note(r->scan, p->worker, &cn,
+			    sizeof(cn)) < 0) {
+				snprintf(errbuf, PM_ERRBUF_SIZE,
+				    "out of memory");
+				return -1;
+			}
+		}
+	}
 	if (r->loss != NULL && d.n > 0 && p->input != (size_t)-1 &&
 	    w->lt_state >= 0) {
 		if (w->lt_state == 0)
@@ -231,6 +247,14 @@ scan_start(struct run *r, size_t threads, const char *tmpdir,
 		pk_warn("out of memory");
 		return SUMMARY_ERROR;
 	}
+	/* Clock offsets need two files told apart, and packets in order. */
+	if (r->measure && r->tl != NULL && r->in.n >= 2) {
+		if (clock_init(&r->clk) < 0) {
+			pk_warn("out of memory");
+			return SUMMARY_ERROR;
+		}
+		r->clk_on = 1;
+	}
 	if (r->measure && r->loss_na == NULL &&
 	    (r->loss = calloc(r->in.n, sizeof(*r->loss))) == NULL) {
 		pk_warn("out of memory");
@@ -275,6 +299,11 @@ scan_collect(struct run *r, struct pk_progress *prog)
 	int rc;
 
 	while ((rc = pm_scan_next(r->scan, &ev)) == 1) {
+		if (ev.kind == PM_SCAN_NOTE &&
+		    *(const int *)ev.data == NOTE_CLOCK) {
+			clock_note(&r->clk, ev.data);
+			continue;
+		}
 		if (ev.kind == PM_SCAN_NOTE) {
 			n = ev.data;
 			ck = n->check == OFF_FILTER ? &r->e->ck_filter :
@@ -376,6 +405,19 @@ coverage_run(struct run *r)
 		return -1;
 	}
 	free(pk);
+	if (!r->clk_on)
+		return 0;
+	if (r->clk.failed)
+		pk_warn("out of memory for clock offsets; some pairs of files "
+		    "have fewer samples");
+	if ((r->clk_off = calloc(r->in.n, sizeof(*r->clk_off))) == NULL ||
+	    (r->clk_known = calloc(r->in.n, sizeof(*r->clk_known))) == NULL ||
+	    (r->clk_shared = calloc(r->in.n, sizeof(*r->clk_shared))) == NULL ||
+	    clock_solve(&r->clk, r->in.n, r->clk_off, r->clk_known,
+	    &r->clk_ref, r->clk_shared) < 0) {
+		pk_warn("out of memory");
+		return -1;
+	}
 	return 0;
 }
 
@@ -399,5 +441,14 @@ run_free(struct run *r)
 	r->tl = NULL;
 	free(r->cov);
 	r->cov = NULL;
+	if (r->clk_on)
+		clock_free(&r->clk);
+	r->clk_on = 0;
+	free(r->clk_off);
+	free(r->clk_known);
+	free(r->clk_shared);
+	r->clk_off = NULL;
+	r->clk_known = NULL;
+	r->clk_shared = NULL;
 	r->w = NULL;
 }

@@ -17,6 +17,7 @@
 #include "common.h"
 #include "filter.h"
 #include "filteropt.h"
+#include "clock.h"
 #include "coverage.h"
 #include "loss.h"
 #include "merge.h"
@@ -24,6 +25,7 @@
 #define SIMPLE_SNAPLEN 160		/* simple captures keep 160 bytes */
 #define DEFAULT_TOLERANCE 5000000000LL	/* 5 s around the time window */
 #define DEFAULT_MAX_LOSS 0.001		/* capture_loss warns above 0.1 % */
+#define DEFAULT_MAX_CLOCK 1000000LL	/* clock warns above 1 ms */
 #define MAX_OFFENDERS 3
 #define SCHEMA_VERSION 1
 
@@ -108,10 +110,11 @@ struct expect {
 #define DEFAULT_WORKERS 8	/* at most, by default: one per CPU */
 
 enum { OFF_FILTER, OFF_TIME, OFF_SNAP, N_OFF };
+#define NOTE_CLOCK N_OFF	/* a struct clocknote (clock.h) */
 
 /* What a worker posts (pm_scan_note) for the caller's thread to order. */
 struct offnote {
-	int check;			/* OFF_* */
+	int check;			/* OFF_*; first, as clocknote's kind */
 	struct offender o;
 };
 
@@ -154,6 +157,14 @@ struct run {
 	struct coverage *cov;		/* per input: silent stretches */
 	int64_t t0, t1;			/* the span of all inputs */
 	int timeline;			/* --timeline: 0, TL_UNICODE, TL_ASCII */
+	/* clock offsets between files (clock.c) */
+	int clk_on;
+	struct clocks clk;
+	int64_t *clk_off;		/* per input, ns */
+	int *clk_known;
+	uint64_t *clk_shared;
+	size_t clk_ref;
+	int64_t max_clock;		/* --max-clock-offset */
 };
 
 enum { TL_UNICODE = 1, TL_ASCII = 2 };

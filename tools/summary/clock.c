@@ -1,0 +1,265 @@
+/*
+ * clock.c - clock offsets between the files of a capture (see clock.h).
+ *
+ * mergecap's manual tells users to find such offsets by hand with capinfos
+ * and shift with editcap.  Here a packet two machines both saw (the same
+ * bytes but for what forwarding changes) gives one time difference; the
+ * median over all such packets is the offset of one file to the other,
+ * robust to the odd false match.  Matches are looked for within 1 s, much
+ * wider than --dedup's 5 ms exact match, over a sample of 1 packet in 16
+ * chosen by hash so that every file samples the same packets.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+
+#define PROBE 8
+
+static uint64_t
+mix(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	return h ^ (h >> 33);
+}
+
+int
+clock_key(const struct pf_dissection *d, const uint8_t *pkt, uint32_t caplen,
+    uint32_t len, uint64_t *hash)
+{
+	const struct pf_ip *ip = &d->ip[0];
+	uint8_t b[128];
+	uint32_t n, i, l4;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ len;
+
+	if (d->n == 0 || ip->ip_off >= caplen)
+		return 0;
+	n = caplen - ip->ip_off;
+	if (n > sizeof(b))
+		n = sizeof(b);
+	memcpy(b, pkt + ip->ip_off, n);
+	if (ip->version == 4 && n >= 12) {
+		b[1] = 0;			/* TOS: DSCP, ECN */
+		b[8] = 0;			/* TTL */
+		b[10] = b[11] = 0;		/* header checksum */
+	} else if (ip->version == 6 && n >= 8) {
+		b[0] &= 0xf0;			/* traffic class */
+		b[1] &= 0x0f;
+		b[7] = 0;			/* hop limit */
+	}
+	l4 = ip->l4_off - ip->ip_off;
+	if (d->n == 1 && ip->l4_off != 0 && ip->proto_known) {
+		if (ip->proto == 6 && l4 + 18 <= n)
+			b[l4 + 16] = b[l4 + 17] = 0;
+		else if (ip->proto == 17 && l4 + 8 <= n)
+			b[l4 + 6] = b[l4 + 7] = 0;
+	}
+	for (i = 0; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, b + i, 8);
+		h = mix(h ^ w);
+	}
+	for (; i < n; i++)
+		h = mix(h ^ b[i]);
+	*hash = h;
+	return (h >> 60) == 0;
+}
+
+int
+clock_init(struct clocks *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->rng = 0x2545f4914f6cdd1dull;
+	if ((c->slot = calloc(CLOCK_SLOTS, sizeof(*c->slot))) == NULL ||
+	    (c->pair = calloc(2 * CLOCK_MAX_PAIRS, sizeof(*c->pair))) ==
+	    NULL) {
+		free(c->slot);
+		c->slot = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static struct clockpair *
+pair_of(struct clocks *c, uint32_t a, uint32_t b)
+{
+	size_t mask = 2 * CLOCK_MAX_PAIRS - 1, i;
+	size_t h = (size_t)mix(((uint64_t)a << 32) | b);
+
+	for (i = 0; i < 2 * CLOCK_MAX_PAIRS; i++) {
+		struct clockpair *p = &c->pair[(h + i) & mask];
+
+		if (p->used && p->a == a && p->b == b)
+			return p;
+		if (!p->used) {
+			if (c->npair == CLOCK_MAX_PAIRS)
+				return NULL;
+			p->used = 1;
+			p->a = a;
+			p->b = b;
+			c->npair++;
+			return p;
+		}
+	}
+	return NULL;
+}
+
+static void
+sample(struct clocks *c, uint32_t fa, int64_t ta, uint32_t fb, int64_t tb)
+{
+	struct clockpair *p;
+	int64_t d;
+	uint64_t k;
+
+	if (fa > fb) {
+		uint32_t f = fa;
+		int64_t t = ta;
+		fa = fb; ta = tb; fb = f; tb = t;
+	}
+	if ((p = pair_of(c, fa, fb)) == NULL)
+		return;
+	d = tb - ta;
+	p->seen++;
+	if (p->d == NULL && (p->d = malloc(CLOCK_PAIR_SAMPLES *
+	    sizeof(*p->d))) == NULL) {
+		c->failed = 1;
+		return;
+	}
+	if (p->nd < CLOCK_PAIR_SAMPLES) {
+		p->d[p->nd++] = d;
+		return;
+	}
+	/* a uniform sample of all of them (reservoir) */
+	c->rng ^= c->rng << 13;
+	c->rng ^= c->rng >> 7;
+	c->rng ^= c->rng << 17;
+	if ((k = c->rng % p->seen) < CLOCK_PAIR_SAMPLES)
+		p->d[k] = d;
+}
+
+void
+clock_note(struct clocks *c, const struct clocknote *n)
+{
+	size_t mask = CLOCK_SLOTS - 1, i, free_at = CLOCK_SLOTS;
+
+	for (i = 0; i < PROBE; i++) {
+		struct clockslot *s = &c->slot[(n->hash + i) & mask];
+		int64_t dt;
+
+		if (!s->used)  {
+			if (free_at == CLOCK_SLOTS)
+				free_at = (n->hash + i) & mask;
+			continue;
+		}
+		dt = n->ts - s->ts;
+		if (dt > CLOCK_WINDOW || dt < -CLOCK_WINDOW) {
+			/* expired (notes come in time order) */
+			if (free_at == CLOCK_SLOTS)
+				free_at = (n->hash + i) & mask;
+			continue;
+		}
+		if (s->hash == n->hash && s->input != n->input)
+			sample(c, s->input, s->ts, n->input, n->ts);
+	}
+	if (free_at == CLOCK_SLOTS) {
+		c->dropped++;
+		return;
+	}
+	c->slot[free_at].used = 1;
+	c->slot[free_at].hash = n->hash;
+	c->slot[free_at].ts = n->ts;
+	c->slot[free_at].input = n->input;
+}
+
+static int
+cmp64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+by_seen(const void *a, const void *b)
+{
+	const struct clockpair *x = *(const struct clockpair *const *)a;
+	const struct clockpair *y = *(const struct clockpair *const *)b;
+
+	return x->seen > y->seen ? -1 : x->seen < y->seen;
+}
+
+int
+clock_solve(struct clocks *c, size_t n, int64_t *off, int *known,
+    size_t *ref, uint64_t *shared)
+{
+	struct clockpair **pl;
+	int64_t *med;
+	size_t i, k, np = 0, changed;
+
+	memset(off, 0, n * sizeof(*off));
+	memset(known, 0, n * sizeof(*known));
+	memset(shared, 0, n * sizeof(*shared));
+	*ref = 0;
+	if ((pl = calloc(c->npair + 1, sizeof(*pl))) == NULL ||
+	    (med = calloc(c->npair + 1, sizeof(*med))) == NULL) {
+		free(pl);
+		return -1;
+	}
+	for (i = 0; i < 2 * CLOCK_MAX_PAIRS; i++) {
+		struct clockpair *p = &c->pair[i];
+
+		if (!p->used || p->a >= n || p->b >= n)
+			continue;
+		shared[p->a] += p->seen;
+		shared[p->b] += p->seen;
+		if (p->nd >= CLOCK_MIN_SAMPLES)
+			pl[np++] = p;
+	}
+	/* the busiest pairs first: the chain takes the best-sampled links */
+	qsort(pl, np, sizeof(*pl), by_seen);
+	for (k = 0; k < np; k++) {
+		qsort(pl[k]->d, pl[k]->nd, sizeof(int64_t), cmp64);
+		med[k] = pl[k]->nd % 2 ? pl[k]->d[pl[k]->nd / 2] :
+		    pl[k]->d[pl[k]->nd / 2 - 1] / 2 + pl[k]->d[pl[k]->nd / 2] / 2;
+	}
+	for (i = 1; i < n; i++)
+		if (shared[i] > shared[*ref])
+			*ref = i;
+	if (np > 0)
+		known[*ref] = 1;
+	do {
+		changed = 0;
+		for (k = 0; k < np; k++) {
+			struct clockpair *p = pl[k];
+
+			if (known[p->a] && !known[p->b]) {
+				off[p->b] = off[p->a] + med[k];
+				known[p->b] = 1;
+				changed = 1;
+			} else if (known[p->b] && !known[p->a]) {
+				off[p->a] = off[p->b] - med[k];
+				known[p->a] = 1;
+				changed = 1;
+			}
+		}
+	} while (changed);
+	free(pl);
+	free(med);
+	return 0;
+}
+
+void
+clock_free(struct clocks *c)
+{
+	size_t i;
+
+	for (i = 0; c->pair != NULL && i < 2 * CLOCK_MAX_PAIRS; i++)
+		free(c->pair[i].d);
+	free(c->pair);
+	free(c->slot);
+	c->pair = NULL;
+	c->slot = NULL;
+}

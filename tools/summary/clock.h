@@ -1,0 +1,75 @@
+/*
+ * clock.h - clock offsets between the machines of a capture (clock.c):
+ * packets that two files both hold give time differences; the median per
+ * pair, chained from a reference file, is each file's offset.
+ */
+#ifndef PCAPKIT_CLOCK_H
+#define PCAPKIT_CLOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "filter.h"
+
+#define CLOCK_WINDOW 1000000000LL	/* a match is looked for within 1 s */
+#define CLOCK_SLOTS (1 << 18)		/* recent sampled packets kept */
+#define CLOCK_PAIR_SAMPLES 2048		/* differences kept per pair */
+#define CLOCK_MAX_PAIRS 65536
+#define CLOCK_MIN_SAMPLES 3		/* a pair links two files from 3 */
+
+/* What a worker sends of a sampled packet. */
+struct clocknote {
+	int kind;			/* NOTE_CLOCK (summary.h) */
+	uint32_t input;
+	uint64_t hash;
+	int64_t ts;
+};
+
+/*
+ * The packet's identity as forwarding leaves it: the bytes from the outer
+ * IP header on (at most 128, with the wire length), TTL or hop limit,
+ * TOS/traffic class and checksums masked.  1 with *hash set when the
+ * packet is one of the 1 in 16 sampled (by its hash, so every file
+ * samples the same packets); 0 otherwise.
+ */
+int clock_key(const struct pf_dissection *d, const uint8_t *pkt,
+    uint32_t caplen, uint32_t len, uint64_t *hash);
+
+struct clockslot {
+	uint64_t hash;
+	int64_t ts;
+	uint32_t input;
+	int used;
+};
+
+struct clockpair {
+	uint32_t a, b;			/* a < b */
+	int used;
+	uint64_t seen;
+	size_t nd;
+	int64_t *d;			/* t_b - t_a, up to CLOCK_PAIR_SAMPLES */
+};
+
+struct clocks {
+	struct clockslot *slot;
+	struct clockpair *pair;
+	size_t npair;
+	uint64_t rng;
+	uint64_t dropped;		/* sampled packets with no room */
+	int failed;			/* out of memory */
+};
+
+int clock_init(struct clocks *c);
+/* A sampled packet, in merged order, on the caller's thread. */
+void clock_note(struct clocks *c, const struct clocknote *n);
+/*
+ * Offsets of n files: off[i] in ns, known[i] 0 when file i shares no
+ * packet with the reference chain; *ref the reference (the file sharing
+ * the most packets; ties: the earlier); shared[i] packets file i shares
+ * with any other.  -1 without memory.
+ */
+int clock_solve(struct clocks *c, size_t n, int64_t *off, int *known,
+    size_t *ref, uint64_t *shared);
+void clock_free(struct clocks *c);
+
+#endif
