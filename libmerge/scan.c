@@ -41,8 +41,10 @@ struct event {
 	int err;
 	size_t input;		/* of all inputs, or (size_t)-1 */
 	char *text;		/* EV_DAMAGE, EV_FATAL */
-	void *data;		/* EV_NOTE */
+	void *data;		/* EV_NOTE: allocated, or NULL when in inl */
 	size_t len;
+	uint8_t inl[32];	/* a small note, without a malloc (the events
+				 * move: no pointer may point here) */
 };
 
 struct chunk {
@@ -183,11 +185,11 @@ event_add(struct worker *w, int kind, int err, size_t input,
 	if (text != NULL && (ev->text = strdup(text)) == NULL)
 		return -1;
 	if (len > 0) {
-		if ((ev->data = malloc(len)) == NULL) {
+		if (len > sizeof(ev->inl) && (ev->data = malloc(len)) == NULL) {
 			free(ev->text);
 			return -1;
 		}
-		memcpy(ev->data, data, len);
+		memcpy(ev->data != NULL ? ev->data : ev->inl, data, len);
 		ev->len = len;
 	}
 	c->nev++;
@@ -477,7 +479,7 @@ deliver(pm_scan *s, const struct event *e, struct pm_scan_event *ev)
 	ev->name = pm_scan_input_name(s, e->input);
 	ev->err = e->err;
 	ev->text = e->text;
-	ev->data = e->data;
+	ev->data = e->len == 0 ? NULL : e->data != NULL ? e->data : e->inl;
 	ev->len = e->len;
 	if (e->kind == EV_NOTE) {
 		ev->kind = PM_SCAN_NOTE;

@@ -473,14 +473,15 @@ mkdir cov2; cp cov/pcap_${id}_a.pcap cov/capture.json cov2/
 check summary_no_silence_when_all_go_on sh -c "pcap-summary --expect cov2 | grep -q '^  ok    coverage' && [ \$(pcap-summary --per-file cov2 | grep -c 'Silent *none') = 2 ]"
 
 # Clock offsets: b holds a's packets 50 ms later (its clock runs ahead), d
-# 1 ms earlier with another TTL and a broken IP checksum (forwarding), c
-# shares nothing.  pcap-merge --clock-offsets puts them on a's clock, so
+# the first 3000 of them 1 ms earlier with another TTL and a broken IP
+# checksum (forwarding), c shares nothing: a (tied with b, earlier) is the
+# reference.  pcap-merge --clock-offsets puts them on a's clock, so
 # --dedup (5 ms) then finds a's and b's copies.
 mkdir clk
 "$G" -n 5000 -S 9 -t 1700000000000000000 -o clk/pcap_${id}_a.pcap
 "$G" -n 5000 -S 9 -t 1700000000050000000 -o clk/pcap_${id}_b.pcap
 "$G" -n 5000 -S 10 -t 1700000000000000000 -o clk/pcap_${id}_c.pcap
-"$G" -n 5000 -S 9 -t 1699999999999000000 -o d0.pcap
+"$G" -n 3000 -S 9 -t 1699999999999000000 -o d0.pcap
 python3 -c 'import struct,sys
 d = open(sys.argv[1], "rb").read(); o = bytearray(d[:24]); i = 24
 while i < len(d):

@@ -32,7 +32,7 @@ clock_key(const struct pf_dissection *d, const uint8_t *pkt, uint32_t caplen,
 {
 	const struct pf_ip *ip = &d->ip[0];
 	uint8_t b[128];
-	uint32_t n, i, l4;
+	uint32_t n, i, l4, ck;
 	uint64_t h = 0x9e3779b97f4a7c15ull ^ len;
 
 	if (d->n == 0 || ip->ip_off >= caplen)
@@ -40,7 +40,9 @@ clock_key(const struct pf_dissection *d, const uint8_t *pkt, uint32_t caplen,
 	n = caplen - ip->ip_off;
 	if (n > sizeof(b))
 		n = sizeof(b);
-	memcpy(b, pkt + ip->ip_off, n);
+	/* 32 bytes first (a fixed-size copy), the rest when sampled */
+	memset(b, 0, 32);
+	memcpy(b, pkt + ip->ip_off, n < 32 ? n : 32);
 	if (ip->version == 4 && n >= 12) {
 		b[1] = 0;			/* TOS: DSCP, ECN */
 		b[8] = 0;			/* TTL */
@@ -51,13 +53,33 @@ clock_key(const struct pf_dissection *d, const uint8_t *pkt, uint32_t caplen,
 		b[7] = 0;			/* hop limit */
 	}
 	l4 = ip->l4_off - ip->ip_off;
+	ck = 0;
 	if (d->n == 1 && ip->l4_off != 0 && ip->proto_known) {
 		if (ip->proto == 6 && l4 + 18 <= n)
-			b[l4 + 16] = b[l4 + 17] = 0;
+			ck = l4 + 16;
 		else if (ip->proto == 17 && l4 + 8 <= n)
-			b[l4 + 6] = b[l4 + 7] = 0;
+			ck = l4 + 6;
 	}
-	for (i = 0; i + 8 <= n; i += 8) {
+	if (ck != 0 && ck + 2 <= 32)
+		b[ck] = b[ck + 1] = 0;
+	/*
+	 * Per packet: the sampling decision from those 32 bytes (the IP
+	 * header's identity and the transport ports and sequence), one
+	 * multiply a word; the rest only for the 1 in 16 sampled.
+	 */
+	for (i = 0; i < 32; i += 8) {
+		uint64_t w;
+		memcpy(&w, b + i, 8);
+		h = (h ^ w) * 0x9fb21c651e98df25ull;
+		h ^= h >> 29;
+	}
+	if ((mix(h) >> 60) != 0)
+		return 0;
+	if (n > 32)
+		memcpy(b + 32, pkt + ip->ip_off + 32, n - 32);
+	if (ck >= 32)
+		b[ck] = b[ck + 1] = 0;
+	for (i = 32; i + 8 <= n; i += 8) {
 		uint64_t w;
 		memcpy(&w, b + i, 8);
 		h = mix(h ^ w);
@@ -65,7 +87,7 @@ clock_key(const struct pf_dissection *d, const uint8_t *pkt, uint32_t caplen,
 	for (; i < n; i++)
 		h = mix(h ^ b[i]);
 	*hash = h;
-	return (h >> 60) == 0;
+	return 1;
 }
 
 int
