@@ -40,9 +40,9 @@ usage(int status)
 	FILE *f = status == 0 ? stdout : stderr;
 
 	fprintf(f,
-"usage: pcap-merge [-aVz] [-F pcap|nsecpcap|pcapng] [-I any] [-s snaplen]\n"
-"                  [--nano] [--dedup] [--dedup-window dur] [--progress]\n"
-"                  [--ignore-errors] [--clock-offsets summary.json]\n"
+"usage: pcap-merge [-aVz] [-F pcap|nsecpcap|pcapng] [-I any|all|none]\n"
+"                  [-s snaplen] [--nano] [--dedup] [--dedup-window dur]\n"
+"                  [--progress] [--ignore-errors] [--clock-offsets summary.json]\n"
 "                  [-T tmpdir] [-w outfile|-] [input ...]\n");
 	if (status != 0)	/* a usage error: the synopsis is enough */
 		exit(status);
@@ -51,7 +51,10 @@ usage(int status)
 "  -w FILE           output file, written whole or not at all; - is stdout\n"
 "  -a                concatenate the inputs instead of merging by time\n"
 "  -F FORMAT         pcap, nsecpcap or pcapng (default: from the name, else pcap)\n"
-"  -I any            interfaces with equal linktype and options become one\n"
+"  -I MODE           any (default): interfaces with equal linktype and options\n"
+"                    become one; none: each input's own, named after it\n"
+"                    (pcapng); all: as any if the inputs' interfaces agree,\n"
+"                    else as none\n"
 "  -s SNAPLEN        cut packets to SNAPLEN bytes\n"
 "  -z                compress the output with zstd (*.gz and *.zst names: by name)\n"
 "  -V                verbose: per-input figures on stderr\n"
@@ -78,7 +81,98 @@ struct opts {
 	int64_t dedup_window;
 	const char *out, *tmpdir;
 	const char *clock;		/* --clock-offsets: pcap-summary's JSON */
+	int ifmode;			/* -I: IF_ANY, IF_NONE, IF_ALL */
 };
+
+enum { IF_ANY, IF_NONE, IF_ALL };
+
+/*
+ * -I none: each input keeps interfaces of its own, named after it: if_name
+ * is the input's file name (what tshark shows as frame.interface_name);
+ * an if_name it had becomes its if_description, unless it has one.  The
+ * writer makes one interface per distinct linktype and options, so the
+ * names keep the inputs apart.  Per input, the options last built are kept
+ * with the ones they were built from, so a packet costs a compare.
+ */
+struct ifname {
+	uint8_t *from, *to;
+	uint32_t fromlen, tolen;
+	int built;
+};
+
+static size_t
+opt_put(uint8_t *b, uint16_t code, const void *v, size_t len)
+{
+	memcpy(b, &code, 2);
+	memcpy(b + 2, &(uint16_t){ (uint16_t)len }, 2);
+	memcpy(b + 4, v, len);
+	memset(b + 4 + len, 0, (4 - len % 4) % 4);
+	return 4 + len + (4 - len % 4) % 4;
+}
+
+static const uint8_t *
+if_named(struct ifname *n, const char *path, const uint8_t *io, uint32_t iol,
+    uint32_t *outlen)
+{
+	const char *base = strrchr(path, '/');
+	const uint8_t *name = NULL, *desc = NULL;
+	uint16_t namelen = 0, desclen = 0, code, len;
+	size_t off, k = 0, blen, step;
+	uint8_t *b;
+
+	if (n->built && n->fromlen == iol && (iol == 0 ||
+	    memcmp(n->from, io, iol) == 0)) {
+		*outlen = n->tolen;
+		return n->to;
+	}
+	base = base != NULL && base[1] != '\0' ? base + 1 : path;
+	blen = strlen(base) > 4000 ? 4000 : strlen(base);
+	/* every option at most 3 bytes of padding more than it came with */
+	if ((b = malloc(2 * (size_t)iol + blen + 16)) == NULL)
+		return NULL;
+	for (off = 0; off + 4 <= iol; off += step) {
+		memcpy(&code, io + off, 2);
+		memcpy(&len, io + off + 2, 2);
+		step = 4 + (size_t)len + (4 - len % 4) % 4;
+		if (off + 4 + len > iol)
+			break;
+		if (code == 2) {		/* if_name */
+			name = io + off + 4;
+			namelen = len;
+		} else if (code == 3) {		/* if_description */
+			desc = io + off + 4;
+			desclen = len;
+		} else {
+			size_t take = step > iol - off ? iol - off : step;
+
+			memcpy(b + k, io + off, take);
+			memset(b + k + take, 0, step - take);
+			k += step;
+		}
+	}
+	k += opt_put(b + k, 2, base, blen);
+	if (desc != NULL)
+		k += opt_put(b + k, 3, desc, desclen);
+	else if (name != NULL)
+		k += opt_put(b + k, 3, name, namelen);
+	free(n->from);
+	free(n->to);
+	n->from = NULL;
+	if (iol > 0 && (n->from = malloc(iol)) == NULL) {
+		free(b);
+		n->to = NULL;
+		n->built = 0;
+		return NULL;
+	}
+	if (iol > 0)
+		memcpy(n->from, io, iol);
+	n->fromlen = iol;
+	n->to = b;
+	n->tolen = (uint32_t)k;
+	n->built = 1;
+	*outlen = n->tolen;
+	return b;
+}
 
 /*
  * --clock-offsets FILE: pcap-summary --json --per-file's clock_offset of
@@ -146,19 +240,41 @@ clock_offsets(const char *path, pm_merge *m, const struct pk_inputs *in)
  * with main's size (when it did, pcap-merge took 20% more user time for
  * the same instructions; make bench BASELINE=REV).
  */
+/* -I all: the inputs declare the same interfaces (by linktype). */
+static int
+same_interfaces(pm_merge *m)
+{
+	const struct pm_input_info *a = pm_merge_input(m, 0), *b;
+	size_t i;
+
+	for (i = 1; i < pm_merge_count(m); i++) {
+		b = pm_merge_input(m, i);
+		if (b->nlinktypes != a->nlinktypes ||
+		    memcmp(b->linktypes, a->linktypes, sizeof(a->linktypes)) != 0)
+			return 0;
+	}
+	return 1;
+}
+
 static int
 copy(struct pk_capin *cin, struct pk_output *out, pm_writer **w,
     const struct opts *o, const struct pk_capout_opts *co, pm_dedup *dd,
-    struct pk_progress *prog, uint64_t *packets, uint64_t *dropped)
+    struct pk_progress *prog, uint64_t *packets, uint64_t *dropped,
+    struct ifname *names)
 {
 	struct pm_packet pkt;
-	int rc, status;
+	struct pm_meta meta;
+	int rc, status, passes_said = 0;
 
 	while ((rc = pk_capin_next(cin, &pkt)) >= 0) {
-		if (*w == NULL &&
-		    (status = exit_status(pk_capout_open(out, w, o->out, cin->m,
-		    co))) != 0)
-			return status;
+		if (*w == NULL) {
+			if ((status = exit_status(pk_capout_open(out, w, o->out,
+			    cin->m, co))) != 0)
+				return status;
+			/* every input is open now */
+			if (o->ifmode == IF_ALL && same_interfaces(cin->m))
+				names = NULL;		/* -I any */
+		}
 		if (rc == 0)
 			break;
 		if (o->snaplen && pkt.caplen > o->snaplen)
@@ -172,6 +288,27 @@ copy(struct pk_capin *cin, struct pk_output *out, pm_writer **w,
 				(*dropped)++;
 				continue;
 			}
+		}
+		if (names != NULL) {
+			size_t i = pm_merge_last_input(cin->m);
+
+			memset(&meta, 0, sizeof(meta));
+			if (pkt.meta != NULL)
+				meta = *pkt.meta;
+			if (i == (size_t)-1 && !passes_said) {
+				pk_warn("-I %s: more inputs than may be open at "
+				    "once were merged in passes; their packets' "
+				    "interfaces are not named after them",
+				    o->ifmode == IF_NONE ? "none" : "all");
+				passes_said = 1;
+			}
+			if (i != (size_t)-1 && (meta.ifopts = if_named(&names[i],
+			    pm_merge_input_name(cin->m, i), meta.ifopts,
+			    meta.ifoptlen, &meta.ifoptlen)) == NULL) {
+				pk_warn("out of memory");
+				return MERGE_ERROR;
+			}
+			pkt.meta = &meta;
 		}
 		if ((rc = pm_writer_write_ref(*w, &pkt)) < 0) {
 			pk_progress_done(prog);
@@ -210,6 +347,7 @@ main(int argc, char **argv)
 	struct opts o = { .format = PM_FMT_PCAP, .out = NULL,
 	    .dedup_window = DEFAULT_DEDUP_WINDOW };
 	struct pk_inputs in = { 0 };
+	struct ifname *names = NULL;
 	struct pk_output out = { .fd = -1 };
 	struct pk_progress prog = { 0 };
 	struct pk_capin cin = { 0 };
@@ -235,11 +373,15 @@ main(int argc, char **argv)
 			format_given = 1;
 			break;
 		case 'I':
-			if (strcmp(optarg, "any") != 0) {
-				pk_warn("-I %s: pcap-merge makes interfaces "
-				    "with equal linktype and options one, as "
-				    "mergecap's -I any; other modes are not "
-				    "supported", optarg);
+			if (strcmp(optarg, "any") == 0)
+				o.ifmode = IF_ANY;
+			else if (strcmp(optarg, "none") == 0)
+				o.ifmode = IF_NONE;
+			else if (strcmp(optarg, "all") == 0)
+				o.ifmode = IF_ALL;
+			else {
+				pk_warn("-I %s: the modes are none, all and any "
+				    "(the default), as mergecap's", optarg);
 				usage(MERGE_USAGE);
 			}
 			break;
@@ -303,6 +445,12 @@ main(int argc, char **argv)
 	if ((status = exit_status(pk_output_by_name(o.out, format_given,
 	    &o.format, &o.comp))) != 0)
 		goto out;
+	if (o.ifmode == IF_NONE && o.format != PM_FMT_PCAPNG) {
+		pk_warn("-I none keeps each input's interfaces apart, which only "
+		    "pcapng can: add -F pcapng or name the output .pcapng");
+		status = MERGE_USAGE;
+		goto out;
+	}
 
 	pk_inputs_output(&in, o.out);
 	for (i = 0; i < (size_t)argc; i++)
@@ -349,8 +497,14 @@ main(int argc, char **argv)
 	co.snaplen = o.snaplen;
 	co.appname = "pcapkit pcap-merge " PK_VERSION;
 
+	if (o.ifmode != IF_ANY && (names = calloc(pm_merge_count(cin.m),
+	    sizeof(*names))) == NULL) {
+		pk_warn("out of memory");
+		status = MERGE_ERROR;
+		goto out;
+	}
 	if ((status = copy(&cin, &out, &w, &o, &co, dd, &prog, &packets,
-	    &dropped)) != 0)
+	    &dropped, names)) != 0)
 		goto out;
 	if (pm_writer_finish(w) < 0) {
 		pk_warnf(o.out, "%s", pm_writer_geterr(w));
@@ -375,6 +529,11 @@ out:
 		pk_output_abort(&out);	/* a no-op once committed */
 	pm_writer_close(w);
 	pm_dedup_free(dd);
+	for (i = 0; names != NULL && i < pm_merge_count(cin.m); i++) {
+		free(names[i].from);
+		free(names[i].to);
+	}
+	free(names);
 	pk_capin_close(&cin);
 	pk_inputs_free(&in);
 	return status;

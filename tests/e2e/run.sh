@@ -202,7 +202,18 @@ check seam_nothing_read_twice_equals_each_once same \
     "$($M -w - same 2>/dev/null | $D -q -)" "$($M -w - pcap_0.pcap pcap_1.pcap pcap_2.pcap | $D -q -)"
 
 # ---- mergecap's options mean what they mean there ------------------------------
-golden merge_mergecap_options "pcap-merge -v; pcap-merge -V -w v.pcap pcap_0.pcap pcap_1.pcap; echo exit \$?; pktdump -q v.pcap; pcap-merge -I none -w x.pcap pcap_0.pcap; echo exit \$?; pcap-merge -I any -F nsecpcap -w - pcap_0.pcap | od -An -tx4 -N4"
+golden merge_mergecap_options "pcap-merge -v; pcap-merge -V -w v.pcap pcap_0.pcap pcap_1.pcap; echo exit \$?; pktdump -q v.pcap; pcap-merge -I none -w x.pcap pcap_0.pcap; echo exit \$?; pcap-merge -I any -F nsecpcap -w - pcap_0.pcap | od -An -tx4 -N4; pcap-merge -I some -w x.pcapng pcap_0.pcap; echo exit \$?"
+# -I none: every packet's interface names its input (tshark reads it);
+# an input's own if_name becomes the description.  -I all: as any when
+# the inputs agree, as none when they do not.
+if have tshark; then
+	golden merge_interfaces_named_after_inputs "pcap-merge -I none -w n.pcapng pcap_0.pcap pcap_1.pcap ng.pcapng && tshark -r n.pcapng -T fields -e frame.interface_name -e frame.interface_description 2>/dev/null | sort | uniq -c; pcap-merge -I all -w a1.pcapng pcap_0.pcap pcap_1.pcap && tshark -r a1.pcapng -T fields -e frame.interface_id 2>/dev/null | sort | uniq -c; pcap-merge -I all -w a2.pcapng pcap_0.pcap raw.pcap && tshark -r a2.pcapng -T fields -e frame.interface_name 2>/dev/null | sort | uniq -c"
+	check merge_interfaces_none_counts_per_input same \
+	    "$(pcap-merge -I none -w n2.pcapng pcap_0.pcap pcap_1.pcap && tshark -r n2.pcapng -T fields -e frame.interface_name 2>/dev/null | sort | uniq -c | awk '{print $2, $1}')" \
+	    "$(for f in pcap_0.pcap pcap_1.pcap; do echo "$f $(pktdump -q $f | cut -d' ' -f2)"; done)"
+else
+	skip merge_interfaces_named_after_inputs "tshark not installed"
+fi
 golden merge_unknown_mergecap_option "pcap-merge -Z -w x.pcap pcap_0.pcap; echo exit \$?; ls x.pcap 2>&1"
 
 # ---- output names are honoured -----------------------------------------------------
