@@ -41,6 +41,9 @@ pcap-filter -c --layer inner --src 10.0.0.0/16 --dport 53 --proto udp incident.p
 pcap-summary --per-file --flows 10 capture-dir/
 pcap-summary --expect capture-dir/ || alert
 pcap-summary --json capture-dir/ | jq .total.packets
+pcap-summary --per-file --timeline capture-dir/
+pcap-summary --json --per-file capture-dir/ >summary.json
+pcap-merge --clock-offsets summary.json -I none -w incident.pcapng capture-dir/
 EOF
 )
 check readme_examples_are_the_tested_ones same "$(cat examples)" "$want"
@@ -155,6 +158,21 @@ check readme_expect_alerts_on_a_missing_file sh -c "grep -q ALERT out.12 && grep
 mv gone.pcap "capture-dir/2026/us/pcap_${id}_m1.pcap"
 run 13
 check readme_summary_json_jq same "$out" "$n"
+
+# is it complete: a timeline row per machine; the JSON has each file's
+# measurements; the merge puts them on one clock (these machines share no
+# packet: each is named as kept on its own clock) and names every packet's
+# machine
+run 14
+check readme_timeline_a_row_per_file sh -c "[ $rc = 0 ] && [ \$(sed -n '/^Timeline/,/^\$/p' out.14 | grep -c 'pcap_') = 3 ]"
+run 15
+check readme_summary_json_measures sh -c "[ $rc = 0 ] && python3 -c 'import json; d = json.load(open(\"summary.json\")); assert all(\"coverage\" in f and \"clock\" in f and \"loss\" in f for f in d[\"files\"]) and len(d[\"files\"]) == 3'"
+run 16
+check readme_merge_on_one_clock sh -c "[ $rc = 0 ] && [ \"\$(pktdump -q incident.pcapng | cut -d' ' -f2)\" = $n ] && [ \$(grep -c 'no clock offset measured' err.16) = 3 ]"
+if command -v tshark >/dev/null; then
+	check readme_merge_names_machines same \
+	    "$(tshark -r incident.pcapng -T fields -e frame.interface_name 2>/dev/null | sort -u | wc -l)" 3
+fi
 
 echo
 echo "readme: $pass passed, $fail failed"

@@ -88,7 +88,7 @@ enum { IF_ANY, IF_NONE, IF_ALL };
 
 /*
  * -I none: each input keeps interfaces of its own, named after it: if_name
- * is the input's file name (what tshark shows as frame.interface_name);
+ * is the input's path (what tshark shows as frame.interface_name);
  * an if_name it had becomes its if_description, unless it has one.  The
  * writer makes one interface per distinct linktype and options, so the
  * names keep the inputs apart.  Per input, the options last built are kept
@@ -114,7 +114,9 @@ static const uint8_t *
 if_named(struct ifname *n, const char *path, const uint8_t *io, uint32_t iol,
     uint32_t *outlen)
 {
-	const char *base = strrchr(path, '/');
+	/* the path as given or walked: two machines' files of one name under
+	 * different prefixes stay apart */
+	const char *base = path;
 	const uint8_t *name = NULL, *desc = NULL;
 	uint16_t namelen = 0, desclen = 0, code, len;
 	size_t off, k = 0, blen, step;
@@ -125,7 +127,6 @@ if_named(struct ifname *n, const char *path, const uint8_t *io, uint32_t iol,
 		*outlen = n->tolen;
 		return n->to;
 	}
-	base = base != NULL && base[1] != '\0' ? base + 1 : path;
 	blen = strlen(base) > 4000 ? 4000 : strlen(base);
 	/* every option at most 3 bytes of padding more than it came with */
 	if ((b = malloc(2 * (size_t)iol + blen + 16)) == NULL)

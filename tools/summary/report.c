@@ -1,5 +1,6 @@
 /* report.c - pcap-summary's output, text and JSON; see summary.h. */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -497,12 +498,49 @@ print_offenders(const struct check *c)
 
 #define TL_JSON_COLUMNS 100
 
-static const char *
-base_of(const char *p)
+/*
+ * A row's label: the input's name without what every name starts with,
+ * and a capture id (32 hex digits, the same in every file of a capture)
+ * shown as "..", so that what tells machines apart is what shows.
+ */
+static void
+label_of(char *buf, size_t n, const char *name, size_t common)
 {
-	const char *b = strrchr(p, '/');
+	const char *p = name + common;
+	size_t k = 0, h;
 
-	return b != NULL && b[1] != '\0' ? b + 1 : p;
+	while (*p != '\0' && k + 1 < n) {
+		for (h = 0; h < 32 && isxdigit((unsigned char)p[h]); h++)
+			;
+		if (h == 32 && !isxdigit((unsigned char)p[32]) && k + 3 < n) {
+			memcpy(buf + k, "..", 2);
+			k += 2;
+			p += 32;
+			continue;
+		}
+		buf[k++] = *p++;
+	}
+	buf[k] = '\0';
+}
+
+/* Bytes every input's name starts with, up to a '/'. */
+static size_t
+common_dir(const struct run *r)
+{
+	const char *a = pm_scan_input_name(r->scan, 0);
+	size_t i, c = strlen(a);
+
+	for (i = 1; i < r->in.n; i++) {
+		const char *b = pm_scan_input_name(r->scan, i);
+		size_t k = 0;
+
+		while (k < c && a[k] == b[k])
+			k++;
+		c = k;
+	}
+	while (c > 0 && a[c - 1] != '/')
+		c--;
+	return r->in.n > 1 ? c : 0;
 }
 
 /* Columns for the picture: the terminal's, $COLUMNS, or 80. */
@@ -533,16 +571,19 @@ print_timeline(const struct run *r)
 	    "\u2584", "\u2585", "\u2586", "\u2587", "\u2588" };
 	static const char asc[] = ".:-=+*#%@";
 	size_t i, j, label = 8, ncol, nlev = r->timeline == TL_ASCII ?
-	    sizeof(asc) - 1 : 8;
+	    sizeof(asc) - 1 : 8, common = common_dir(r);
 	uint64_t *col, max;
 	int64_t w;
-	char a[64], b[64];
+	char a[64], b[64], name[256];
 
-	for (i = 0; i < r->in.n; i++)
-		if (strlen(base_of(pm_scan_input_name(r->scan, i))) > label)
-			label = strlen(base_of(pm_scan_input_name(r->scan, i)));
-	if (label > 24)
-		label = 24;
+	for (i = 0; i < r->in.n; i++) {
+		label_of(name, sizeof(name), pm_scan_input_name(r->scan, i),
+		    common);
+		if (strlen(name) > label)
+			label = strlen(name);
+	}
+	if (label > 28)
+		label = 28;
 	ncol = term_columns();
 	ncol = ncol > label + 14 ? ncol - label - 4 : 10;
 	w = (r->t1 - r->t0) / (int64_t)ncol + 1;
@@ -553,8 +594,8 @@ print_timeline(const struct run *r)
 	if (r->tl == NULL || (col = calloc(ncol, sizeof(*col))) == NULL)
 		return;
 	for (i = 0; i < r->in.n; i++) {
-		const char *name = base_of(pm_scan_input_name(r->scan, i));
-
+		label_of(name, sizeof(name), pm_scan_input_name(r->scan, i),
+		    common);
 		memset(col, 0, ncol * sizeof(*col));
 		tl_columns(&r->tl[i], r->t0, w, ncol, col);
 		for (max = 0, j = 0; j < ncol; j++)
