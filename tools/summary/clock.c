@@ -31,23 +31,43 @@ clock_key(const struct pf_dissection *d, const uint8_t *pkt, uint32_t caplen,
     uint32_t len, uint64_t *hash)
 {
 	const struct pf_ip *ip = &d->ip[0];
+	const uint8_t *p;
 	uint8_t b[128];
 	uint32_t n, i, l4, ck;
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ len;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ len, w0, w1;
 
 	if (d->n == 0 || ip->ip_off >= caplen)
 		return 0;
 	n = caplen - ip->ip_off;
+	p = pkt + ip->ip_off;
+	/*
+	 * Per packet, the sampling decision alone, from 16 bytes that
+	 * forwarding leaves alone once masked: IPv4's id, fragment field,
+	 * protocol and addresses; IPv6's flow label, length, next header and
+	 * addresses.  One multiply.  The identity itself (below) only for the
+	 * 1 in 16 sampled.
+	 */
+	if (ip->version == 4 && n >= 20) {
+		memcpy(&w0, p + 4, 8);
+		memcpy(&w1, p + 12, 8);
+		w0 &= 0x0000ff00ffffffffull;	/* TTL, checksum (LE) */
+	} else if (ip->version == 6 && n >= 24) {
+		memcpy(&w0, p, 8);
+		memcpy(&w1, p + 16, 8);
+		w0 &= 0x00ffffffffff0ff0ull;	/* traffic class, hop limit */
+	} else {
+		return 0;
+	}
+	if ((mix((w0 ^ (w1 * 0x9fb21c651e98df25ull)) + len) >> 60) != 0)
+		return 0;
 	if (n > sizeof(b))
 		n = sizeof(b);
-	/* 32 bytes first (a fixed-size copy), the rest when sampled */
-	memset(b, 0, 32);
-	memcpy(b, pkt + ip->ip_off, n < 32 ? n : 32);
-	if (ip->version == 4 && n >= 12) {
+	memcpy(b, p, n);
+	if (ip->version == 4) {
 		b[1] = 0;			/* TOS: DSCP, ECN */
 		b[8] = 0;			/* TTL */
 		b[10] = b[11] = 0;		/* header checksum */
-	} else if (ip->version == 6 && n >= 8) {
+	} else {
 		b[0] &= 0xf0;			/* traffic class */
 		b[1] &= 0x0f;
 		b[7] = 0;			/* hop limit */
@@ -60,26 +80,9 @@ clock_key(const struct pf_dissection *d, const uint8_t *pkt, uint32_t caplen,
 		else if (ip->proto == 17 && l4 + 8 <= n)
 			ck = l4 + 6;
 	}
-	if (ck != 0 && ck + 2 <= 32)
+	if (ck != 0)
 		b[ck] = b[ck + 1] = 0;
-	/*
-	 * Per packet: the sampling decision from those 32 bytes (the IP
-	 * header's identity and the transport ports and sequence), one
-	 * multiply a word; the rest only for the 1 in 16 sampled.
-	 */
-	for (i = 0; i < 32; i += 8) {
-		uint64_t w;
-		memcpy(&w, b + i, 8);
-		h = (h ^ w) * 0x9fb21c651e98df25ull;
-		h ^= h >> 29;
-	}
-	if ((mix(h) >> 60) != 0)
-		return 0;
-	if (n > 32)
-		memcpy(b + 32, pkt + ip->ip_off + 32, n - 32);
-	if (ck >= 32)
-		b[ck] = b[ck + 1] = 0;
-	for (i = 32; i + 8 <= n; i += 8) {
+	for (i = 0; i + 8 <= n; i += 8) {
 		uint64_t w;
 		memcpy(&w, b + i, 8);
 		h = mix(h ^ w);

@@ -9,22 +9,13 @@
 
 #define AXIS 1024		/* buckets of the shared axis for silences */
 
-static int64_t
-floor_div(int64_t a, int64_t b)
-{
-	int64_t q = a / b;
-
-	if (a % b != 0 && a < 0)
-		q--;
-	return q;
-}
-
 /* Twice the width, pairs of buckets merged. */
 static void
 widen(struct tl *t)
 {
 	uint32_t n[TL_BUCKETS];
-	int64_t w2 = t->width * 2, org = floor_div(t->origin, w2) * w2;
+	int64_t w2 = t->width * 2, org = (t->origin >> (t->shift + 1)) <<
+	    (t->shift + 1);
 	size_t j, k, top = 0;
 
 	memset(n, 0, sizeof(n));
@@ -38,6 +29,7 @@ widen(struct tl *t)
 	t->top = top;
 	t->origin = org;
 	t->width = w2;
+	t->shift++;
 }
 
 void
@@ -52,13 +44,14 @@ tl_add(struct tl *t, int64_t ts)
 	if (ts < -((int64_t)1 << 62))
 		ts = -((int64_t)1 << 62);
 	if (t->width == 0) {
-		t->width = TL_WIDTH0;
-		t->origin = floor_div(ts, TL_WIDTH0) * TL_WIDTH0;
+		t->shift = TL_SHIFT0;
+		t->width = (int64_t)1 << TL_SHIFT0;
+		t->origin = (ts >> t->shift) << t->shift;
 	}
 	for (;;) {
 		if (ts < t->origin) {
-			int64_t org = floor_div(ts, t->width) * t->width;
-			int64_t shift = (t->origin - org) / t->width;
+			int64_t org = (ts >> t->shift) << t->shift;
+			int64_t shift = (t->origin - org) >> t->shift;
 
 			if (shift + (int64_t)t->top <= TL_BUCKETS) {
 				memmove(t->n + shift, t->n, t->top *
@@ -71,7 +64,8 @@ tl_add(struct tl *t, int64_t ts)
 			widen(t);
 			continue;
 		}
-		d = (ts - t->origin) / t->width;
+		/* per packet: a shift, not a division */
+		d = (ts - t->origin) >> t->shift;
 		if (d < TL_BUCKETS) {
 			t->n[d]++;
 			if ((size_t)d + 1 > t->top)
@@ -96,6 +90,31 @@ tl_columns(const struct tl *t, int64_t t0, int64_t w, size_t ncol,
 		c = ts < t0 ? 0 : (ts - t0) / w;
 		if (c < (int64_t)ncol)
 			col[c] += t->n[j];
+	}
+}
+
+void
+tl_spread(const struct tl *t, int64_t t0, int64_t w, size_t ncol,
+    double *col)
+{
+	size_t j;
+
+	for (j = 0; t->width != 0 && j < t->top; j++) {
+		int64_t a = t->origin + (int64_t)j * t->width;
+		int64_t b = a + t->width, c;
+
+		if (t->n[j] == 0 || b <= t0)
+			continue;
+		for (c = a < t0 ? 0 : (a - t0) / w; c < (int64_t)ncol; c++) {
+			int64_t lo = t0 + c * w, hi = lo + w;
+			int64_t x = a > lo ? a : lo, y = b < hi ? b : hi;
+
+			if (x >= b)
+				break;
+			if (y > x)
+				col[c] += (double)t->n[j] * (double)(y - x) /
+				    (double)t->width;
+		}
 	}
 }
 

@@ -10,16 +10,19 @@
 #include <stdint.h>
 
 /*
- * 512 buckets of 1 ms at first; the width doubles (pairs merged) whenever
- * an input's packets span more, so memory is 2 KiB per input whatever the
- * capture's length, and the resolution is at worst 1/256 of its span.
+ * 512 buckets of 2^20 ns (about 1 ms) at first; the width doubles (pairs
+ * merged) whenever an input's packets span more, so memory is 2 KiB per
+ * input whatever the capture's length, and the resolution is at worst
+ * 1/256 of its span.  Widths are powers of two: a packet costs a shift.
+ * Times are arithmetic-shifted (GCC and Clang floor negative ones).
  */
 #define TL_BUCKETS 512
-#define TL_WIDTH0 1000000LL
+#define TL_SHIFT0 20
 
 struct tl {
 	int64_t origin;			/* a multiple of width */
 	int64_t width;			/* ns per bucket; 0: no packet yet */
+	int shift;			/* width == 1 << shift */
 	size_t top;			/* highest bucket used + 1 */
 	uint32_t n[TL_BUCKETS];
 };
@@ -51,9 +54,13 @@ int coverage_find(const struct tl *tl, const uint64_t *packets, size_t n,
     int64_t t0, int64_t t1, struct coverage *cov);
 
 /*
- * Input t's packets in ncol columns of width w from t0 (added to col[]).
+ * Input t's packets in ncol columns of width w from t0, added to col[]:
+ * whole buckets by where they start (exact counts, for JSON), or spread
+ * over the columns they overlap (for the picture, without aliasing).
  */
 void tl_columns(const struct tl *t, int64_t t0, int64_t w, size_t ncol,
     uint64_t *col);
+void tl_spread(const struct tl *t, int64_t t0, int64_t w, size_t ncol,
+    double *col);
 
 #endif

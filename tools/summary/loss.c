@@ -290,7 +290,10 @@ finish(struct loss_flow *f, struct loss_count *c)
 /*
  * The entry for k: found, or made (evicting the stalest in reach).  The
  * probe reads the tags (a small array that stays in cache) and touches an
- * entry only when its tag matches.
+ * entry only when its tag matches.  An entry keeps the key's 64-bit hash,
+ * not the key: two flows of one file whose 5-tuples hash alike (a chance
+ * of 2^-64 a pair) would be measured as one.  It is what keeps an entry
+ * small enough that a worker's flows stay in its core's cache.
  */
 static struct loss_flow *
 lookup(struct loss_tab *t, const struct loss_key *k, int64_t ts,
@@ -307,7 +310,8 @@ lookup(struct loss_tab *t, const struct loss_key *k, int64_t ts,
 				at = j;
 			continue;
 		}
-		if (t->tag[j] == tag && memcmp(&t->f[j].k, k, sizeof(*k)) == 0)
+		if (t->tag[j] == tag && t->f[j].kh == h &&
+		    t->f[j].input == k->input)
 			return &t->f[j];
 	}
 	if (at == t->cap) {
@@ -318,13 +322,14 @@ lookup(struct loss_tab *t, const struct loss_key *k, int64_t ts,
 		}
 		/* Its measurement so far is kept; a later packet of it starts
 		 * afresh, so a hole across the eviction is not seen. */
-		finish(&t->f[stale], &per_input[t->f[stale].k.input]);
-		per_input[t->f[stale].k.input].evicted++;
+		finish(&t->f[stale], &per_input[t->f[stale].input]);
+		per_input[t->f[stale].input].evicted++;
 		at = stale;
 	}
 	memset(&t->f[at], 0, sizeof(t->f[at]));
 	t->tag[at] = tag;
-	t->f[at].k = *k;
+	t->f[at].kh = h;
+	t->f[at].input = k->input;
 	t->f[at].last = ts;
 	return &t->f[at];
 }
@@ -375,7 +380,8 @@ loss_packet(struct loss_tab *t, struct loss_count *per_input, uint32_t input,
 	f->last = ts;
 	d = &f->dir[rev];
 	o = &f->dir[!rev];
-	d->pkts++;
+	if (d->pkts != UINT32_MAX)
+		d->pkts++;
 
 	two_way = o->pkts > 0;
 	dir_start(d, seq);
@@ -407,7 +413,7 @@ loss_flush(struct loss_tab *t, struct loss_count *per_input)
 
 	for (i = 0; i < t->cap; i++)
 		if (t->tag[i] != 0) {
-			finish(&t->f[i], &per_input[t->f[i].k.input]);
+			finish(&t->f[i], &per_input[t->f[i].input]);
 			t->tag[i] = 0;
 		}
 }

@@ -572,7 +572,7 @@ print_timeline(const struct run *r)
 	static const char asc[] = ".:-=+*#%@";
 	size_t i, j, label = 8, ncol, nlev = r->timeline == TL_ASCII ?
 	    sizeof(asc) - 1 : 8, common = common_dir(r);
-	uint64_t *col, max;
+	double *col, max;
 	int64_t w;
 	char a[64], b[64], name[256];
 
@@ -597,7 +597,7 @@ print_timeline(const struct run *r)
 		label_of(name, sizeof(name), pm_scan_input_name(r->scan, i),
 		    common);
 		memset(col, 0, ncol * sizeof(*col));
-		tl_columns(&r->tl[i], r->t0, w, ncol, col);
+		tl_spread(&r->tl[i], r->t0, w, ncol, col);
 		for (max = 0, j = 0; j < ncol; j++)
 			if (col[j] > max)
 				max = col[j];
@@ -608,7 +608,10 @@ print_timeline(const struct run *r)
 			printf("  %-*s  ", (int)label, name);
 		for (j = 0; j < ncol; j++) {
 			size_t lv = col[j] == 0 ? 0 :
-			    (size_t)((col[j] * nlev - 1) / max);
+			    (size_t)(col[j] * (double)nlev / max);
+
+			if (lv >= nlev)
+				lv = nlev - 1;
 			if (col[j] == 0)
 				putchar(' ');
 			else if (r->timeline == TL_ASCII)
