@@ -477,7 +477,7 @@ mkdir cov
 "$G" -n 2000 -i 10000000 -S 7 -t 1700000040000000000 -o b2.pcap
 pcap-merge -w cov/pcap_${id}_b.pcap b1.pcap b2.pcap
 printf '{"id":"%s","type":"full","status":"success","submitted":"2023-11-14T22:13:19.5Z","time_limit":60,"packets_captured":10000}\n' "$id" >cov/capture.json
-golden summary_silent_machine "COLUMNS=70 pcap-summary --per-file --timeline=ascii cov | grep -E '^File|Silent|Timeline|^  pcap_'; pcap-summary --expect cov | grep -E 'coverage|result'; pcap-summary --json --timeline cov | python3 -c 'import json,sys; d=json.load(sys.stdin); t=d[\"timeline\"]; b=[f[\"packets\"] for f in t[\"files\"]]; print(t[\"buckets\"], [sum(x) for x in b], b[1][40:60])'"
+golden summary_silent_machine "COLUMNS=70 pcap-summary --expect cov --per-file --timeline=ascii | grep -E '^File|Silent|Window|Timeline|^  pcap_'; pcap-summary --expect cov | grep -E 'coverage|result'; pcap-summary --json --timeline cov | python3 -c 'import json,sys; d=json.load(sys.stdin); t=d[\"timeline\"]; b=[f[\"packets\"] for f in t[\"files\"]]; print(t[\"buckets\"], [sum(x) for x in b], b[1][40:60])'"
 check summary_timeline_unicode_under_utf8 sh -c "LC_ALL=C.UTF-8 pcap-summary --timeline cov | grep -q \"$(printf '\342\226\210')\" && LC_ALL=C pcap-summary --timeline cov | grep -q '^  pcap_.*@' && ! LC_ALL=C pcap-summary --timeline cov | grep -q \"$(printf '\342\226')\""
 mkdir cov2; cp cov/pcap_${id}_a.pcap cov/capture.json cov2/
 "$G" -n 1500 -i 40000000 -S 8 -t 1700000000000000000 -o cov2/pcap_${id}_c.pcap

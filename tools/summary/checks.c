@@ -58,6 +58,7 @@ expect_load(struct expect *e, const char *path, int64_t tolerance)
 
 		e->lo = (back ? e->cap.start - tl : e->cap.start) - tolerance;
 		e->hi = (fwd ? e->cap.start + tl : e->cap.start) + tolerance;
+		e->tol = tolerance;
 	}
 	return 0;
 }

@@ -28,6 +28,10 @@ struct view {				/* one block of figures */
 	const struct loss_count *loss;
 	const char *loss_na;
 	const struct coverage *cov;	/* a file's silent stretches, or NULL */
+	/* with a capture window: its first packet after the window opened,
+	 * its last before it closed (ns; has_win 0 without a window) */
+	int has_win;
+	int64_t after_open, before_close;
 	/* a file's clock against the reference file */
 	int clk;			/* 0: not measured; 1: known; -1: not;
 					 * -2: no two files share a packet */
@@ -50,6 +54,12 @@ view_loss(struct view *v, const struct run *r, size_t i)
 	else if (r->loss != NULL)
 		v->loss = i == (size_t)-1 ? &r->loss_total : &r->loss[i];
 	v->cov = r->cov != NULL && i != (size_t)-1 ? &r->cov[i] : NULL;
+	v->has_win = v->cov != NULL && r->e != NULL && r->e->hi > r->e->lo &&
+	    v->st.packets > 0;
+	if (v->has_win) {
+		v->after_open = v->st.ts_min - (r->e->lo + r->e->tol);
+		v->before_close = (r->e->hi - r->e->tol) - v->st.ts_max;
+	}
 	v->clk = 0;
 	if (r->clk_off != NULL && i != (size_t)-1) {
 		v->clk = r->clk_known[i] ? 1 : r->clk_known[r->clk_ref] ? -1 :
@@ -326,6 +336,18 @@ print_view(const struct view *v)
 		ROW("Silent");
 		print_silences(v->cov);
 	}
+	if (v->has_win) {
+		char c[64], d[64];
+
+		pk_fmt_seconds(c, sizeof(c), v->after_open < 0 ?
+		    -v->after_open : v->after_open);
+		pk_fmt_seconds(d, sizeof(d), v->before_close < 0 ?
+		    -v->before_close : v->before_close);
+		ROW("Window");
+		printf("first packet %s s %s it opened, last %s s %s it "
+		    "closed\n", c, v->after_open < 0 ? "before" : "after", d,
+		    v->before_close < 0 ? "after" : "before");
+	}
 	if (v->clk != 0) {
 		ROW("Clock offset");
 		if (v->clk == -2)
@@ -409,8 +431,17 @@ json_view(const struct view *v)
 		    json_real(f) : json_null());
 		json_object_set_new(o, "loss", json_loss(v));
 	}
-	if (v->cov != NULL)
-		json_object_set_new(o, "coverage", json_silences(v->cov));
+	if (v->cov != NULL) {
+		json_t *cv = json_silences(v->cov);
+
+		if (v->has_win) {
+			json_object_set_new(cv, "first_after_window_opened_s",
+			    json_real((double)v->after_open / 1e9));
+			json_object_set_new(cv, "last_before_window_closed_s",
+			    json_real((double)v->before_close / 1e9));
+		}
+		json_object_set_new(o, "coverage", cv);
+	}
 	if (v->clk != 0) {
 		if (v->clk > 0)
 			json_object_set_new(o, "clock_offset",

@@ -98,6 +98,7 @@ struct check {
 struct expect {
 	struct pk_capture cap;		/* the capture object (capture.h) */
 	int64_t lo, hi;			/* the window, tolerance included */
+	int64_t tol;			/* that tolerance */
 	pf_filter *filter;
 	/* per-packet findings: counts in run.t, first offenders here */
 	struct check ck_filter, ck_time, ck_snap;
