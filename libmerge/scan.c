@@ -742,8 +742,10 @@ pm_scan_input_name(const pm_scan *s, size_t i)
 	return w != NULL ? pm_merge_input_name(w->m, i - w->lo) : NULL;
 }
 
-void
-pm_scan_abandon(pm_scan *s)
+/* Tell every worker to stop, waking those waiting for room in their ring
+ * (workers whose start failed before their lock was made are passed). */
+static void
+cancel_workers(pm_scan *s)
 {
 	size_t i;
 
@@ -751,14 +753,25 @@ pm_scan_abandon(pm_scan *s)
 	for (i = 0; s->w != NULL && i < s->nw; i++) {
 		struct worker *w = &s->w[i];
 
+		if (w->s == NULL)
+			continue;
 		pthread_mutex_lock(&w->mu);
 		pthread_cond_broadcast(&w->cv);
 		pthread_mutex_unlock(&w->mu);
-		if (w->started) {
-			pthread_detach(w->tid);
-			w->started = 0;
-		}
 	}
+}
+
+void
+pm_scan_abandon(pm_scan *s)
+{
+	size_t i;
+
+	cancel_workers(s);
+	for (i = 0; s->w != NULL && i < s->nw; i++)
+		if (s->w[i].started) {
+			pthread_detach(s->w[i].tid);
+			s->w[i].started = 0;
+		}
 }
 
 void
@@ -768,14 +781,7 @@ pm_scan_free(pm_scan *s)
 
 	if (s == NULL)
 		return;
-	atomic_store(&s->cancel, 1);
-	for (i = 0; s->w != NULL && i < s->nw; i++) {
-		struct worker *w = &s->w[i];
-
-		pthread_mutex_lock(&w->mu);
-		pthread_cond_broadcast(&w->cv);
-		pthread_mutex_unlock(&w->mu);
-	}
+	cancel_workers(s);
 	for (i = 0; s->w != NULL && i < s->nw; i++) {
 		struct worker *w = &s->w[i];
 
