@@ -130,7 +130,7 @@ $(BUILD)/pcap-filter: $(BUILD)/tools/pcap-filter.o $(COMMON_OBJ) $(FILTEROPT_OBJ
 SUMMARY_OBJ = $(BUILD)/tools/summary/tally.o $(BUILD)/tools/summary/scan.o \
               $(BUILD)/tools/summary/checks.o $(BUILD)/tools/summary/report.o \
               $(BUILD)/tools/summary/loss.o $(BUILD)/tools/summary/coverage.o \
-              $(BUILD)/tools/summary/clock.o
+              $(BUILD)/tools/summary/clock.o $(BUILD)/tools/summary/table.o
 
 $(BUILD)/pcap-summary: $(BUILD)/tools/pcap-summary.o $(SUMMARY_OBJ) $(COMMON_OBJ) $(FILTEROPT_OBJ) $(BUILD)/libfilter.a $(BUILD)/libmerge.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PCAP_LIBS) $(JSON_LIBS) $(PKG_LIBS) -lm -pthread
@@ -162,7 +162,8 @@ $(BUILD)/tests/pktdump: $(BUILD)/tests/pktdump.o $(BUILD)/libmerge.a
 $(BUILD)/tests/unit/test_merge: $(BUILD)/tests/unit/test_merge.o $(BUILD)/libmerge.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PCAP_LIBS) $(PKG_LIBS) $(CHECK_LIBS) -pthread
 
-$(BUILD)/tests/unit/test_loss: $(BUILD)/tests/unit/test_loss.o $(BUILD)/tools/summary/loss.o
+$(BUILD)/tests/unit/test_loss: $(BUILD)/tests/unit/test_loss.o $(BUILD)/tools/summary/loss.o \
+    $(BUILD)/tools/summary/clock.o $(BUILD)/tools/summary/table.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
 
 $(BUILD)/tests/unit/test_filter: $(BUILD)/tests/unit/test_filter.o $(BUILD)/libfilter.a

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "loss.h"
 
 #define PRE 20		/* bytes before the TCP header (l4_off must be > 0) */
@@ -160,6 +161,18 @@ START_TEST(a_full_table_evicts_and_keeps_counting)
 }
 END_TEST
 
+/* The clock sample thins as the capture grows, the same for every file. */
+START_TEST(clock_sampling_thins_with_size)
+{
+	ck_assert_uint_eq(clock_sample_bits(0), 4);
+	ck_assert_uint_eq(clock_sample_bits(CLOCK_SAMPLE_BYTES), 4);
+	ck_assert_uint_eq(clock_sample_bits(2 * CLOCK_SAMPLE_BYTES - 1), 4);
+	ck_assert_uint_eq(clock_sample_bits(2 * CLOCK_SAMPLE_BYTES), 5);
+	ck_assert_uint_eq(clock_sample_bits((uint64_t)1400 << 20), 6);
+	ck_assert_uint_eq(clock_sample_bits(UINT64_MAX), 10);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -170,6 +183,7 @@ main(void)
 
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_add_test(t, one_way_hole_across_the_wrap);
+	tcase_add_test(t, clock_sampling_thins_with_size);
 	tcase_add_test(t, retransmission_and_reordering_are_not_loss);
 	tcase_add_test(t, two_way_acks_above_a_hole);
 	tcase_add_test(t, random_sequence_numbers_measure_nothing);

@@ -6,13 +6,15 @@
  * bytes but for what forwarding changes) gives one time difference; the
  * median over all such packets is the offset of one file to the other,
  * robust to the odd false match.  Matches are looked for within 1 s, much
- * wider than --dedup's 5 ms exact match, over a sample of 1 packet in 16
- * chosen by hash so that every file samples the same packets.
+ * wider than --dedup's 5 ms exact match, over a sample of the packets
+ * (1 in 16, fewer in large captures) chosen by hash so that every file
+ * samples the same packets.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
+#include "table.h"
 
 #define PROBE 8
 
@@ -26,9 +28,20 @@ mix(uint64_t h)
 	return h ^ (h >> 33);
 }
 
+unsigned
+clock_sample_bits(uint64_t bytes)
+{
+	unsigned bits = CLOCK_SAMPLE_BITS;
+
+	while (bits < CLOCK_SAMPLE_MAX_BITS &&
+	    bytes >= (CLOCK_SAMPLE_BYTES << (bits - CLOCK_SAMPLE_BITS + 1)))
+		bits++;
+	return bits;
+}
+
 int
 clock_key(const struct pf_dissection *d, const uint8_t *pkt, uint32_t caplen,
-    uint32_t len, uint64_t *hash)
+    uint32_t len, unsigned bits, uint64_t *hash)
 {
 	const struct pf_ip *ip = &d->ip[0];
 	const uint8_t *p;
@@ -44,8 +57,8 @@ clock_key(const struct pf_dissection *d, const uint8_t *pkt, uint32_t caplen,
 	 * Per packet, the sampling decision alone, from 16 bytes that
 	 * forwarding leaves alone once masked: IPv4's id, fragment field,
 	 * protocol and addresses; IPv6's flow label, length, next header and
-	 * addresses.  One multiply.  The identity itself (below) only for the
-	 * 1 in 16 sampled.
+	 * addresses.  One multiply.  The identity itself (below) only for
+	 * those sampled.
 	 */
 	if (ip->version == 4 && n >= 20) {
 		memcpy(&w0, p + 4, 8);
@@ -58,7 +71,8 @@ clock_key(const struct pf_dissection *d, const uint8_t *pkt, uint32_t caplen,
 	} else {
 		return 0;
 	}
-	if ((mix((w0 ^ (w1 * 0x9fb21c651e98df25ull)) + len) >> 60) != 0)
+	if ((mix((w0 ^ (w1 * 0x9fb21c651e98df25ull)) + len) >> (64 - bits))
+	    != 0)
 		return 0;
 	if (n > sizeof(b))
 		n = sizeof(b);
@@ -94,17 +108,22 @@ clock_key(const struct pf_dissection *d, const uint8_t *pkt, uint32_t caplen,
 }
 
 int
-clock_init(struct clocks *c)
+clock_init(struct clocks *c, unsigned bits)
 {
+	size_t i;
+
 	memset(c, 0, sizeof(*c));
 	c->rng = 0x2545f4914f6cdd1dull;
-	if ((c->slot = calloc(CLOCK_SLOTS, sizeof(*c->slot))) == NULL ||
+	c->bits = bits;
+	if ((c->slot = table_alloc(CLOCK_SLOTS * sizeof(*c->slot))) == NULL ||
 	    (c->pair = calloc(2 * CLOCK_MAX_PAIRS, sizeof(*c->pair))) ==
 	    NULL) {
-		free(c->slot);
+		table_free(c->slot, CLOCK_SLOTS * sizeof(*c->slot));
 		c->slot = NULL;
 		return -1;
 	}
+	for (i = 0; i < CLOCK_SLOTS; i++)
+		c->slot[i].ts = CLOCK_FREE;
 	return 0;
 }
 
@@ -165,16 +184,26 @@ sample(struct clocks *c, uint32_t fa, int64_t ta, uint32_t fb, int64_t tb)
 		p->d[k] = d;
 }
 
+/*
+ * A slot keeps the hash's high 40 bits and the input: two sampled packets
+ * alike in those bits but not the same packet (a chance of 2^-40 a pair
+ * within the second) would give one false difference, which the median
+ * outvotes.  The slot's index holds more of the hash.
+ */
 void
 clock_note(struct clocks *c, const struct clocknote *n)
 {
 	size_t mask = CLOCK_SLOTS - 1, i, free_at = CLOCK_SLOTS;
+	uint64_t hk = n->hash & ~(uint64_t)(CLOCK_MAX_INPUTS - 1);
 
+	if (n->input >= CLOCK_MAX_INPUTS)
+		return;
 	for (i = 0; i < PROBE; i++) {
 		struct clockslot *s = &c->slot[(n->hash + i) & mask];
 		int64_t dt;
+		uint32_t in;
 
-		if (!s->used)  {
+		if (s->ts == CLOCK_FREE)  {
 			if (free_at == CLOCK_SLOTS)
 				free_at = (n->hash + i) & mask;
 			continue;
@@ -186,17 +215,17 @@ clock_note(struct clocks *c, const struct clocknote *n)
 				free_at = (n->hash + i) & mask;
 			continue;
 		}
-		if (s->hash == n->hash && s->input != n->input)
-			sample(c, s->input, s->ts, n->input, n->ts);
+		in = (uint32_t)(s->key & (CLOCK_MAX_INPUTS - 1));
+		if ((s->key & ~(uint64_t)(CLOCK_MAX_INPUTS - 1)) == hk &&
+		    in != n->input)
+			sample(c, in, s->ts, n->input, n->ts);
 	}
 	if (free_at == CLOCK_SLOTS) {
 		c->dropped++;
 		return;
 	}
-	c->slot[free_at].used = 1;
-	c->slot[free_at].hash = n->hash;
+	c->slot[free_at].key = hk | n->input;
 	c->slot[free_at].ts = n->ts;
-	c->slot[free_at].input = n->input;
 }
 
 static int
@@ -284,7 +313,7 @@ clock_free(struct clocks *c)
 	for (i = 0; c->pair != NULL && i < 2 * CLOCK_MAX_PAIRS; i++)
 		free(c->pair[i].d);
 	free(c->pair);
-	free(c->slot);
+	table_free(c->slot, CLOCK_SLOTS * sizeof(*c->slot));
 	c->pair = NULL;
 	c->slot = NULL;
 }

@@ -12,7 +12,17 @@
 #include "filter.h"
 
 #define CLOCK_WINDOW 1000000000LL	/* a match is looked for within 1 s */
-#define CLOCK_SLOTS (1 << 18)		/* recent sampled packets kept */
+#define CLOCK_SLOTS (1 << 17)		/* recent sampled packets kept */
+/*
+ * 1 packet in 2^CLOCK_SAMPLE_BITS is sampled, one bit fewer each time the
+ * capture's size doubles past CLOCK_SAMPLE_BYTES, down to 1 in 1,024: the
+ * cost per byte stays bounded while a large capture still gives thousands
+ * of samples.  The rate depends on the sizes alone, so every file samples
+ * the same packets.
+ */
+#define CLOCK_SAMPLE_BITS 4
+#define CLOCK_SAMPLE_BYTES ((uint64_t)256 << 20)
+#define CLOCK_SAMPLE_MAX_BITS 10
 #define CLOCK_PAIR_SAMPLES 2048		/* differences kept per pair */
 #define CLOCK_MAX_PAIRS 65536
 #define CLOCK_MIN_SAMPLES 3		/* a pair links two files from 3 */
@@ -29,18 +39,21 @@ struct clocknote {
  * The packet's identity as forwarding leaves it: the bytes from the outer
  * IP header on (at most 128, with the wire length), TTL or hop limit,
  * TOS/traffic class and checksums masked.  1 with *hash set when the
- * packet is one of the 1 in 16 sampled (by its hash, so every file
+ * packet is one of those sampled (1 in 2^bits, by its hash, so every file
  * samples the same packets); 0 otherwise.
  */
 int clock_key(const struct pf_dissection *d, const uint8_t *pkt,
-    uint32_t caplen, uint32_t len, uint64_t *hash);
+    uint32_t caplen, uint32_t len, unsigned bits, uint64_t *hash);
+/* The sampling bits for a capture of `bytes` in all (0: unknown). */
+unsigned clock_sample_bits(uint64_t bytes);
 
+/* 16 bytes: four to a cache line.  Free when ts is CLOCK_FREE. */
 struct clockslot {
-	uint64_t hash;
+	uint64_t key;			/* the hash's high 40 bits | input */
 	int64_t ts;
-	uint32_t input;
-	int used;
 };
+#define CLOCK_FREE INT64_MIN
+#define CLOCK_MAX_INPUTS ((uint32_t)1 << 24)	/* the input's bits */
 
 struct clockpair {
 	uint32_t a, b;			/* a < b */
@@ -55,11 +68,12 @@ struct clocks {
 	struct clockpair *pair;
 	size_t npair;
 	uint64_t rng;
+	unsigned bits;			/* sampling: 1 in 2^bits */
 	uint64_t dropped;		/* sampled packets with no room */
 	int failed;			/* out of memory */
 };
 
-int clock_init(struct clocks *c);
+int clock_init(struct clocks *c, unsigned bits);
 /* A sampled packet, in merged order, on the caller's thread. */
 void clock_note(struct clocks *c, const struct clocknote *n);
 /*

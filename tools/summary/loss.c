@@ -20,8 +20,11 @@
 #include <string.h>
 
 #include "loss.h"
+#include "table.h"
 
 #define LOSS_PROBE 8		/* slots searched before one is evicted */
+
+_Static_assert(sizeof(struct loss_flow) == 256, "a flow is four cache lines");
 
 /* Per packet: words, not bytes (the key is 48 bytes, padding zeroed). */
 static uint64_t
@@ -47,9 +50,10 @@ loss_init(struct loss_tab *t, size_t cap)
 	memset(t, 0, sizeof(*t));
 	while (c < cap)
 		c *= 2;
-	if ((t->f = calloc(c, sizeof(*t->f))) == NULL ||
-	    (t->tag = calloc(c, sizeof(*t->tag))) == NULL) {
-		free(t->f);
+	/* Page-aligned: an entry is four cache lines, not five. */
+	if ((t->f = table_alloc(c * sizeof(*t->f))) == NULL ||
+	    (t->tag = table_alloc(c * sizeof(*t->tag))) == NULL) {
+		table_free(t->f, c * sizeof(*t->f));
 		t->f = NULL;
 		return -1;
 	}
@@ -60,8 +64,8 @@ loss_init(struct loss_tab *t, size_t cap)
 void
 loss_free(struct loss_tab *t)
 {
-	free(t->f);
-	free(t->tag);
+	table_free(t->f, t->cap * sizeof(*t->f));
+	table_free(t->tag, t->cap * sizeof(*t->tag));
 	t->f = NULL;
 	t->tag = NULL;
 }
@@ -290,16 +294,16 @@ finish(struct loss_flow *f, struct loss_count *c)
 /*
  * The entry for k: found, or made (evicting the stalest in reach).  The
  * probe reads the tags (a small array that stays in cache) and touches an
- * entry only when its tag matches.  An entry keeps the key's 64-bit hash,
- * not the key: two flows of one file whose 5-tuples hash alike (a chance
- * of 2^-64 a pair) would be measured as one.  It is what keeps an entry
+ * entry only when its tag matches.  An entry keeps 63 bits of the key's
+ * hash (31 in the tag, 32 in the entry), not the key: two flows of one
+ * file whose 5-tuples hash alike (a chance of 2^-63 a pair) would be
+ * measured as one.  It is what keeps an entry
  * small enough that a worker's flows stay in its core's cache.
  */
 static struct loss_flow *
-lookup(struct loss_tab *t, const struct loss_key *k, int64_t ts,
+lookup(struct loss_tab *t, uint64_t h, uint32_t input, int64_t ts,
     struct loss_count *per_input)
 {
-	uint64_t h = hash_key(k);
 	uint32_t tag = (uint32_t)(h >> 32) | 1;
 	size_t i, j, mask = t->cap - 1, at = t->cap, stale = t->cap;
 
@@ -310,8 +314,8 @@ lookup(struct loss_tab *t, const struct loss_key *k, int64_t ts,
 				at = j;
 			continue;
 		}
-		if (t->tag[j] == tag && t->f[j].kh == h &&
-		    t->f[j].input == k->input)
+		if (t->tag[j] == tag && t->f[j].kl == (uint32_t)h &&
+		    t->f[j].input == input)
 			return &t->f[j];
 	}
 	if (at == t->cap) {
@@ -328,24 +332,68 @@ lookup(struct loss_tab *t, const struct loss_key *k, int64_t ts,
 	}
 	memset(&t->f[at], 0, sizeof(t->f[at]));
 	t->tag[at] = tag;
-	t->f[at].kh = h;
-	t->f[at].input = k->input;
+	t->f[at].kl = (uint32_t)h;
+	t->f[at].input = input;
 	t->f[at].last = ts;
 	return &t->f[at];
 }
 
+/* Update s's flow: the entry's lines were fetched when s was parsed. */
+static void
+apply(struct loss_tab *t, struct loss_count *per_input,
+    const struct loss_seg *g)
+{
+	struct loss_flow *f;
+	struct loss_dir *d, *o;
+	int two_way;
+	int64_t s;
+
+	f = lookup(t, g->h, g->input, g->ts, per_input);
+	f->last = g->ts;
+	d = &f->dir[g->rev];
+	o = &f->dir[!g->rev];
+	if (d->pkts != UINT32_MAX)
+		d->pkts++;
+
+	two_way = o->pkts > 0;
+	dir_start(d, g->seq);
+	s = unwrap(d, g->seq);
+	segment(d, two_way, &per_input[g->input], s, s + g->len);
+	if ((g->flags & 0x10) && !(g->flags & 0x04) && o->data) {	/* ACK */
+		int64_t a;
+
+		dir_start(o, g->ack);
+		a = unwrap(o, g->ack);
+		/* An ACK far from o's stream is not about it. */
+		if (a < o->lo - LOSS_MAX_JUMP || a > o->hi + LOSS_MAX_JUMP)
+			return;
+		if (!o->acked) {
+			o->acked = 1;
+			o->ack_lo = o->ack_hi = a;
+		} else if (a > o->ack_hi) {
+			o->ack_hi = a;
+		}
+		if (a > o->hi)
+			per_input[g->input].acks_unseen++;
+	}
+}
+
+/*
+ * A packet is parsed and its flow entry's cache lines asked for, but the
+ * entry is updated only LOSS_AHEAD packets later: with thousands of flows
+ * an entry is seldom in cache, and the fetch overlaps the work on the
+ * packets between.  Updates keep the packets' order.
+ */
 void
 loss_packet(struct loss_tab *t, struct loss_count *per_input, uint32_t input,
     const struct pf_ip *ip, const uint8_t *pkt, uint32_t caplen, int64_t ts)
 {
 	const uint8_t *th;
 	struct loss_key k;
-	struct loss_flow *f;
-	struct loss_dir *d, *o;
-	uint32_t seq, ack, hl, len;
-	uint8_t flags;
-	int rev, alen = ip->version == 4 ? 4 : 16, cmp, two_way;
-	int64_t s;
+	struct loss_seg *g;
+	const char *e;
+	uint32_t hl;
+	int alen = ip->version == 4 ? 4 : 16, cmp, rev;
 
 	if (ip->proto != 6 || ip->l4_off == 0 || !ip->ports_known)
 		return;
@@ -354,17 +402,26 @@ loss_packet(struct loss_tab *t, struct loss_count *per_input, uint32_t input,
 		return;
 	}
 	th = pkt + ip->l4_off;
-	seq = (uint32_t)th[4] << 24 | (uint32_t)th[5] << 16 |
-	    (uint32_t)th[6] << 8 | th[7];
-	ack = (uint32_t)th[8] << 24 | (uint32_t)th[9] << 16 |
-	    (uint32_t)th[10] << 8 | th[11];
 	hl = (uint32_t)(th[12] >> 4) * 4;
-	flags = th[13];
 	if (hl < 20 || ip->l4_len < hl) {
 		per_input[input].cut++;
 		return;
 	}
-	len = ip->l4_len - hl + ((flags & 0x02) != 0) + ((flags & 0x01) != 0);
+	if (t->nahead == LOSS_AHEAD) {
+		apply(t, per_input, &t->ahead[t->first]);
+		t->first = (t->first + 1) % LOSS_AHEAD;
+		t->nahead--;
+	}
+	g = &t->ahead[(t->first + t->nahead++) % LOSS_AHEAD];
+	g->seq = (uint32_t)th[4] << 24 | (uint32_t)th[5] << 16 |
+	    (uint32_t)th[6] << 8 | th[7];
+	g->ack = (uint32_t)th[8] << 24 | (uint32_t)th[9] << 16 |
+	    (uint32_t)th[10] << 8 | th[11];
+	g->flags = th[13];
+	g->len = ip->l4_len - hl + ((g->flags & 0x02) != 0) +
+	    ((g->flags & 0x01) != 0);
+	g->input = input;
+	g->ts = ts;
 
 	/* The flow, its lower endpoint first. */
 	memset(&k, 0, sizeof(k));
@@ -376,34 +433,15 @@ loss_packet(struct loss_tab *t, struct loss_count *per_input, uint32_t input,
 	memcpy(k.b, rev ? ip->src : ip->dst, (size_t)alen);
 	k.pa = rev ? ip->dport : ip->sport;
 	k.pb = rev ? ip->sport : ip->dport;
-	f = lookup(t, &k, ts, per_input);
-	f->last = ts;
-	d = &f->dir[rev];
-	o = &f->dir[!rev];
-	if (d->pkts != UINT32_MAX)
-		d->pkts++;
-
-	two_way = o->pkts > 0;
-	dir_start(d, seq);
-	s = unwrap(d, seq);
-	segment(d, two_way, &per_input[input], s, s + len);
-	if ((flags & 0x10) && !(flags & 0x04) && o->data) {	/* ACK */
-		int64_t a;
-
-		dir_start(o, ack);
-		a = unwrap(o, ack);
-		/* An ACK far from o's stream is not about it. */
-		if (a < o->lo - LOSS_MAX_JUMP || a > o->hi + LOSS_MAX_JUMP)
-			return;
-		if (!o->acked) {
-			o->acked = 1;
-			o->ack_lo = o->ack_hi = a;
-		} else if (a > o->ack_hi) {
-			o->ack_hi = a;
-		}
-		if (a > o->hi)
-			per_input[input].acks_unseen++;
-	}
+	g->rev = (uint8_t)rev;
+	g->h = hash_key(&k);
+	/* The entry a flow that is not moved finds first. */
+	e = (const char *)&t->f[g->h & (t->cap - 1)];
+	__builtin_prefetch(&t->tag[g->h & (t->cap - 1)], 1);
+	__builtin_prefetch(e, 1);
+	__builtin_prefetch(e + 64, 1);
+	__builtin_prefetch(e + 128, 1);
+	__builtin_prefetch(e + 192, 1);
 }
 
 void
@@ -411,6 +449,10 @@ loss_flush(struct loss_tab *t, struct loss_count *per_input)
 {
 	size_t i;
 
+	for (; t->nahead > 0; t->nahead--) {
+		apply(t, per_input, &t->ahead[t->first]);
+		t->first = (t->first + 1) % LOSS_AHEAD;
+	}
 	for (i = 0; i < t->cap; i++)
 		if (t->tag[i] != 0) {
 			finish(&t->f[i], &per_input[t->f[i].input]);

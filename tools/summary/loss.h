@@ -11,7 +11,8 @@
 #include "filter.h"
 
 /*
- * Flow entries per worker: 264 bytes each (4.3 MiB per worker).  When
+ * Flow entries per worker: 256 bytes each, four cache lines (4 MiB per
+ * worker).  When
  * the LOSS_PROBE slots a flow may use are taken, the one idle longest is
  * evicted: what it measured so far is counted, and its later packets start
  * a new entry (a hole across the eviction is not seen).  Evictions are
@@ -65,21 +66,35 @@ struct loss_key {		/* 48 bytes, hashed as words */
 };
 
 struct loss_flow {
-	uint64_t kh;		/* the key's hash (loss.c: lookup) */
+	uint32_t kl;		/* the key hash's low bits (loss.c: lookup) */
 	uint32_t input;
 	int64_t last;		/* time of its last packet */
 	struct loss_dir dir[2];	/* 0: from a; 1: from b */
 };
 
+/* A TCP segment parsed, its flow entry being fetched (loss.c). */
+struct loss_seg {
+	uint64_t h;
+	int64_t ts;
+	uint32_t input, seq, ack, len;
+	uint8_t flags, rev;
+};
+
+#define LOSS_AHEAD 4		/* segments parsed ahead of their update */
+
 struct loss_tab {
 	struct loss_flow *f;
 	uint32_t *tag;		/* 0: free; else high hash bits | 1 */
 	size_t cap;		/* a power of two */
+	struct loss_seg ahead[LOSS_AHEAD];	/* a ring */
+	unsigned nahead, first;
 };
 
 int loss_init(struct loss_tab *t, size_t cap);
 void loss_free(struct loss_tab *t);
-/* A packet whose innermost IP header is ip, of input `input`. */
+/* A packet whose innermost IP header is ip, of input `input`.  Counted
+ * by LOSS_AHEAD packets later (the flow entry's cache lines are fetched
+ * meanwhile), or by loss_flush(). */
 void loss_packet(struct loss_tab *t, struct loss_count *per_input,
     uint32_t input, const struct pf_ip *ip, const uint8_t *pkt,
     uint32_t caplen, int64_t ts);

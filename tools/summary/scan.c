@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "summary.h"
 
@@ -114,7 +115,8 @@ per_packet(void *arg, const struct pm_scan_packet *p, char *errbuf)
 		struct clocknote cn;
 
 		memset(&cn, 0, sizeof(cn));
-		if (clock_key(&d, pkt->data, pkt->caplen, pkt->len, &cn.hash)) {
+		if (clock_key(&d, pkt->data, pkt->caplen, pkt->len, r->clk.bits,
+		    &cn.hash)) {
 			cn.kind = NOTE_CLOCK;
 			cn.input = input;
 			cn.ts = pkt->ts;
@@ -249,7 +251,14 @@ scan_start(struct run *r, size_t threads, const char *tmpdir,
 	}
 	/* Clock offsets need two files told apart, and packets in order. */
 	if (r->measure && r->tl != NULL && r->in.n >= 2) {
-		if (clock_init(&r->clk) < 0) {
+		uint64_t bytes = 0;
+		struct stat st;
+
+		for (i = 0; i < r->in.n; i++)
+			if (strcmp(r->in.paths[i], "-") != 0 &&
+			    stat(r->in.paths[i], &st) == 0 && S_ISREG(st.st_mode))
+				bytes += (uint64_t)st.st_size;
+		if (clock_init(&r->clk, clock_sample_bits(bytes)) < 0) {
 			pk_warn("out of memory");
 			return SUMMARY_ERROR;
 		}
