@@ -314,7 +314,52 @@ manifest_check(struct run *r, struct check *c)
 	free(seen);
 }
 
-/* Fill checks[]; returns how many. */
+/* The files a check names: the first `max` of them, then how many more. */
+struct names {
+	char buf[400];
+	size_t len, n, max;
+	const char *sep;
+};
+
+static void
+names_init(struct names *l, size_t max, const char *sep)
+{
+	l->buf[0] = '\0';
+	l->len = l->n = 0;
+	l->max = max;
+	l->sep = sep;
+}
+
+/* Counts every file; describes the first max. */
+static void __attribute__((format(printf, 2, 3)))
+names_add(struct names *l, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	if (l->n++ >= l->max || l->len + 8 >= sizeof(l->buf))
+		return;
+	if (l->len > 0)
+		l->len += (size_t)snprintf(l->buf + l->len, sizeof(l->buf) -
+		    l->len, "%s", l->sep);
+	va_start(ap, fmt);
+	k = vsnprintf(l->buf + l->len, sizeof(l->buf) - l->len, fmt, ap);
+	va_end(ap);
+	if (k > 0)
+		l->len += (size_t)k;
+	if (l->len >= sizeof(l->buf))
+		l->len = sizeof(l->buf) - 1;
+}
+
+static const char *
+names_end(struct names *l)
+{
+	if (l->n > l->max && l->len + 1 < sizeof(l->buf))
+		snprintf(l->buf + l->len, sizeof(l->buf) - l->len,
+		    "%sand %zu more", l->sep, l->n - l->max);
+	return l->buf;
+}
+
 /*
  * capture_loss: the capture's own loss, measured from its TCP flows
  * (loss.c), against --max-loss; names the files over it.  A simple capture
@@ -325,9 +370,10 @@ manifest_check(struct run *r, struct check *c)
 static int
 loss_check(const struct run *r, struct check *c)
 {
-	char max[32], files[400];
+	char max[32];
+	struct names l;
 	double f, total;
-	size_t i, over = 0, len = 0;
+	size_t i;
 
 	snprintf(max, sizeof(max), "%g%%", r->max_loss * 100);
 	if (r->loss == NULL) {
@@ -338,25 +384,16 @@ loss_check(const struct run *r, struct check *c)
 	}
 	if ((total = loss_fraction(&r->loss_total)) < 0)
 		return 0;
-	files[0] = '\0';
-	for (i = 0; i < r->in.n; i++) {
-		if ((f = loss_fraction(&r->loss[i])) <= r->max_loss)
-			continue;
-		if (over++ < 5 && len < sizeof(files)) {
-			int k = snprintf(files + len, sizeof(files) - len,
-			    "%s%s %.4f%%", len ? ", " : "",
+	names_init(&l, 5, ", ");
+	for (i = 0; i < r->in.n; i++)
+		if ((f = loss_fraction(&r->loss[i])) > r->max_loss)
+			names_add(&l, "%s %.4f%%",
 			    base_name(pm_scan_input_name(r->scan, i)), f * 100);
-			if (k > 0)
-				len += (size_t)k;
-		}
-	}
-	if (over > 5 && len < sizeof(files))
-		snprintf(files + len, sizeof(files) - len, ", and %zu more",
-		    over - 5);
-	if (over > 0 || total > r->max_loss)
+	names_end(&l);
+	if (l.n > 0 || total > r->max_loss)
 		check_set(c, "capture_loss", CK_WARN, json_real(total),
 		    json_real(r->max_loss), "%.4f%% of TCP bytes not captured, "
-		    "above %s%s%s", total * 100, max, over ? ": " : "", files);
+		    "above %s%s%s", total * 100, max, l.n ? ": " : "", l.buf);
 	else
 		check_set(c, "capture_loss", CK_OK, json_real(total),
 		    json_real(r->max_loss), "%.4f%% of TCP bytes not captured "
@@ -372,37 +409,30 @@ loss_check(const struct run *r, struct check *c)
 static int
 coverage_check(const struct run *r, struct check *c)
 {
-	char buf[400], a[64], b[64];
-	size_t i, over = 0, len = 0, n = 0;
+	char a[64], b[64];
+	struct names l;
+	size_t i, n = 0;
 
 	if (r->cov == NULL || r->in.n < 2)
 		return 0;
-	buf[0] = '\0';
+	names_init(&l, 3, "; ");
 	for (i = 0; i < r->in.n; i++) {
 		const struct coverage *cv = &r->cov[i];
-		int k;
 
 		if (cv->total == 0)
 			continue;
 		n += cv->total;
-		if (over++ >= 3 || len >= sizeof(buf))
-			continue;
 		pk_fmt_time(a, sizeof(a), cv->s[0].from);
 		pk_fmt_seconds(b, sizeof(b), cv->s[0].to - cv->s[0].from);
-		k = snprintf(buf + len, sizeof(buf) - len, "%s%s from %s for "
-		    "%s s%s", len ? "; " : "",
+		names_add(&l, "%s from %s for %s s%s",
 		    base_name(pm_scan_input_name(r->scan, i)), a, b,
 		    cv->total > 1 ? " (and more)" : "");
-		if (k > 0)
-			len += (size_t)k;
 	}
-	if (over > 3 && len < sizeof(buf))
-		snprintf(buf + len, sizeof(buf) - len, "; and %zu more files",
-		    over - 3);
-	if (over > 0)
+	names_end(&l);
+	if (l.n > 0)
 		check_set(c, "coverage", CK_WARN, json_integer((json_int_t)n),
 		    json_integer(0), "%zu file%s silent while the others had "
-		    "packets: %s", over, over == 1 ? "" : "s", buf);
+		    "packets: %s", l.n, l.n == 1 ? "" : "s", l.buf);
 	else
 		check_set(c, "coverage", CK_OK, json_integer(0), json_integer(0),
 		    "every file has packets whenever the others do");
@@ -417,8 +447,9 @@ coverage_check(const struct run *r, struct check *c)
 static int
 clock_check(const struct run *r, struct check *c)
 {
-	char buf[400], a[64], mx[64];
-	size_t i, over = 0, len = 0, known = 0;
+	char a[64], mx[64];
+	struct names l;
+	size_t i, known = 0;
 	int64_t worst = 0;
 
 	if (r->clk_off == NULL)
@@ -427,32 +458,30 @@ clock_check(const struct run *r, struct check *c)
 		known += r->clk_known[i] != 0;
 	if (known < 2)
 		return 0;
-	buf[0] = '\0';
+	names_init(&l, 5, ", ");
 	pk_fmt_seconds(mx, sizeof(mx), r->max_clock);
 	for (i = 0; i < r->in.n; i++) {
 		int64_t o = r->clk_off[i] < 0 ? -r->clk_off[i] : r->clk_off[i];
-		int k;
 
 		if (!r->clk_known[i])
 			continue;
 		if (o > worst)
 			worst = o;
-		if (o <= r->max_clock || over++ >= 5 || len >= sizeof(buf))
+		if (o <= r->max_clock)
 			continue;
 		pk_fmt_seconds(a, sizeof(a), o);
-		k = snprintf(buf + len, sizeof(buf) - len, "%s%s %s%s s",
-		    len ? ", " : "", base_name(pm_scan_input_name(r->scan, i)),
+		names_add(&l, "%s %s%s s",
+		    base_name(pm_scan_input_name(r->scan, i)),
 		    r->clk_off[i] < 0 ? "-" : "+", a);
-		if (k > 0)
-			len += (size_t)k;
 	}
+	names_end(&l);
 	pk_fmt_seconds(a, sizeof(a), worst);
-	if (over > 0)
+	if (l.n > 0)
 		check_set(c, "clock", CK_WARN, json_real((double)worst / 1e9),
 		    json_real((double)r->max_clock / 1e9), "%zu %s off by more "
-		    "than %s s from %s: %s", over, over == 1 ? "file's clock" :
+		    "than %s s from %s: %s", l.n, l.n == 1 ? "file's clock" :
 		    "files' clocks", mx,
-		    base_name(pm_scan_input_name(r->scan, r->clk_ref)), buf);
+		    base_name(pm_scan_input_name(r->scan, r->clk_ref)), l.buf);
 	else
 		check_set(c, "clock", CK_OK, json_real((double)worst / 1e9),
 		    json_real((double)r->max_clock / 1e9), "%zu files agree "
