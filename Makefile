@@ -49,7 +49,8 @@ LIBMERGE_OBJ = $(LIBMERGE_SRC:%.c=$(BUILD)/%.o)
 LIBFILTER_SRC = libfilter/dissect.c libfilter/tuple.c libfilter/match.c
 LIBFILTER_OBJ = $(LIBFILTER_SRC:%.c=$(BUILD)/%.o)
 COMMON_OBJ   = $(BUILD)/tools/msg.o $(BUILD)/tools/text.o $(BUILD)/tools/output.o \
-               $(BUILD)/tools/inputs.o $(BUILD)/tools/progress.o $(BUILD)/tools/capio.o
+               $(BUILD)/tools/inputs.o $(BUILD)/tools/progress.o $(BUILD)/tools/capio.o \
+               $(BUILD)/tools/split.o
 # The filter options and the capture object (jansson, libfilter's tuples):
 # for the tools that take a filter_v1, not pcap-merge.
 FILTEROPT_OBJ = $(BUILD)/tools/filteropt.o $(BUILD)/tools/capture.o

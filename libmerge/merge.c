@@ -397,6 +397,9 @@ open_input(pm_merge *m, size_t i, uint8_t *buf, size_t bufsize, int *rc)
 	if (in->kept != NULL) {
 		r = in->kept;
 		in->kept = NULL;
+		if (m->o.window)
+			pm_reader_set_window(r, m->o.start, m->o.stop,
+			    in->shift);
 		return r;
 	}
 	if (in->fd >= 0) {
@@ -415,6 +418,8 @@ open_input(pm_merge *m, size_t i, uint8_t *buf, size_t bufsize, int *rc)
 		return NULL;
 	}
 	note_reader(in, r);
+	if (m->o.window)
+		pm_reader_set_window(r, m->o.start, m->o.stop, in->shift);
 	return r;
 }
 

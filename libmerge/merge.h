@@ -134,6 +134,11 @@ struct pm_reader_stats {
 	 * unsigned): held at the nearest end, INT64_MIN or INT64_MAX.
 	 */
 	uint64_t bad_time;
+	/*
+	 * Packets outside pm_merge_opts' time window, dropped before they
+	 * were counted above (the other figures are the window's).
+	 */
+	uint64_t outside_window;
 };
 
 /*
@@ -281,6 +286,14 @@ struct pm_merge_opts {
 	 * in the same pass.
 	 */
 	int checksum;
+	/*
+	 * A time window, start inclusive, stop exclusive (editcap's -A and
+	 * -B), on the clock after pm_merge_shift(): packets outside it are
+	 * dropped as they are read, counted in stats.outside_window, and
+	 * left out of every other figure.  window 0: none.
+	 */
+	int window;
+	int64_t start, stop;
 };
 
 /* Per-input facts, kept after the input is closed. */

@@ -78,6 +78,10 @@ pm_reader *pm_reader_open_fd_buf(int fd, const char *name, uint8_t *buf,
     size_t bufsize, int crc, int *err, char *errbuf);
 pm_reader *pm_reader_open_buf(const char *path, uint8_t *buf,
     size_t bufsize, int crc, int *err, char *errbuf);
+/* Drop packets whose time + shift is not in [start, stop) before they are
+ * counted (pm_merge_opts.window). */
+void pm_reader_set_window(pm_reader *r, int64_t start, int64_t stop,
+    int64_t shift);
 /* 1 and *crc once every byte of the file was read with crc on, else 0. */
 int pm_reader_crc32c(const pm_reader *r, uint32_t *crc);
 

@@ -53,6 +53,8 @@ struct pm_reader {
 	int dead;		/* a final error was returned */
 	struct pm_reader_stats st;
 	struct pm_damage dmg;
+	int window;		/* pm_reader_set_window */
+	int64_t wstart, wstop, wshift;
 	char errbuf[PM_ERRBUF_SIZE];
 };
 
@@ -290,11 +292,34 @@ fail(pm_reader *r, long rc)
 	return (int)rc;
 }
 
-static inline void
+/* Count pkt; 0 when it falls outside the window (then dropped). */
+static inline int
 account(pm_reader *r, struct pm_packet *pkt)
 {
+	if (__builtin_expect(r->window, 0)) {
+		int64_t t;
+
+		if (__builtin_add_overflow(pkt->ts, r->wshift, &t))
+			t = r->wshift > 0 ? INT64_MAX : INT64_MIN;
+		if (t < r->wstart || t >= r->wstop) {
+			r->st.outside_window++;
+			r->st.bytes_in = r->s.bytes_in;
+			return 0;
+		}
+	}
 	pm_stats_add(&r->st, pkt);
 	r->st.bytes_in = r->s.bytes_in;
+	return 1;
+}
+
+void
+pm_reader_set_window(pm_reader *r, int64_t start, int64_t stop,
+    int64_t shift)
+{
+	r->window = 1;
+	r->wstart = start;
+	r->wstop = stop;
+	r->wshift = shift;
 }
 
 /* ---- classic pcap -------------------------------------------------------- */
@@ -341,8 +366,7 @@ pcap_next(pm_reader *r, struct pm_packet *pkt)
 	 * the buffer long before).  Asking for it now hides that miss.
 	 */
 	__builtin_prefetch(r->s.buf + r->s.pos);
-	account(r, pkt);
-	return 1;
+	return account(r, pkt) ? 1 : 2;
 }
 
 /* ---- pcapng ---------------------------------------------------------------- */
@@ -737,8 +761,7 @@ pcapng_next(pm_reader *r, struct pm_packet *pkt)
 		r->meta.ifoptlen = r->ifs[ifid].optlen;
 		pkt->meta = &r->meta;
 		r->s.pos += blen;
-		account(r, pkt);
-		return 1;
+		return account(r, pkt) ? 1 : 2;
 	}
 }
 
@@ -939,9 +962,16 @@ pm_reader_open_buf(const char *path, uint8_t *buf, size_t bufsize, int crc,
 int
 pm_reader_next(pm_reader *r, struct pm_packet *pkt)
 {
+	int rc;
+
 	if (r->dead)
 		return PM_ERR_INVAL;
-	return r->fmt == PM_FMT_PCAP ? pcap_next(r, pkt) : pcapng_next(r, pkt);
+	/* 2: a packet outside the window, dropped */
+	do
+		rc = r->fmt == PM_FMT_PCAP ? pcap_next(r, pkt) :
+		    pcapng_next(r, pkt);
+	while (rc == 2);
+	return rc;
 }
 
 void

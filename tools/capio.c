@@ -114,6 +114,51 @@ pk_output_by_name(const char *path, int format_given, enum pm_format *format,
 /* ---- captures in and out -------------------------------------------------- */
 
 int
+pk_window_opt(struct pk_window *w, int stop, const char *opt, const char *arg)
+{
+	int64_t t;
+
+	if (pk_parse_when(arg, &t) < 0) {
+		/* editcap takes local time without a zone: say why not */
+		pk_warn("%s: '%s' is not a time: RFC 3339 with its zone, as the "
+		    "API writes times (2026-11-29T10:00:00Z, "
+		    "...T11:00:00+01:00), or seconds since 1970 (1764410400.5)",
+		    opt, arg);
+		return 2;
+	}
+	w->set = 1;
+	if (stop) {
+		w->stop = t;
+		w->have_stop = 1;
+	} else {
+		w->start = t;
+		w->have_start = 1;
+	}
+	return 0;
+}
+
+int
+pk_window_check(const struct pk_window *w)
+{
+	if (w->have_start && w->have_stop && w->start >= w->stop) {
+		pk_warn("the start of the time window must come before its stop "
+		    "(the stop is exclusive)");
+		return 2;
+	}
+	return 0;
+}
+
+void
+pk_window_apply(const struct pk_window *w, struct pm_merge_opts *mo)
+{
+	if (w == NULL || !w->set)
+		return;
+	mo->window = 1;
+	mo->start = w->have_start ? w->start : INT64_MIN;
+	mo->stop = w->have_stop ? w->stop : INT64_MAX;
+}
+
+int
 pk_capin_open(struct pk_capin *c, const struct pk_inputs *in,
     int concatenate, const char *tmpdir)
 {
@@ -126,6 +171,7 @@ pk_capin_open(struct pk_capin *c, const struct pk_inputs *in,
 	if (mo.max_open >= in->n)
 		mo.max_open = 0;
 	mo.tmpdir = tmpdir;
+	pk_window_apply(c->win, &mo);
 	c->damaged = 0;
 	if ((c->m = pm_merge_new(&mo, errbuf)) == NULL) {
 		pk_warn("%s", errbuf);

@@ -32,10 +32,32 @@ int pk_output_by_name(const char *path, int format_given,
  */
 struct pk_capin {
 	pm_merge *m;
+	struct pk_window *win;	/* --start/--stop, or NULL */
 	int ignore_errors;	/* unreadable inputs are skipped, not fatal */
 	int damaged;		/* an input had damage or was skipped */
 	struct pk_progress *prog;
 };
+/*
+ * --start and --stop (pcap-merge's -A and -B, as editcap's): a window of
+ * packet times, start inclusive, stop exclusive, applied as the inputs are
+ * read (pm_merge_opts.window).
+ */
+struct pk_window {
+	int set;
+	int64_t start, stop;
+	int have_start, have_stop;
+};
+/*
+ * Take opt's TIME (RFC 3339, or epoch seconds with a fraction) into w.
+ * 0, or prints why and returns 2.
+ */
+int pk_window_opt(struct pk_window *w, int stop, const char *opt,
+    const char *arg);
+/* After the options: start before stop.  0, or prints why and returns 2. */
+int pk_window_check(const struct pk_window *w);
+/* The window in libmerge's options. */
+void pk_window_apply(const struct pk_window *w, struct pm_merge_opts *mo);
+
 /* Returns 0, or prints why and returns 1. */
 int pk_capin_open(struct pk_capin *c, const struct pk_inputs *in,
     int concatenate, const char *tmpdir);

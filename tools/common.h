@@ -14,6 +14,7 @@
 #include "msg.h"
 #include "output.h"
 #include "progress.h"
+#include "split.h"
 #include "text.h"
 
 #endif

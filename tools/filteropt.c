@@ -42,6 +42,16 @@ pk_filteropt(struct pk_filteropt *o, int c, const char *arg)
 			o->dst_text = arg;
 		o->have_flags = o->given = 1;
 		return 1;
+	case PK_O_HOST:
+	case PK_O_PORT:
+		if (pf_tuple_set(&o->either, c == PK_O_HOST ? fields[0] :
+		    fields[2], arg, errbuf) < 0) {
+			pk_warn("--%s: %s", c == PK_O_HOST ? "host" : "port",
+			    errbuf);
+			return 2;
+		}
+		o->have_flags = o->given = 1;
+		return 1;
 	case 'f':
 		if (!room(o))
 			return 2;
@@ -91,6 +101,86 @@ pk_filteropt(struct pk_filteropt *o, int c, const char *arg)
 	return 0;
 }
 
+/* p narrowed by q: 0 when no address is in both. */
+static int
+narrow(struct pf_prefix *p, int had, const struct pf_prefix *q)
+{
+	unsigned bits, i;
+
+	if (!had) {
+		*p = *q;
+		return 1;
+	}
+	if (p->family != q->family)
+		return 0;
+	bits = p->bits < q->bits ? p->bits : q->bits;
+	for (i = 0; i < bits; i++)
+		if (((p->addr[i / 8] ^ q->addr[i / 8]) >> (7 - i % 8)) & 1)
+			return 0;
+	if (q->bits > p->bits)
+		*p = *q;
+	return 1;
+}
+
+/*
+ * --host A: the flag tuple with A as its source, or as its destination;
+ * --port P likewise with its ports, so --host A --port P is four tuples,
+ * as tcpdump's "host A and port P" (A and P may be on either side, each).
+ * A side that --src/--dst/--sport/--dport already fixed must agree.
+ */
+static int
+expand(struct pk_filteropt *o)
+{
+	struct pf_tuple v[4], w[4], t;
+	size_t nv = 1, i, k, nn;
+	unsigned bit;
+	int side;
+
+	v[0] = o->flags;
+	if (o->either.has & PF_HAS_SRC) {
+		for (i = 0, nn = 0; i < nv; i++)
+			for (side = 0; side < 2; side++) {
+				t = v[i];
+				bit = side ? PF_HAS_DST : PF_HAS_SRC;
+				if (!narrow(side ? &t.dst : &t.src,
+				    (t.has & bit) != 0, &o->either.src))
+					continue;
+				t.has |= bit;
+				w[nn++] = t;
+			}
+		memcpy(v, w, nn * sizeof(*v));
+		nv = nn;
+	}
+	if (o->either.has & PF_HAS_SPORT) {
+		for (i = 0, nn = 0; i < nv; i++)
+			for (side = 0; side < 2; side++) {
+				uint16_t *port;
+
+				t = v[i];
+				bit = side ? PF_HAS_DPORT : PF_HAS_SPORT;
+				port = side ? &t.dport : &t.sport;
+				if ((t.has & bit) && *port != o->either.sport)
+					continue;
+				*port = o->either.sport;
+				t.has |= bit;
+				w[nn++] = t;
+			}
+		memcpy(v, w, nn * sizeof(*v));
+		nv = nn;
+	}
+	if (nv == 0) {
+		pk_warn("--host/--port and --src/--dst/--sport/--dport never "
+		    "match together");
+		return 2;
+	}
+	for (k = 0; k < nv; k++) {
+		if (!room(o))
+			return 2;
+		o->tuples[o->n++] = v[k];
+	}
+	return 0;
+}
+
 int
 pk_filteropt_finish(struct pk_filteropt *o)
 {
@@ -102,9 +192,21 @@ pk_filteropt_finish(struct pk_filteropt *o)
 		pk_warn("%s", errbuf);
 		return 2;
 	}
+	if (o->either.has & PF_HAS_SPORT) {
+		struct pf_tuple t = o->flags;
+
+		t.has |= PF_HAS_SPORT;
+		t.sport = o->either.sport;
+		if (pf_tuple_check(&t, errbuf) < 0) {
+			pk_warn("--port: %s", errbuf);
+			return 2;
+		}
+	}
+	o->have_flags = 0;
+	if (o->either.has != 0)
+		return expand(o);
 	if (!room(o))
 		return 2;
 	o->tuples[o->n++] = o->flags;
-	o->have_flags = 0;
 	return 0;
 }

@@ -1,7 +1,8 @@
 /*
  * filteropt.h - the tuple options pcap-filter and pcap-summary share:
- * --src --dst --sport --dport --proto, -f JSON, --from-capture FILE,
- * --layer and --both-directions.  Tool code only.
+ * --src --dst --sport --dport --proto, --host --port (either direction,
+ * as tcpdump's host and port), -f JSON, --from-capture FILE, --layer and
+ * --both-directions.  Tool code only.
  */
 #ifndef PCAPKIT_FILTEROPT_H
 #define PCAPKIT_FILTEROPT_H
@@ -12,7 +13,7 @@
 
 enum {
 	PK_O_SRC = 1000, PK_O_DST, PK_O_SPORT, PK_O_DPORT, PK_O_PROTO,
-	PK_O_FROM, PK_O_LAYER, PK_O_BOTH
+	PK_O_FROM, PK_O_LAYER, PK_O_BOTH, PK_O_HOST, PK_O_PORT
 };
 
 /* Entries for a struct option array; -f is the tool's own short option. */
@@ -24,7 +25,9 @@ enum {
 	{ "proto", required_argument, NULL, PK_O_PROTO }, \
 	{ "from-capture", required_argument, NULL, PK_O_FROM }, \
 	{ "layer", required_argument, NULL, PK_O_LAYER }, \
-	{ "both-directions", no_argument, NULL, PK_O_BOTH }
+	{ "both-directions", no_argument, NULL, PK_O_BOTH }, \
+	{ "host", required_argument, NULL, PK_O_HOST }, \
+	{ "port", required_argument, NULL, PK_O_PORT }
 
 struct pk_filteropt {
 	struct pf_tuple tuples[PK_MAX_TUPLES];
@@ -32,6 +35,7 @@ struct pk_filteropt {
 	struct pf_tuple flags;		/* --src ... --proto, one tuple */
 	int have_flags;
 	const char *src_text, *dst_text;	/* --src, --dst as given */
+	struct pf_tuple either;		/* --host (in src), --port (in sport) */
 	struct pf_filter_opts fo;
 	int given;			/* any tuple option was given */
 };

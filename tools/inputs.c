@@ -417,3 +417,35 @@ pk_raise_nofile(size_t want)
 		return (size_t)1 << 30;
 	return rl.rlim_cur > reserve + 4 ? (size_t)rl.rlim_cur - reserve : 4;
 }
+
+int
+pk_inputs_add_list(struct pk_inputs *in, const char *list)
+{
+	char *text, *line, *next;
+	size_t len;
+	int rc = 0;
+
+	if ((text = pk_slurp(list, &len)) == NULL) {
+		pk_warnf(list, "%s", strerror(errno));
+		return PK_ERROR;
+	}
+	if (strlen(text) != len) {
+		pk_warnf(list, "not a list of file names (a NUL byte)");
+		free(text);
+		return PK_USAGE;
+	}
+	for (line = text; rc == 0 && line != NULL && *line != '\0';
+	    line = next) {
+		size_t n;
+
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		n = strlen(line);
+		if (n > 0 && line[n - 1] == '\r')
+			line[--n] = '\0';
+		if (n > 0)
+			rc = pk_inputs_add(in, line);
+	}
+	free(text);
+	return rc;
+}

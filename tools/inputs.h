@@ -46,6 +46,12 @@ struct pk_inputs {
 };
 /* Returns 0, or prints why and returns 1 (I/O) or 2 (usage). */
 int pk_inputs_add(struct pk_inputs *in, const char *arg);
+/*
+ * Each line of file list (tcpdump's -V; "-" is stdin) as an argument;
+ * empty lines are passed over.  Returns 0, or prints why and returns 1 or
+ * 2.
+ */
+int pk_inputs_add_list(struct pk_inputs *in, const char *list);
 /* Before any pk_inputs_add: the output file, which is never read. */
 int pk_inputs_output(struct pk_inputs *in, const char *path);
 void pk_inputs_free(struct pk_inputs *in);

@@ -9,11 +9,21 @@
 const char *pk_progname = "pcapkit";
 
 void
-pk_setprogname(const char *argv0)
+pk_setprogname(char **argv)
 {
-	const char *s = strrchr(argv0, '/');
+	const char *s = strrchr(argv[0], '/');
 
-	pk_progname = s ? s + 1 : argv0;
+	pk_progname = s ? s + 1 : argv[0];
+	/* getopt's own messages start with argv[0]: the name, not a path */
+	argv[0] = (char *)pk_progname;
+}
+
+void
+pk_try_help(int status)
+{
+	fprintf(stderr, "%s: try '%s -h' for more information\n",
+	    pk_progname, pk_progname);
+	exit(status);
 }
 
 void

@@ -17,7 +17,13 @@ enum pk_status { PK_OK = 0, PK_ERROR = 1, PK_USAGE = 2 };
 
 extern const char *pk_progname;
 
-void pk_setprogname(const char *argv0);
+/* Also makes argv[0] the bare name, for getopt's messages. */
+void pk_setprogname(char **argv);
+/*
+ * After a usage error's one line: "try 'prog -h' for more information",
+ * then exit(status).  A usage error never prints the whole synopsis.
+ */
+void pk_try_help(int status) __attribute__((noreturn));
 /* "prog: message" on stderr. */
 void pk_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "prog: file: message" on stderr. */

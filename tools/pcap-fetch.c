@@ -38,6 +38,7 @@ usage(FILE *f)
 "                         [--colo C] [--dest URL] [--offset-time T]\n"
 "                         [--system NAME] [--json]\n"
 "       pcap-fetch stop   ID\n"
+"       pcap-fetch --version\n"
 "listings (list, get, bucket): [--page-size N] [--max-pages N] [--max-objects N]\n"
 "downloads (get, bucket): [--max-size SIZE] [--speed-limit BYTES]\n"
 "                         [--speed-time DUR]\n"
@@ -221,7 +222,7 @@ main(int argc, char **argv)
 	int c, r, progress_set = 0, li;
 	size_t i;
 
-	pk_setprogname(argv[0]);
+	pk_setprogname(argv);
 	/*
 	 * Tokens and keys live in this process: no core dump, and no
 	 * ptrace or /proc/PID/mem or environ by other processes of the user.
@@ -241,11 +242,16 @@ main(int argc, char **argv)
 	o.speed_limit = 1024;
 	o.speed_time_ns = 30LL * 1000000000;
 	if (argc < 2) {
-		usage(stderr);
-		return FETCH_USAGE;
+		fwarn("no command (list, show, wait, get, bucket, create, "
+		    "stop)");
+		pk_try_help(FETCH_USAGE);
 	}
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
 		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+		printf("pcap-fetch (pcapkit) %s\n", PK_VERSION);
 		return 0;
 	}
 	o.cmd = argv[1];
@@ -254,8 +260,8 @@ main(int argc, char **argv)
 			cmd = &commands[i];
 	if (cmd == NULL) {
 		fwarn("unknown command '%s' (list, show, wait, get, bucket, "
-		    "create, stop; -h for usage)", o.cmd);
-		return FETCH_USAGE;
+		    "create, stop)", o.cmd);
+		pk_try_help(FETCH_USAGE);
 	}
 	argv++;
 	argc--;
@@ -267,24 +273,23 @@ main(int argc, char **argv)
 		if (c == '?') {
 			/* Said here, so that it starts "pcap-fetch:". */
 			if (optopt != 0 && option_cmds(optopt) != 0)
-				fwarn("%s: %s needs a value", cmd->name,
+				fwarn("option '%s' needs a value",
 				    argv[optind - 1]);
 			else
-				fwarn("%s: unknown option '%s' (-h for usage)",
-				    cmd->name, argv[optind - 1]);
-			return FETCH_USAGE;
+				fwarn("unknown option '%s'", argv[optind - 1]);
+			pk_try_help(FETCH_USAGE);
 		}
 		if ((option_cmds(c) & cmd->bit) == 0) {
 			if (li >= 0)
-				fwarn("%s: --%s is not an option of %s",
-				    cmd->name, longopts[li].name, cmd->name);
+				fwarn("--%s is not an option of %s",
+				    longopts[li].name, cmd->name);
 			else
-				fwarn("%s: -%c is not an option of %s",
-				    cmd->name, c, cmd->name);
-			return FETCH_USAGE;
+				fwarn("-%c is not an option of %s", c,
+				    cmd->name);
+			pk_try_help(FETCH_USAGE);
 		}
 		if ((r = pk_filteropt(&o.fo, c, optarg)) == 2)
-			return FETCH_USAGE;
+			pk_try_help(FETCH_USAGE);
 		if (r == 1) {
 			if (c == 'f')
 				o.fjson = optarg;
@@ -299,7 +304,7 @@ main(int argc, char **argv)
 		case O_LIMIT:
 			if (pk_parse_u64(optarg, 1, UINT32_MAX, &o.limit) < 0) {
 				fwarn("--limit: bad number '%s'", optarg);
-				return FETCH_USAGE;
+				pk_try_help(FETCH_USAGE);
 			}
 			break;
 		case O_TIMEOUT:
@@ -309,7 +314,7 @@ main(int argc, char **argv)
 			    (c == O_INTERVAL && ns < 1000000)) {
 				fwarn("--%s: bad duration '%s'", c == O_TIMEOUT
 				    ? "timeout" : "interval", optarg);
-				return FETCH_USAGE;
+				pk_try_help(FETCH_USAGE);
 			}
 			if (c == O_TIMEOUT)
 				o.timeout_ns = ns;
@@ -325,7 +330,7 @@ main(int argc, char **argv)
 		case O_EXCLUDE:
 			if (o.nfilt == sizeof(o.filt) / sizeof(o.filt[0])) {
 				fwarn("too many --include/--exclude");
-				return FETCH_USAGE;
+				pk_try_help(FETCH_USAGE);
 			}
 			o.filt[o.nfilt].include = c == O_INCLUDE;
 			o.filt[o.nfilt++].glob = optarg;
@@ -337,7 +342,7 @@ main(int argc, char **argv)
 			uint64_t v;
 			if (pk_parse_u64(optarg, 0, UINT64_MAX / 2, &v) < 0) {
 				fwarn("bad number '%s'", optarg);
-				return FETCH_USAGE;
+				pk_try_help(FETCH_USAGE);
 			}
 			if (c == O_TLIMIT) {
 				o.tlimit = v;
@@ -360,7 +365,7 @@ main(int argc, char **argv)
 			if (pk_parse_u64(optarg, 0, 100, &o.retries) < 0) {
 				fwarn("--retries: bad number '%s' (0-100)",
 				    optarg);
-				return FETCH_USAGE;
+				pk_try_help(FETCH_USAGE);
 			}
 			o.have_retries = 1;
 			break;
@@ -368,7 +373,7 @@ main(int argc, char **argv)
 			if (pk_parse_u64(optarg, 1, 1000, &o.page_size) < 0) {
 				fwarn("--page-size: bad number '%s' (1-1000)",
 				    optarg);
-				return FETCH_USAGE;
+				pk_try_help(FETCH_USAGE);
 			}
 			break;
 		case O_MAXPAGES:
@@ -378,14 +383,14 @@ main(int argc, char **argv)
 				fwarn("--%s: bad number '%s' (1-%u)",
 				    c == O_MAXPAGES ? "max-pages" :
 				    "max-objects", optarg, UINT32_MAX);
-				return FETCH_USAGE;
+				pk_try_help(FETCH_USAGE);
 			}
 			break;
 		case O_MAXSIZE:
 			if (pk_parse_size(optarg, 1, UINT64_MAX / 2,
 			    &o.max_size) < 0) {
 				fwarn("--max-size: bad size '%s'", optarg);
-				return FETCH_USAGE;
+				pk_try_help(FETCH_USAGE);
 			}
 			o.have_max_size = 1;
 			break;
@@ -394,7 +399,7 @@ main(int argc, char **argv)
 			    &o.speed_limit) < 0) {
 				fwarn("--speed-limit: bad number of bytes per "
 				    "second '%s'", optarg);
-				return FETCH_USAGE;
+				pk_try_help(FETCH_USAGE);
 			}
 			break;
 		case O_CTIMEOUT:
@@ -409,7 +414,7 @@ main(int argc, char **argv)
 			    ns < 1000000 || ns > 86400LL * 1000000000) {
 				fwarn("--%s: bad duration '%s' (1ms-24h)", nm,
 				    optarg);
-				return FETCH_USAGE;
+				pk_try_help(FETCH_USAGE);
 			}
 			if (c == O_CTIMEOUT)
 				o.connect_ns = ns;
@@ -424,32 +429,32 @@ main(int argc, char **argv)
 		case 'j':
 			if (pk_parse_u64(optarg, 1, 64, &o.jobs) < 0) {
 				fwarn("-j: bad number '%s' (1-64)", optarg);
-				return FETCH_USAGE;
+				pk_try_help(FETCH_USAGE);
 			}
 			break;
 		default:
-			return FETCH_USAGE;
+			pk_try_help(FETCH_USAGE);
 		}
 	}
 	if (pk_filteropt_finish(&o.fo) != 0)
-		return FETCH_USAGE;
+		pk_try_help(FETCH_USAGE);
 	if (!progress_set)
 		o.progress = isatty(2);
 
 	if (cmd->arg == NULL && optind != argc) {
-		fwarn("%s: unexpected argument '%s'", cmd->name, argv[optind]);
-		return FETCH_USAGE;
+		fwarn("%s takes no argument: '%s'", cmd->name, argv[optind]);
+		pk_try_help(FETCH_USAGE);
 	}
 	if (cmd->arg != NULL) {
 		if (optind + 1 != argc) {
-			fwarn("%s: needs exactly one %s", cmd->name, cmd->arg);
-			return FETCH_USAGE;
+			fwarn("%s takes exactly one %s", cmd->name, cmd->arg);
+			pk_try_help(FETCH_USAGE);
 		}
 		o.arg = argv[optind];
 		if (strcmp(cmd->arg, "ID") == 0 && !pk_valid_hex32(o.arg)) {
-			fwarn("%s: bad capture id '%s' (32 lower-case hex "
-			    "digits, as the API gives them)", cmd->name, o.arg);
-			return FETCH_USAGE;
+			fwarn("bad capture id '%s' (32 lower-case hex "
+			    "digits, as the API gives them)", o.arg);
+			pk_try_help(FETCH_USAGE);
 		}
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
@@ -458,6 +463,8 @@ main(int argc, char **argv)
 	}
 	r = cmd->run(&o);
 	curl_global_cleanup();
+	if (r == FETCH_USAGE)
+		pk_try_help(FETCH_USAGE);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fwarn("stdout: %s", strerror(errno));
 		return FETCH_FAILED;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "merge.h"
 #include "filter.h"
@@ -31,32 +32,46 @@ exit_status(int s)
 static void
 usage(int status)
 {
-	FILE *f = status == 0 ? stdout : stderr;
+	FILE *f = stdout;
+
+	if (status != 0)	/* a usage error: its one line was said */
+		pk_try_help(status);
 
 	fprintf(f,
 "usage: pcap-filter [--src addr] [--dst addr] [--sport port] [--dport port]\n"
-"                   [--proto proto] [-f json] [--from-capture file]\n"
-"                   [-e bpf] [-cvz] [--layer outer|inner|any]\n"
-"                   [--both-directions] [-F format] [--stats] [--json]\n"
-"                   [--ignore-errors] [-T tmpdir] [-w outfile|-] [input ...]\n");
-	if (status != 0)	/* a usage error: the synopsis is enough */
-		exit(status);
+"                   [--host addr] [--port port] [--proto proto] [-f json]\n"
+"                   [--from-capture file] [-e bpf] [-cvz]\n"
+"                   [--layer outer|inner|any] [--both-directions]\n"
+"                   [--start time] [--stop time] [--split-packets n |\n"
+"                   --split-seconds s] [-F format] [--stats] [--json]\n"
+"                   [--ignore-errors] [--tmpdir dir] [-V listfile]\n"
+"                   [-w outfile|-] [input ...]\n"
+"       pcap-filter [options] -r file [-r file ...] [bpf expression ...]\n");
 	fprintf(f,
 "\n"
 "  --src, --dst ADDR    address or prefix (10.0.0.0/8, 2001:db8::/32)\n"
 "  --sport, --dport N   port, 0-65535\n"
+"  --host ADDR          source or destination address or prefix (tcpdump's host)\n"
+"  --port N             source or destination port (tcpdump's port)\n"
 "  --proto P            protocol number or name (tcp, udp, icmp, gre, ...)\n"
 "  -f JSON              a filter_v1 object; several -f are ORed\n"
 "  --from-capture FILE  the filter_v1 of a capture object (API JSON)\n"
 "  -e EXPR              a tcpdump (BPF) expression, ANDed with the tuples\n"
+"  -r FILE              read FILE, as tcpdump; the arguments left are then\n"
+"                       the BPF expression (tcpdump -r FILE EXPR)\n"
+"  -V FILE              read the names of the inputs from FILE, one per line\n"
 "  -v                   select the packets that do not match\n"
 "  -c                   print only the number of packets selected\n"
 "  --layer L            which IP header must match: outer, inner, any (default)\n"
 "  --both-directions    also match with source and destination swapped\n"
+"  --start, --stop TIME only packets in [start, stop) (RFC 3339, epoch seconds)\n"
+"  --split-packets N    split the output into files of N packets (editcap -c)\n"
+"  --split-seconds S    split it into files of S seconds (editcap -i)\n"
+"  --tmpdir DIR         directory for temporary files of big merges\n"
 "  -w FILE, -F, -z      output as in pcap-merge (default: stdout)\n"
 "  --stats              counts on stdout (stderr when stdout has the capture)\n"
 "  --json               the --stats counts as JSON (implies --stats)\n"
-"  -h, --help           this text;  -V, --version  the version\n"
+"  -h, --help           this text;  --version  the version\n"
 "\n"
 "Exit status: 0 a packet was selected, 1 none was, 2 usage error,\n"
 "3 runtime error (including a damaged input unless --ignore-errors).\n");
@@ -74,36 +89,145 @@ input_name(const pm_merge *m, size_t nin, size_t i)
 	return i < nin ? pm_merge_input_name(m, i) : "(input)";
 }
 
+/* outside: packets --start/--stop left out, or -1 without a window */
 static void
-print_stats(FILE *f, const struct counts *n, int json)
+print_stats(FILE *f, const struct counts *n, int json, int64_t outside)
 {
-	if (json)
+	char w[64] = "";
+
+	if (json) {
+		if (outside >= 0)
+			snprintf(w, sizeof(w), ", \"outside_window\": %lld",
+			    (long long)outside);
 		fprintf(f, "{\"packets_read\": %llu, \"matched\": %llu, "
-		    "\"undecidable\": %llu, \"unsupported_linktype\": %llu}\n",
+		    "\"undecidable\": %llu, \"unsupported_linktype\": %llu%s}\n",
 		    (unsigned long long)n->read,
 		    (unsigned long long)n->matched,
 		    (unsigned long long)n->undecidable,
-		    (unsigned long long)n->unsupported);
-	else
+		    (unsigned long long)n->unsupported, w);
+	} else {
+		if (outside >= 0)
+			snprintf(w, sizeof(w), ", %lld outside the time window",
+			    (long long)outside);
 		fprintf(f, "%s: %llu packets read, %llu matched, %llu "
-		    "undecidable, %llu unsupported linktype\n", pk_progname,
+		    "undecidable, %llu unsupported linktype%s\n", pk_progname,
 		    (unsigned long long)n->read,
 		    (unsigned long long)n->matched,
 		    (unsigned long long)n->undecidable,
-		    (unsigned long long)n->unsupported);
+		    (unsigned long long)n->unsupported, w);
+	}
+}
+
+/*
+ * Words that start a tcpdump expression: a trailing argument that is not a
+ * file and starts with one is taken for an expression given where tcpdump
+ * takes it.  (A bare word would be a host name to libpcap, looked up in
+ * the DNS: a misspelt file name must not cause that.)
+ */
+static int
+bpf_word(const char *a)
+{
+	static const char *const w[] = {
+		"tcp", "udp", "icmp", "icmp6", "ip", "ip6", "arp", "rarp",
+		"sctp", "igmp", "pim", "esp", "ah", "gre", "vrrp", "host",
+		"net", "port", "portrange", "src", "dst", "not", "ether",
+		"vlan", "mpls", "pppoed", "pppoes", "geneve", "proto", "less",
+		"greater", "len", "broadcast", "multicast", "inbound",
+		"outbound", "ifname", "wlan", "link", "!", "(", NULL
+	};
+	size_t i, n = strcspn(a, " \t(!");
+
+	if (n == 0)
+		n = 1;
+	for (i = 0; w[i] != NULL; i++)
+		if (strlen(w[i]) == n && strncmp(a, w[i], n) == 0)
+			return 1;
+	return 0;
+}
+
+/* args joined by spaces, as tcpdump joins its expression; NULL: no memory */
+static char *
+join(char **args, size_t n)
+{
+	size_t i, len = 1;
+	char *s;
+
+	for (i = 0; i < n; i++)
+		len += strlen(args[i]) + 1;
+	if ((s = malloc(len)) == NULL)
+		return NULL;
+	s[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			strcat(s, " ");
+		strcat(s, args[i]);
+	}
+	return s;
+}
+
+/*
+ * Without -r: the first argument that is not a file, when it and the rest
+ * form an expression libpcap takes, is an expression given as tcpdump
+ * takes one.  Refused (2) with the two ways to say it.
+ */
+static int
+trailing_expression(char **args, size_t n)
+{
+	struct pf_filter_opts fo = { .layer = PF_LAYER_ANY };
+	char errbuf[PF_ERRBUF_SIZE], *expr;
+	struct stat st;
+	pf_filter *f;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(args[i], "-") != 0 && stat(args[i], &st) < 0 &&
+		    errno == ENOENT)
+			break;
+	if (i == n || !bpf_word(args[i]) || (expr = join(args + i, n - i)) ==
+	    NULL)
+		return 0;
+	fo.bpf = expr;
+	if ((f = pf_filter_new(NULL, 0, &fo, errbuf)) == NULL) {
+		free(expr);
+		return 0;
+	}
+	pf_filter_free(f);
+	pk_warn("'%s' is not a file but a BPF expression: give it with -e "
+	    "'%s', or read the capture with -r FILE as tcpdump does", expr,
+	    expr);
+	free(expr);
+	return FILTER_USAGE;
+}
+
+/* Packets the time window left out, over all inputs. */
+static uint64_t
+outside_window(const pm_merge *m)
+{
+	uint64_t n = 0;
+	size_t i;
+
+	for (i = 0; i < pm_merge_count(m); i++)
+		n += pm_merge_input(m, i)->stats.outside_window;
+	return n;
 }
 
 int
 main(int argc, char **argv)
 {
-	enum { O_STATS = 256, O_JSON, O_IGN };
+	enum { O_STATS = 256, O_JSON, O_IGN, O_VERSION, O_TMPDIR, O_START,
+	    O_STOP, O_SPLITP, O_SPLITS };
 	static const struct option longopts[] = {
 		PK_FILTER_LONGOPTS,
 		{ "stats", no_argument, NULL, O_STATS },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "ignore-errors", no_argument, NULL, O_IGN },
+		{ "tmpdir", required_argument, NULL, O_TMPDIR },
+		{ "start", required_argument, NULL, O_START },
+		{ "stop", required_argument, NULL, O_STOP },
+		{ "split-packets", required_argument, NULL, O_SPLITP },
+		{ "split-seconds", required_argument, NULL, O_SPLITS },
 		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
+		{ "version", no_argument, NULL, O_VERSION },
 		{ NULL, 0, NULL, 0 }
 	};
 	static struct pk_filteropt fopt;
@@ -121,12 +245,56 @@ main(int argc, char **argv)
 	unsigned char *warned = NULL;
 	int c, rc, status = 0, invert = 0, count = 0, stats = 0, json = 0;
 	int format_given = 0;
-	size_t i;
+	struct pk_window win = { 0 };
+	struct pk_split split = { 0 };
+	const char **rfiles = NULL, **lists = NULL;
+	char *expr = NULL;
+	size_t i, nr = 0, nl = 0;
+	uint64_t nsplit;
 
-	pk_setprogname(argv[0]);
-	while ((c = getopt_long(argc, argv, "ce:f:F:hT:vVw:z", longopts,
+	pk_setprogname(argv);
+	if ((rfiles = calloc((size_t)argc, sizeof(*rfiles))) == NULL ||
+	    (lists = calloc((size_t)argc, sizeof(*lists))) == NULL) {
+		pk_warn("out of memory");
+		return FILTER_ERROR;
+	}
+	/*
+	 * tcpdump's letters where they fit: -r, -V (a list of files), -w;
+	 * grep's -c and -v.  tcpdump's -T (a packet type) is refused with a
+	 * hint; the temporary directory is --tmpdir.
+	 */
+	while ((c = getopt_long(argc, argv, "ce:f:F:hr:T:vV:w:z", longopts,
 	    NULL)) != -1) {
 		switch (c) {
+		case 'r':
+			rfiles[nr++] = optarg;
+			break;
+		case 'V':
+			lists[nl++] = optarg;
+			break;
+		case O_START:
+		case O_STOP:
+			if (pk_window_opt(&win, c == O_STOP, c == O_START ?
+			    "--start" : "--stop", optarg) != 0)
+				usage(FILTER_USAGE);
+			break;
+		case O_SPLITP:
+			if (pk_parse_u64(optarg, 1, UINT32_MAX, &nsplit) < 0) {
+				pk_warn("--split-packets: '%s' is not a number "
+				    "of packets per file from 1 to %u", optarg,
+				    UINT32_MAX);
+				usage(FILTER_USAGE);
+			}
+			split.packets = nsplit;
+			break;
+		case O_SPLITS:
+			if (pk_parse_duration(optarg, &split.interval) < 0 ||
+			    split.interval <= 0) {
+				pk_warn("--split-seconds: '%s' is not a number of "
+				    "seconds per file (1, 0.5, 10m)", optarg);
+				usage(FILTER_USAGE);
+			}
+			break;
 		case 'e':
 			fopt.fo.bpf = optarg;
 			break;
@@ -148,6 +316,12 @@ main(int argc, char **argv)
 			outpath = optarg;
 			break;
 		case 'T':
+			pk_warn("-T is tcpdump's packet type, which pcap-filter "
+			    "does not take; the directory for temporary files is "
+			    "--tmpdir");
+			usage(FILTER_USAGE);
+			break;
+		case O_TMPDIR:
 			tmpdir = optarg;
 			break;
 		case O_STATS:
@@ -163,7 +337,7 @@ main(int argc, char **argv)
 		case 'h':
 			usage(0);
 			break;
-		case 'V':
+		case O_VERSION:
 			printf("pcap-filter (pcapkit) %s\n", PK_VERSION);
 			return 0;
 		default:
@@ -174,8 +348,29 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	if (pk_filteropt_finish(&fopt) != 0)
+	if (pk_filteropt_finish(&fopt) != 0 || pk_window_check(&win) != 0)
 		usage(FILTER_USAGE);
+	if (split.packets != 0 && split.interval != 0) {
+		pk_warn("--split-packets and --split-seconds split by count or "
+		    "by time, not both");
+		usage(FILTER_USAGE);
+	}
+	if (nr > 0 && argc > 0) {
+		/* tcpdump -r FILE EXPR */
+		if (fopt.fo.bpf != NULL) {
+			pk_warn("an expression with -e and another after the "
+			    "options: give one");
+			usage(FILTER_USAGE);
+		}
+		if ((expr = join(argv, (size_t)argc)) == NULL) {
+			pk_warn("out of memory");
+			return FILTER_ERROR;
+		}
+		fopt.fo.bpf = expr;
+		argc = 0;
+	} else if (trailing_expression(argv, (size_t)argc) != 0) {
+		usage(FILTER_USAGE);
+	}
 	if ((f = pf_filter_new(fopt.tuples, fopt.n, &fopt.fo, errbuf)) == NULL) {
 		pk_warn("%s", errbuf);
 		return FILTER_USAGE;
@@ -188,18 +383,41 @@ main(int argc, char **argv)
 
 	if (!count && outpath == NULL)
 		outpath = "-";
+	if (count && PK_SPLITTING(&split)) {
+		pk_warn("-c counts packets and writes none: drop "
+		    "--split-packets/--split-seconds");
+		pf_filter_free(f);
+		usage(FILTER_USAGE);
+	}
+	if ((rc = pk_split_init(&split, outpath)) != 0) {
+		pf_filter_free(f);
+		if (rc == PK_USAGE)
+			usage(FILTER_USAGE);
+		status = FILTER_ERROR;
+		goto out;
+	}
 	if ((rc = pk_output_by_name(outpath, format_given, &co.format,
 	    &co.comp)) != 0) {
 		status = exit_status(rc);
 		goto out;
 	}
 	pk_inputs_output(&in, outpath);
+	for (i = 0; i < nr; i++)
+		if ((status = pk_inputs_add(&in, rfiles[i])) != 0) {
+			status = exit_status(status);
+			goto out;
+		}
+	for (i = 0; i < nl; i++)
+		if ((status = pk_inputs_add_list(&in, lists[i])) != 0) {
+			status = exit_status(status);
+			goto out;
+		}
 	for (i = 0; i < (size_t)argc; i++)
 		if ((status = pk_inputs_add(&in, argv[i])) != 0) {
 			status = exit_status(status);
 			goto out;
 		}
-	if (argc == 0) {
+	if (argc == 0 && nr == 0 && nl == 0) {
 		if (isatty(STDIN_FILENO)) {
 			pk_warn("no input files, and stdin is a terminal");
 			pf_filter_free(f);
@@ -212,6 +430,15 @@ main(int argc, char **argv)
 		status = FILTER_ERROR;
 		goto out;
 	}
+	for (i = 0; i < in.n; i++)
+		if (pk_split_is_part(&split, in.paths[i])) {
+			pk_warnf(in.paths[i], "named as a file this split writes "
+			    "(%s_NNNNN_YYYYMMDDHHMMSS%s), so never an input: "
+			    "move it or choose another -w", split.prefix,
+			    split.suffix);
+			status = FILTER_USAGE;
+			goto out;
+		}
 	if (outpath != NULL && strcmp(outpath, "-") == 0 &&
 	    isatty(STDOUT_FILENO)) {
 		pk_warn("refusing to write a capture to a terminal; use -w "
@@ -221,6 +448,7 @@ main(int argc, char **argv)
 	}
 
 	pk_signals_init();
+	cin.win = &win;
 	if (pk_capin_open(&cin, &in, 0, tmpdir ? tmpdir : getenv("TMPDIR"))) {
 		status = FILTER_ERROR;
 		goto out;
@@ -234,7 +462,7 @@ main(int argc, char **argv)
 		size_t input;
 		int v, sel, orc;
 
-		if (outpath != NULL && w == NULL &&
+		if (outpath != NULL && w == NULL && !PK_SPLITTING(&split) &&
 		    (orc = pk_capout_open(&out, &w, outpath, cin.m, &co)) != 0) {
 			status = exit_status(orc);
 			goto out;
@@ -271,7 +499,14 @@ main(int argc, char **argv)
 		if (!sel)
 			continue;
 		n.matched++;
-		if (w != NULL && (rc = pm_writer_write_ref(w, &pkt)) < 0) {
+		if (PK_SPLITTING(&split)) {
+			if ((orc = pk_split_write(&split, &out, &w, cin.m, &co,
+			    &pkt)) != 0) {
+				status = exit_status(orc);
+				goto out;
+			}
+		} else if (w != NULL &&
+		    (rc = pm_writer_write_ref(w, &pkt)) < 0) {
 			if (rc == PM_ERR_LINKTYPE)
 				pk_report_mixed(cin.m);
 			else
@@ -284,7 +519,12 @@ main(int argc, char **argv)
 		status = FILTER_ERROR;
 		goto out;
 	}
-	if (w != NULL) {
+	if (PK_SPLITTING(&split)) {
+		if ((rc = pk_split_finish(&split, &out, &w)) != 0) {
+			status = exit_status(rc);
+			goto out;
+		}
+	} else if (w != NULL) {
 		if (pm_writer_finish(w) < 0) {
 			pk_warnf(outpath, "%s", pm_writer_geterr(w));
 			status = FILTER_ERROR;
@@ -303,9 +543,11 @@ main(int argc, char **argv)
 	 */
 	if (stats)
 		print_stats(outpath != NULL && strcmp(outpath, "-") == 0 ?
-		    stderr : stdout, &n, json);
+		    stderr : stdout, &n, json, win.set ?
+		    (int64_t)outside_window(cin.m) : -1);
 	else if (!count)
-		print_stats(stderr, &n, 0);
+		print_stats(stderr, &n, 0, win.set ?
+		    (int64_t)outside_window(cin.m) : -1);
 	else if (n.undecidable > 0)
 		pk_warn("%llu packet%s undecidable (a needed header cut short "
 		    "or nested too deep), not counted; --stats for all counts",
@@ -320,8 +562,14 @@ main(int argc, char **argv)
 		status = n.matched > 0 ? FILTER_SELECTED : FILTER_NONE;
 	}
 out:
-	if (status == FILTER_USAGE || status == FILTER_ERROR)
+	if (status == FILTER_USAGE || status == FILTER_ERROR) {
 		pk_output_abort(&out);
+		pk_split_abort(&split);
+	}
+	pk_split_free(&split);
+	free(expr);
+	free(rfiles);
+	free(lists);
 	free(warned);
 	pm_writer_close(w);
 	pk_capin_close(&cin);

@@ -37,15 +37,17 @@ exit_status(int s)
 static void
 usage(int status)
 {
-	FILE *f = status == 0 ? stdout : stderr;
+	FILE *f = stdout;
+
+	if (status != 0)	/* a usage error: its one line was said */
+		pk_try_help(status);
 
 	fprintf(f,
 "usage: pcap-merge [-aVz] [-F pcap|nsecpcap|pcapng] [-I any|all|none]\n"
-"                  [-s snaplen] [--nano] [--dedup] [--dedup-window dur]\n"
-"                  [--progress] [--ignore-errors] [--clock-offsets summary.json]\n"
-"                  [-T tmpdir] [-w outfile|-] [input ...]\n");
-	if (status != 0)	/* a usage error: the synopsis is enough */
-		exit(status);
+"                  [-s snaplen] [-A start] [-B stop] [-c packets | -i seconds]\n"
+"                  [--nano] [--dedup] [--dedup-window dur] [--progress]\n"
+"                  [--ignore-errors] [--clock-offsets summary.json]\n"
+"                  [--tmpdir dir] [-w outfile|-] [input ...]\n");
 	fprintf(f,
 "\n"
 "  -w FILE           output file, written whole or not at all; - is stdout\n"
@@ -56,6 +58,11 @@ usage(int status)
 "                    (pcapng); all: as any if the inputs' interfaces agree,\n"
 "                    else as none\n"
 "  -s SNAPLEN        cut packets to SNAPLEN bytes\n"
+"  -A, --start TIME  only packets at or after TIME (RFC 3339, or epoch seconds)\n"
+"  -B, --stop TIME   only packets before TIME\n"
+"  -c, --split-packets N   split the output into files of N packets, named\n"
+"                    as editcap names them (out_00000_YYYYMMDDHHMMSS.pcap)\n"
+"  -i, --split-seconds S   split it into files of S seconds each\n"
 "  -z                compress the output with zstd (*.gz and *.zst names: by name)\n"
 "  -V                verbose: per-input figures on stderr\n"
 "  --nano            nanosecond pcap even when all inputs are microsecond\n"
@@ -65,7 +72,7 @@ usage(int status)
 "  --ignore-errors   damaged or unreadable inputs do not fail the run\n"
 "  --clock-offsets F correct each input's clock by the clock_offset that\n"
 "                    pcap-summary --json --per-file measured (F: its output)\n"
-"  -T, --tmpdir DIR  directory for temporary files of big merges\n"
+"  --tmpdir DIR      directory for temporary files of big merges\n"
 "  -h, --help        this text;  -v, --version  the version\n"
 "\n"
 "An input may be a directory (the captures below it), or - for stdin.\n"
@@ -261,16 +268,16 @@ static int
 copy(struct pk_capin *cin, struct pk_output *out, pm_writer **w,
     const struct opts *o, const struct pk_capout_opts *co, pm_dedup *dd,
     struct pk_progress *prog, uint64_t *packets, uint64_t *dropped,
-    struct ifname *names)
+    struct ifname *names, struct pk_split *split)
 {
 	struct pm_packet pkt;
 	struct pm_meta meta;
 	int rc, status, passes_said = 0;
 
 	while ((rc = pk_capin_next(cin, &pkt)) >= 0) {
-		if (*w == NULL) {
-			if ((status = exit_status(pk_capout_open(out, w, o->out,
-			    cin->m, co))) != 0)
+		if (*packets == 0 && (*w == NULL || split != NULL)) {
+			if (split == NULL && (status = exit_status(
+			    pk_capout_open(out, w, o->out, cin->m, co))) != 0)
 				return status;
 			/* every input is open now */
 			if (o->ifmode == IF_ALL && same_interfaces(cin->m))
@@ -311,7 +318,13 @@ copy(struct pk_capin *cin, struct pk_output *out, pm_writer **w,
 			}
 			pkt.meta = &meta;
 		}
-		if ((rc = pm_writer_write_ref(*w, &pkt)) < 0) {
+		if (split != NULL) {
+			if ((status = pk_split_write(split, out, w, cin->m, co,
+			    &pkt)) != 0) {
+				pk_progress_done(prog);
+				return exit_status(status);
+			}
+		} else if ((rc = pm_writer_write_ref(*w, &pkt)) < 0) {
 			pk_progress_done(prog);
 			if (rc == PM_ERR_LINKTYPE)
 				pk_report_mixed(cin->m);
@@ -332,7 +345,8 @@ int
 main(int argc, char **argv)
 {
 	/* long-only options: codes no letter has */
-	enum { O_NANO = 256, O_DEDUP, O_WINDOW, O_PROGRESS, O_IGN, O_CLOCK };
+	enum { O_NANO = 256, O_DEDUP, O_WINDOW, O_PROGRESS, O_IGN, O_CLOCK,
+	    O_TMPDIR };
 	static const struct option longopts[] = {
 		{ "nano", no_argument, NULL, O_NANO },
 		{ "dedup", no_argument, NULL, O_DEDUP },
@@ -340,7 +354,11 @@ main(int argc, char **argv)
 		{ "progress", no_argument, NULL, O_PROGRESS },
 		{ "ignore-errors", no_argument, NULL, O_IGN },
 		{ "clock-offsets", required_argument, NULL, O_CLOCK },
-		{ "tmpdir", required_argument, NULL, 'T' },
+		{ "tmpdir", required_argument, NULL, O_TMPDIR },
+		{ "start", required_argument, NULL, 'A' },
+		{ "stop", required_argument, NULL, 'B' },
+		{ "split-packets", required_argument, NULL, 'c' },
+		{ "split-seconds", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 }
@@ -353,18 +371,45 @@ main(int argc, char **argv)
 	struct pk_progress prog = { 0 };
 	struct pk_capin cin = { 0 };
 	struct pk_capout_opts co;
+	struct pk_window win = { 0 };
+	struct pk_split split = { 0 };
 	pm_writer *w = NULL;
 	pm_dedup *dd = NULL;
 	uint64_t v, packets = 0, dropped = 0;
 	int c, status = 0, format_given = 0;
 	size_t i;
 
-	pk_setprogname(argv[0]);
-	/* mergecap's letters mean what they mean there: -V verbose, -v
-	 * version; any other letter is refused, never silently taken. */
-	while ((c = getopt_long(argc, argv, "aF:hI:s:T:vVw:z", longopts,
+	pk_setprogname(argv);
+	/*
+	 * mergecap's letters mean what they mean there: -V verbose, -v
+	 * version; editcap's -A, -B, -c, -i.  mergecap's -T (encapsulation)
+	 * is refused with a hint, as is any letter neither has here.
+	 */
+	while ((c = getopt_long(argc, argv, "aA:B:c:F:hi:I:s:T:vVw:z", longopts,
 	    NULL)) != -1) {
 		switch (c) {
+		case 'A':
+		case 'B':
+			if (pk_window_opt(&win, c == 'B', c == 'A' ? "-A" : "-B",
+			    optarg) != 0)
+				usage(MERGE_USAGE);
+			break;
+		case 'c':
+			if (pk_parse_u64(optarg, 1, UINT32_MAX, &v) < 0) {
+				pk_warn("-c: '%s' is not a number of packets "
+				    "per file from 1 to %u", optarg, UINT32_MAX);
+				usage(MERGE_USAGE);
+			}
+			split.packets = v;
+			break;
+		case 'i':
+			if (pk_parse_duration(optarg, &split.interval) < 0 ||
+			    split.interval <= 0) {
+				pk_warn("-i: '%s' is not a number of seconds per "
+				    "file (1, 0.5, 10m)", optarg);
+				usage(MERGE_USAGE);
+			}
+			break;
 		case 'a':
 			o.concatenate = 1;
 			break;
@@ -395,6 +440,12 @@ main(int argc, char **argv)
 			o.snaplen = (uint32_t)v;
 			break;
 		case 'T':
+			pk_warn("-T is mergecap's encapsulation type, which "
+			    "pcap-merge keeps from the inputs; the directory for "
+			    "temporary files is --tmpdir");
+			usage(MERGE_USAGE);
+			break;
+		case O_TMPDIR:
 			o.tmpdir = optarg;
 			break;
 		case 'w':
@@ -441,8 +492,20 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	if (pk_window_check(&win) != 0)
+		usage(MERGE_USAGE);
+	if (split.packets != 0 && split.interval != 0) {
+		pk_warn("-c and -i split by count or by time, not both (as "
+		    "editcap)");
+		usage(MERGE_USAGE);
+	}
 	if (o.out == NULL)
 		o.out = "-";
+	if ((status = exit_status(pk_split_init(&split, o.out))) != 0) {
+		if (status == MERGE_USAGE)
+			usage(MERGE_USAGE);
+		goto out;
+	}
 	if ((status = exit_status(pk_output_by_name(o.out, format_given,
 	    &o.format, &o.comp))) != 0)
 		goto out;
@@ -469,6 +532,15 @@ main(int argc, char **argv)
 		status = MERGE_ERROR;
 		goto out;
 	}
+	for (i = 0; i < in.n; i++)
+		if (pk_split_is_part(&split, in.paths[i])) {
+			pk_warnf(in.paths[i], "named as a file this split writes "
+			    "(%s_NNNNN_YYYYMMDDHHMMSS%s), so never an input: "
+			    "move it or choose another -w", split.prefix,
+			    split.suffix);
+			status = MERGE_USAGE;
+			goto out;
+		}
 	if (strcmp(o.out, "-") == 0 && isatty(STDOUT_FILENO)) {
 		pk_warn("refusing to write a capture to a terminal; use -w "
 		    "FILE or a pipe");
@@ -481,6 +553,7 @@ main(int argc, char **argv)
 	    in.total_bytes);
 	cin.ignore_errors = o.ignore_errors;
 	cin.prog = &prog;
+	cin.win = &win;
 	if ((status = exit_status(pk_capin_open(&cin, &in, o.concatenate,
 	    o.tmpdir ? o.tmpdir : getenv("TMPDIR")))) != 0)
 		goto out;
@@ -505,14 +578,17 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if ((status = copy(&cin, &out, &w, &o, &co, dd, &prog, &packets,
-	    &dropped, names)) != 0)
+	    &dropped, names, PK_SPLITTING(&split) ? &split : NULL)) != 0)
 		goto out;
-	if (pm_writer_finish(w) < 0) {
+	if (PK_SPLITTING(&split)) {
+		if ((status = exit_status(pk_split_finish(&split, &out, &w)))
+		    != 0)
+			goto out;
+	} else if (pm_writer_finish(w) < 0) {
 		pk_warnf(o.out, "%s", pm_writer_geterr(w));
 		status = MERGE_ERROR;
 		goto out;
-	}
-	if (pk_output_commit(&out) < 0) {
+	} else if (pk_output_commit(&out) < 0) {
 		status = MERGE_ERROR;
 		goto out;
 	}
@@ -526,8 +602,11 @@ main(int argc, char **argv)
 		status = MERGE_ERROR;
 out:
 	pk_progress_done(&prog);
-	if (status != 0)
+	if (status != 0) {
 		pk_output_abort(&out);	/* a no-op once committed */
+		pk_split_abort(&split);
+	}
+	pk_split_free(&split);
 	pm_writer_close(w);
 	pm_dedup_free(dd);
 	for (i = 0; names != NULL && i < pm_merge_count(cin.m); i++) {

@@ -28,26 +28,29 @@ exit_status(int s)
 static void
 usage(int status)
 {
-	FILE *f = status == 0 ? stdout : stderr;
+	FILE *f = stdout;
+
+	if (status != 0)	/* a usage error: its one line was said */
+		pk_try_help(status);
 
 	fprintf(f,
 "usage: pcap-summary [--json] [--per-file] [--flows N] [--src addr]\n"
-"                    [--dst addr] [--sport port] [--dport port]\n"
-"                    [--proto proto] [-f json] [--from-capture file]\n"
+"                    [--dst addr] [--sport port] [--dport port] [--host addr]\n"
+"                    [--port port] [--proto proto] [-f json] [--from-capture file]\n"
 "                    [--layer outer|inner|any] [--both-directions]\n"
 "                    [--expect capture.json|dir] [--tolerance dur]\n"
 "                    [--fail-on-warn] [--max-loss frac] [--no-completeness]\n"
 "                    [--max-clock-offset dur] [--timeline[=ascii|unicode]]\n"
-"                    [--ignore-errors] [--progress]\n"
-"                    [--threads n] [-T tmpdir] [input ...]\n");
-	if (status != 0)
-		exit(status);
+"                    [--start time] [--stop time] [--ignore-errors] [--progress]\n"
+"                    [--threads n] [--tmpdir dir] [input ...]\n"
+"       pcap-summary -T [-cdeilostuxyzES] [-Rr] [-Bmb] [-NqQ] [input ...]\n");
 	fprintf(f,
 "\n"
 "  --per-file           the counts of each file as well as the total\n"
 "  --flows N            the N largest 5-tuples by wire bytes\n"
 "  --json               one JSON document (schema in pcap-summary(1))\n"
 "  TUPLE OPTIONS        as in pcap-filter: count what matches, and not\n"
+"  --start, --stop TIME only packets in [start, stop) (RFC 3339, epoch seconds)\n"
 "  --expect FILE|DIR    check the inputs against a capture object (API JSON),\n"
 "                       and manifest.json beside it; DIR: pcap-fetch's -o DIR\n"
 "  --tolerance DUR      slack around the capture's time window (default 5s)\n"
@@ -60,8 +63,15 @@ usage(int status)
 "  --ignore-errors      damaged or unreadable inputs do not fail the run\n"
 "  --progress           show progress on stderr even when it is not a tty\n"
 "  --threads N          worker threads (default: one per CPU, at most 8)\n"
-"  -T DIR               directory for temporary files of big merges\n"
-"  -h, --help           this text;  -V, --version  the version\n"
+"  --tmpdir DIR         directory for temporary files of big merges\n"
+"  -T                   capinfos' table: a header and a row per file, the\n"
+"                       columns chosen by capinfos' letters: -c packets,\n"
+"                       -s file size, -d data size, -l snaplen, -u duration,\n"
+"                       -a start, -e end, -S times as seconds, -y, -i byte\n"
+"                       and bit rate, -z packet size, -x packet rate, -o in\n"
+"                       order, -t type, -E encapsulation (none: all);\n"
+"                       -r no header; -m, -b comma or space; -q, -Q quotes\n"
+"  -h, --help           this text;  -v, --version  the version\n"
 "\n"
 "Exit status: 0 success (every check ok), 1 a check failed or an input is\n"
 "damaged, 2 usage error, 3 runtime error.\n");
@@ -73,7 +83,7 @@ main(int argc, char **argv)
 {
 	enum { O_JSON = 256, O_PERFILE, O_FLOWS, O_EXPECT, O_FAILWARN,
 	    O_TOL, O_IGN, O_PROGRESS, O_THREADS, O_MAXLOSS, O_NOCOMP,
-	    O_TIMELINE, O_MAXCLOCK };
+	    O_TIMELINE, O_MAXCLOCK, O_TMPDIR, O_START, O_STOP };
 	static const struct option longopts[] = {
 		PK_FILTER_LONGOPTS,
 		{ "json", no_argument, NULL, O_JSON },
@@ -89,8 +99,11 @@ main(int argc, char **argv)
 		{ "no-completeness", no_argument, NULL, O_NOCOMP },
 		{ "timeline", optional_argument, NULL, O_TIMELINE },
 		{ "max-clock-offset", required_argument, NULL, O_MAXCLOCK },
+		{ "tmpdir", required_argument, NULL, O_TMPDIR },
+		{ "start", required_argument, NULL, O_START },
+		{ "stop", required_argument, NULL, O_STOP },
 		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
+		{ "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 }
 	};
 	static struct pk_filteropt fopt;
@@ -106,13 +119,55 @@ main(int argc, char **argv)
 	int c, status = 0, fail_on_warn = 0, progress = 0, verdict = CK_OK;
 	int nocomp = 0;
 	size_t i, nck = 0, threads = 0;
+	static struct pk_window win;
+	const char *tflag = NULL;	/* the first capinfos letter given */
+	char letter[3] = "-?";
 
-	pk_setprogname(argv[0]);
+	pk_setprogname(argv);
 	memset(ck, 0, sizeof(ck));
 	r.max_loss = DEFAULT_MAX_LOSS;
 	r.max_clock = DEFAULT_MAX_CLOCK;
-	while ((c = getopt_long(argc, argv, "f:hT:V", longopts, NULL)) != -1) {
+	r.tsep = '\t';
+	r.theader = 1;
+	/*
+	 * capinfos' letters mean what they mean there: -T the table, its
+	 * columns and layout, -v the version.  -V stays the version too.
+	 */
+	while ((c = getopt_long(argc, argv, "f:hTvVcsdlueaoSyizxtERrBmbNqQ",
+	    longopts, NULL)) != -1) {
+		static const char cols[] = "tElcsduaeyizxo";	/* TC_* order */
+		const char *k;
+
+		if (c < 128 && c > 0 && (k = strchr(cols, c)) != NULL) {
+			r.tcols |= 1u << (k - cols);
+			if (tflag == NULL) {
+				letter[1] = (char)c;
+				tflag = letter;
+			}
+			continue;
+		}
 		switch (c) {
+		case 'T':
+			r.table = 1;
+			break;
+		case 'S':
+			r.tseconds = 1;
+			break;
+		case 'R': case 'r':
+			r.theader = c == 'R';
+			break;
+		case 'B': case 'm': case 'b':
+			r.tsep = c == 'B' ? '\t' : c == 'm' ? ',' : ' ';
+			break;
+		case 'N': case 'q': case 'Q':
+			r.tquote = c == 'N' ? 0 : c == 'q' ? '\'' : '"';
+			break;
+		case O_START:
+		case O_STOP:
+			if (pk_window_opt(&win, c == O_STOP, c == O_START ?
+			    "--start" : "--stop", optarg) != 0)
+				usage(SUMMARY_USAGE);
+			break;
 		case O_JSON:
 			r.json = 1;
 			break;
@@ -184,12 +239,13 @@ main(int argc, char **argv)
 			}
 			threads = (size_t)v;
 			break;
-		case 'T':
+		case O_TMPDIR:
 			tmpdir = optarg;
 			break;
 		case 'h':
 			usage(0);
 			break;
+		case 'v':
 		case 'V':
 			printf("pcap-summary (pcapkit) %s\n", PK_VERSION);
 			return 0;
@@ -201,8 +257,21 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	if (pk_filteropt_finish(&fopt) != 0)
+	if (pk_filteropt_finish(&fopt) != 0 || pk_window_check(&win) != 0)
 		usage(SUMMARY_USAGE);
+	if (!r.table && (tflag != NULL || r.tseconds)) {
+		pk_warn("%s picks a column of capinfos' table: add -T (the "
+		    "report without -T has every figure)", tflag ? tflag :
+		    "-S");
+		usage(SUMMARY_USAGE);
+	}
+	if (r.table && (r.json || r.per_file || expect_path != NULL ||
+	    r.timeline || r.nflows)) {
+		pk_warn("-T prints capinfos' table alone: drop --json, "
+		    "--per-file, --expect, --timeline and --flows");
+		usage(SUMMARY_USAGE);
+	}
+	r.win = &win;
 	if (fopt.given) {
 		/* made here for the usage error; each worker makes its own */
 		pf_filter *f = pf_filter_new(fopt.tuples, fopt.n, &fopt.fo,
@@ -279,7 +348,8 @@ main(int argc, char **argv)
 		threads = n < 1 ? 1 : n > DEFAULT_WORKERS ? DEFAULT_WORKERS :
 		    (size_t)n;
 	}
-	r.measure = (r.per_file || r.json || r.e != NULL) && !nocomp;
+	r.measure = (r.per_file || r.json || r.e != NULL) && !nocomp &&
+	    !r.table;
 	if (r.timeline == TL_UNICODE && !r.json && !pk_utf8_locale())
 		r.timeline = TL_ASCII;
 	if (r.e != NULL && r.e->cap.simple)
@@ -305,8 +375,8 @@ main(int argc, char **argv)
 			if (ck[i].result > verdict)
 				verdict = ck[i].result;
 	}
-	if (report_output(&r, ck, nck, verdict) < 0 || fflush(stdout) != 0 ||
-	    ferror(stdout)) {
+	if ((r.table ? report_table(&r) : report_output(&r, ck, nck,
+	    verdict)) < 0 || fflush(stdout) != 0 || ferror(stdout)) {
 		pk_warn("stdout: %s", strerror(errno));
 		status = SUMMARY_ERROR;
 		goto out;

@@ -75,16 +75,29 @@ pk_parse_duration(const char *s, int64_t *ns)
 		{ "m", 60000000000LL }, { "h", 3600000000000LL },
 	};
 	const char *e;
-	uint64_t x;
+	uint64_t x, frac = 0, scale = 100000000;	/* frac: in 1e-9 */
 	size_t i;
 
 	if (parse_num(s, &x, &e) < 0)
 		return -1;
+	if (*e == '.') {			/* "0.5", "1.5ms" */
+		if (*++e < '0' || *e > '9')
+			return -1;
+		for (; *e >= '0' && *e <= '9'; e++) {
+			frac += (uint64_t)(*e - '0') * scale;
+			scale /= 10;
+		}
+	}
 	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (strcmp(e, units[i].u) == 0) {
-			if (x > (uint64_t)(INT64_MAX / units[i].mul))
+			int64_t f = (int64_t)(frac * (uint64_t)units[i].mul /
+			    1000000000);
+
+			if (units[i].mul >= 1000000000)
+				f = (int64_t)frac * (units[i].mul / 1000000000);
+			if (x > (uint64_t)((INT64_MAX - f) / units[i].mul))
 				return -1;
-			*ns = (int64_t)x * units[i].mul;
+			*ns = (int64_t)x * units[i].mul + f;
 			return 0;
 		}
 	}
@@ -251,6 +264,36 @@ pk_parse_time(const char *s, int64_t *ns)
 	if (t <= INT64_MIN / 1000000000 || t >= INT64_MAX / 1000000000)
 		return -1;
 	*ns = (int64_t)t * 1000000000 + frac;
+	return 0;
+}
+
+int
+pk_parse_when(const char *s, int64_t *ns)
+{
+	uint64_t sec = 0;
+	int64_t frac = 0, scale = 100000000;
+	const char *p = s;
+
+	if (pk_parse_time(s, ns) == 0)
+		return 0;
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		sec = sec * 10 + (uint64_t)(*p - '0');
+		if (sec >= (uint64_t)(INT64_MAX / 1000000000))
+			return -1;
+	}
+	if (*p == '.') {
+		if (*++p < '0' || *p > '9')
+			return -1;
+		for (; *p >= '0' && *p <= '9'; p++) {
+			frac += (*p - '0') * scale;	/* past ns: dropped */
+			scale /= 10;
+		}
+	}
+	if (*p != '\0')
+		return -1;
+	*ns = (int64_t)sec * 1000000000 + frac;
 	return 0;
 }
 

@@ -31,6 +31,8 @@ char *pk_slurp(const char *path, size_t *len);
 void pk_fmt_time(char *buf, size_t n, int64_t ns);
 /* An RFC 3339 time ("2022-06-01T20:50:00.123456Z", "...+02:00"); 0 or -1. */
 int pk_parse_time(const char *s, int64_t *ns);
+/* That, or seconds since the epoch with a fraction ("1700000000.25"). */
+int pk_parse_when(const char *s, int64_t *ns);
 /* "1.234567890" seconds from nanoseconds. */
 void pk_fmt_seconds(char *buf, size_t n, int64_t ns);
 

@@ -140,16 +140,21 @@ check fetch_bad_jobs_exit2 [ $rc = 2 ]
 # before any credentials or connection are looked at.
 run env -u CLOUDFLARE_API_TOKEN pcap-fetch stop ${C1} --include '*.pcap' --dport 53
 check fetch_option_not_of_command [ $rc = 2 ]
-check fetch_option_not_of_command_said has "$err" "^pcap-fetch: stop: --include is not an option of stop$"
+check fetch_option_not_of_command_said has "$err" "^pcap-fetch: --include is not an option of stop$"
 run pcap-fetch bucket s3://bkt/x --account ${ACCT}
-check fetch_account_not_for_bucket has "$err" "bucket: --account is not an option of bucket"
+check fetch_account_not_for_bucket has "$err" "^pcap-fetch: --account is not an option of bucket$"
 run pcap-fetch get ${C1} --layer outer
 check fetch_filter_option_not_for_get [ $rc = 2 ]
 run pcap-fetch list --bogus
-check fetch_unknown_option_prefixed has "$err" "^pcap-fetch: list: unknown option '--bogus'"
-check fetch_unknown_option_no_usage [ "$(wc -l <<<"$err")" = 1 ]
+check fetch_unknown_option_prefixed has "$err" "^pcap-fetch: unknown option '--bogus'$"
+# one line, then the hint, never the whole usage
+check fetch_unknown_option_no_usage [ "$(wc -l <<<"$err")" = 2 ]
+check fetch_unknown_option_hint has "$err" "^pcap-fetch: try 'pcap-fetch -h' for more information$"
 run pcap-fetch wait ${C1} --timeout
-check fetch_missing_value has "$err" "^pcap-fetch: wait: --timeout needs a value$"
+check fetch_missing_value has "$err" "^pcap-fetch: option '--timeout' needs a value$"
+run pcap-fetch --version
+check fetch_version [ $rc = 0 ]
+check fetch_version_same_as_the_others [ "$(sed 's/pcap-fetch//' <<<"$out")" = "$(pcap-merge -v | sed 's/pcap-merge//')" ]
 
 # ---- the API (stub) ----------------------------------------------------------
 run pcap-fetch list
@@ -280,7 +285,11 @@ chmod 700 "$W"
 run pcap-fetch get ${CF} -o g3 --progress
 check progress_shown has "$err" "3/3 files, .* MiB/s"
 run pcap-fetch get ${CF} -o g4
-check progress_off_without_tty [ -z "$err" ]
+# no progress without a terminal, but always the one summary line
+check progress_off_without_tty [ "$(wc -l <<<"$err")" = 1 ]
+check summary_line_without_tty has "$err" "^pcap-fetch: 3 files: 3 fetched, 0 already present, 0 failed; [0-9]* bytes; 3 verified$"
+run pcap-fetch get ${CF} -o g4
+check summary_line_counts_present has "$err" "^pcap-fetch: 3 files: 0 fetched, 3 already present, 0 failed; [0-9]* bytes; 3 verified$"
 run pcap-fetch get ${CF} -o g2 --dry-run
 check gcs_dry_run has "$out" "3 files, $(cat gcs/caps/pcap_${CF}_* | wc -c) bytes"
 check gcs_dry_run_nothing [ ! -e g2 ]
@@ -314,6 +323,7 @@ check symlink_target_intact [ "$(cat target)" = precious ]
 check subdir_fetched [ "$(cat h1/sub/ok.pcap)" = z ]
 check others_fetched same_file h1/pcap_${CF}_1.pcap gcs/caps/pcap_${CF}_1.pcap
 check failed_listed has "$err" "file.* not fetched:"
+check failed_in_summary_line has "$err" "^pcap-fetch: [0-9]* files: [0-9]* fetched, [0-9]* already present, [1-9][0-9]* failed; "
 
 # create and stop: validation before sending, then the stub
 lines=$(wc -l <port.log)

@@ -74,6 +74,40 @@ store_get(void *ctx, const struct pk_object *ob, uint64_t from,
 }
 
 /*
+ * One line on stderr for every run that downloads, terminal or not, so
+ * that a job's log shows what it got: files fetched, already present,
+ * failed; their bytes; how many were checked against a checksum the
+ * server listed (MD5 or CRC-32C), and how many had none to check.
+ */
+static void
+summary_line(const struct pk_object *objs, size_t n,
+    const struct pk_dl_result *res)
+{
+	size_t i, fetched = 0, present = 0, failed = 0, verified = 0;
+	uint64_t bytes = 0;
+
+	for (i = 0; i < n; i++) {
+		if (res[i].state == PK_DL_FETCHED || res[i].state ==
+		    PK_DL_PRESENT) {
+			if (res[i].state == PK_DL_FETCHED)
+				fetched++;
+			else
+				present++;
+			bytes += res[i].size;
+			if (objs[i].md5[0] != '\0' || objs[i].have_crc32c)
+				verified++;
+		} else {
+			failed++;
+		}
+	}
+	fwarn("%zu file%s: %zu fetched, %zu already present, %zu failed; "
+	    "%llu bytes; %zu verified%s", n, n == 1 ? "" : "s", fetched,
+	    present, failed, (unsigned long long)bytes, verified,
+	    fetched + present > verified ? " (the others had no checksum "
+	    "listed)" : "");
+}
+
+/*
  * Fetch objs into dir; write manifest.json.  st is the store they come
  * from (NULL: the API, whose one object's source is `source`); max_size
  * bounds a body of no listed size.  Returns the exit status.
@@ -125,6 +159,7 @@ download(const struct fetch_opts *o, const char *id, const char *source,
 		fwarn("%s", err);
 		rc = FETCH_FAILED;
 	}
+	summary_line(objs, n, res);
 	if (failed > 0) {
 		char name[1100], why[2048];
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "summary.h"
@@ -22,6 +23,7 @@ struct view {				/* one block of figures */
 	uint32_t snaplen;
 	struct pm_reader_stats st;
 	int has_damage_offset;		/* st.first_damage means something */
+	int window;			/* --start/--stop: st.outside_window */
 	int unreadable;
 	/* capture loss: measured (loss), not measurable (loss_na), or
 	 * neither when the measurements are off */
@@ -191,6 +193,12 @@ view_file(struct view *v, const struct pm_input_info *f)
 }
 
 static void
+view_window(struct view *v, const struct run *r)
+{
+	v->window = r->win != NULL && r->win->set;
+}
+
+static void
 view_total(struct view *v, const struct run *r)
 {
 	size_t i, j, nin = r->in.n;
@@ -226,6 +234,7 @@ view_total(struct view *v, const struct run *r)
 		v->st.damaged += f->stats.damaged;
 		v->st.skipped_bytes += f->stats.skipped_bytes;
 		v->st.truncated |= f->stats.truncated;
+		v->st.outside_window += f->stats.outside_window;
 	}
 	v->format = fmt == 0 ? "none" : fmt == PM_FMT_PCAP ? "pcap" :
 	    fmt == PM_FMT_PCAPNG ? "pcapng" : "mixed";
@@ -260,6 +269,11 @@ print_view(const struct view *v)
 	printf("%u\n", v->snaplen);
 	ROW("Packets");
 	printf("%llu\n", (unsigned long long)v->st.packets);
+	if (v->window) {
+		ROW("Outside window");
+		printf("%llu (left out by --start/--stop)\n",
+		    (unsigned long long)v->st.outside_window);
+	}
 	ROW("Bytes captured");
 	printf("%llu\n", (unsigned long long)v->st.caplen_bytes);
 	ROW("Bytes on the wire");
@@ -397,6 +411,9 @@ json_view(const struct view *v)
 	    "packets", (json_int_t)v->st.packets,
 	    "bytes_captured", (json_int_t)v->st.caplen_bytes,
 	    "bytes_wire", (json_int_t)v->st.wire_bytes);
+	if (v->window)
+		json_object_set_new(o, "outside_window", json_integer(
+		    (json_int_t)v->st.outside_window));
 	json_object_set_new(o, "first", v->st.packets ? json_time(v->st.ts_min) :
 	    json_null());
 	json_object_set_new(o, "last", v->st.packets ? json_time(v->st.ts_max) :
@@ -705,6 +722,7 @@ report_output(struct run *r, struct check *ck, size_t nck, int verdict)
 			    r->in.skipped[i].why));
 		json_object_set_new(doc, "skipped", a);
 		view_loss(&v, r, (size_t)-1);
+		view_window(&v, r);
 		json_object_set_new(doc, "total", json_view(&v));
 		if (r->per_file) {
 			a = json_array();
@@ -715,6 +733,7 @@ report_output(struct run *r, struct check *ck, size_t nck, int verdict)
 
 				view_file(&v, f);
 				view_loss(&v, r, i);
+				view_window(&v, r);
 				fv = json_view(&v);
 				o = json_pack("{s:s, s:b}", "name", f->name,
 				    "readable", f->opened);
@@ -807,12 +826,14 @@ report_output(struct run *r, struct check *ck, size_t nck, int verdict)
 		printf(", %zu skipped (named on stderr)", r->in.nskipped);
 	printf("\n");
 	view_loss(&v, r, (size_t)-1);
+	view_window(&v, r);
 	print_view(&v);
 	if (r->per_file)
 		for (i = 0; i < nin; i++) {
 			const struct pm_input_info *f = run_input_info(r, i);
 			view_file(&v, f);
 			view_loss(&v, r, i);
+			view_window(&v, r);
 			printf("\nFile: %s\n", f->name);
 			print_view(&v);
 		}
@@ -857,3 +878,176 @@ report_output(struct run *r, struct check *ck, size_t nck, int verdict)
 
 /* ---- main -------------------------------------------------------------------- */
 
+
+/* ---- -T: capinfos' table ------------------------------------------------ */
+
+static void
+cell(const struct run *r, int *first, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+cell(const struct run *r, int *first, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!*first)
+		putchar(r->tsep);
+	*first = 0;
+	if (r->tquote)
+		putchar(r->tquote);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	if (r->tquote)
+		putchar(r->tquote);
+}
+
+/* capinfos' time: local, to the file's precision, or epoch seconds (-S) */
+static void
+table_time(char *buf, size_t n, int64_t ns, int nano, int seconds)
+{
+	int64_t s = ns >= 0 ? ns / 1000000000 : (ns - 999999999) / 1000000000;
+	int64_t f = ns - s * 1000000000;
+	time_t t = (time_t)s;
+	struct tm tm;
+	size_t k;
+
+	if (seconds)
+		k = (size_t)snprintf(buf, n, "%lld", (long long)s);
+	else if (localtime_r(&t, &tm) != NULL)
+		k = strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm);
+	else
+		k = (size_t)snprintf(buf, n, "%lld", (long long)s);
+	if (k < n)
+		snprintf(buf + k, n - k, nano ? ".%09lld" : ".%06lld",
+		    (long long)(nano ? f : f / 1000));
+}
+
+int
+report_table(const struct run *r)
+{
+	static const struct {
+		unsigned col;
+		const char *head;
+	} cols[] = {
+		{ TC_TYPE, "File type" },
+		{ TC_ENCAP, "File encapsulation" },
+		{ 0, "File time precision" },	/* with every column only */
+		{ TC_SNAP, "Packet size limit" },
+		{ TC_SNAP, "Packet size limit min (inferred)" },
+		{ TC_SNAP, "Packet size limit max (inferred)" },
+		{ TC_PACKETS, "Number of packets" },
+		{ TC_FILESIZE, "File size (bytes)" },
+		{ TC_DATASIZE, "Data size (bytes)" },
+		{ TC_DURATION, "Capture duration (seconds)" },
+		{ TC_START, "Start time" },
+		{ TC_END, "End time" },
+		{ TC_BYTERATE, "Data byte rate (bytes/sec)" },
+		{ TC_BITRATE, "Data bit rate (bits/sec)" },
+		{ TC_AVGSIZE, "Average packet size (bytes)" },
+		{ TC_PKTRATE, "Average packet rate (packets/sec)" },
+		{ TC_ORDER, "Strict time order" },
+	};
+	const size_t ncols = sizeof(cols) / sizeof(cols[0]);
+	unsigned want = r->tcols;
+	size_t i, c;
+	int first;
+
+#define SHOWN(k) (want == 0 || (cols[k].col != 0 && (want & cols[k].col)))
+	if (r->theader) {
+		first = 1;
+		cell(r, &first, "File name");
+		for (c = 0; c < ncols; c++)
+			if (SHOWN(c))
+				cell(r, &first, "%s", cols[c].head);
+		putchar('\n');
+	}
+	for (i = 0; i < r->in.n; i++) {
+		const struct pm_input_info *f = run_input_info(r, i);
+		const struct pm_reader_stats *st = &f->stats;
+		int64_t dur = st->packets ? st->ts_max - st->ts_min : 0;
+		double secs = (double)dur / 1e9;
+		char t[64];
+
+		if (!f->opened)
+			continue;	/* said on stderr, as capinfos does */
+		first = 1;
+		cell(r, &first, "%s", f->name);
+		for (c = 0; c < ncols; c++) {
+			if (!SHOWN(c))
+				continue;
+			switch (c) {
+			case 0:
+				cell(r, &first, "%s", f->format == PM_FMT_PCAPNG ?
+				    "pcapng" : f->nano ? "nsecpcap" : "pcap");
+				break;
+			case 1:
+				cell(r, &first, "%s",
+				    pk_linktype_name(f->linktype));
+				break;
+			case 2:
+				cell(r, &first, "%s", f->nano ? "nanoseconds" :
+				    "microseconds");
+				break;
+			case 3:
+				cell(r, &first, "%u", f->snaplen);
+				break;
+			case 4: case 5:
+				cell(r, &first, "n/a");
+				break;
+			case 6:
+				cell(r, &first, "%llu",
+				    (unsigned long long)st->packets);
+				break;
+			case 7:
+				cell(r, &first, "%llu",
+				    (unsigned long long)st->bytes_in);
+				break;
+			case 8:
+				cell(r, &first, "%llu",
+				    (unsigned long long)st->wire_bytes);
+				break;
+			case 9:
+				if (st->packets == 0)
+					cell(r, &first, "n/a");
+				else
+					cell(r, &first, f->nano ? "%.9f" :
+					    "%.6f", secs);
+				break;
+			case 10: case 11:
+				if (st->packets == 0) {
+					cell(r, &first, "n/a");
+					break;
+				}
+				table_time(t, sizeof(t), c == 10 ? st->ts_min :
+				    st->ts_max, f->nano, r->tseconds);
+				cell(r, &first, "%s", t);
+				break;
+			case 12: case 13: case 15:
+				if (st->packets == 0)
+					cell(r, &first, "n/a");
+				else
+					cell(r, &first, "%.2f", dur == 0 ? 0.0 :
+					    (c == 15 ? (double)st->packets :
+					    (double)st->wire_bytes *
+					    (c == 13 ? 8 : 1)) / secs);
+				break;
+			case 14:
+				if (st->packets == 0)
+					cell(r, &first, "n/a");
+				else
+					cell(r, &first, "%.2f",
+					    (double)st->wire_bytes /
+					    (double)st->packets);
+				break;
+			case 16:
+				cell(r, &first, "%s", st->backwards ? "False" :
+				    "True");
+				break;
+			}
+		}
+		putchar('\n');
+	}
+#undef SHOWN
+	return ferror(stdout) ? -1 : 0;
+}

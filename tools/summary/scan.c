@@ -271,6 +271,7 @@ scan_start(struct run *r, size_t threads, const char *tmpdir,
 	}
 	so.merge.max_open = max_open < r->in.n ? max_open : 0;
 	so.merge.tmpdir = tmpdir;
+	pk_window_apply(r->win, &so.merge);
 	/* CRC-32C of every file, in the same pass, for manifest.json */
 	so.merge.checksum = r->e != NULL && r->e->manifest != NULL;
 	so.workers = (unsigned)threads;

@@ -166,6 +166,31 @@ struct run {
 	uint64_t *clk_shared;
 	size_t clk_ref;
 	int64_t max_clock;		/* --max-clock-offset */
+	const struct pk_window *win;	/* --start/--stop, or NULL */
+	/* -T: capinfos' table (report_table) */
+	int table;
+	unsigned tcols;			/* TC_* selected; 0: all */
+	int theader;			/* the header row (capinfos -R/-r) */
+	char tsep, tquote;		/* -B/-m/-b, -N/-q/-Q */
+	int tseconds;			/* -S: times as epoch seconds */
+};
+
+/* capinfos' field flags, in its column order (report_table). */
+enum {
+	TC_TYPE = 1 << 0,	/* -t */
+	TC_ENCAP = 1 << 1,	/* -E */
+	TC_SNAP = 1 << 2,	/* -l */
+	TC_PACKETS = 1 << 3,	/* -c */
+	TC_FILESIZE = 1 << 4,	/* -s */
+	TC_DATASIZE = 1 << 5,	/* -d */
+	TC_DURATION = 1 << 6,	/* -u */
+	TC_START = 1 << 7,	/* -a */
+	TC_END = 1 << 8,	/* -e */
+	TC_BYTERATE = 1 << 9,	/* -y */
+	TC_BITRATE = 1 << 10,	/* -i */
+	TC_AVGSIZE = 1 << 11,	/* -z */
+	TC_PKTRATE = 1 << 12,	/* -x */
+	TC_ORDER = 1 << 13	/* -o */
 };
 
 enum { TL_UNICODE = 1, TL_ASCII = 2 };
@@ -205,5 +230,7 @@ int coverage_run(struct run *r);
 
 /* report.c: output */
 int report_output(struct run *r, struct check *ck, size_t nck, int verdict);
+/* -T: a header row and one row per file, as capinfos -T prints them. */
+int report_table(const struct run *r);
 
 #endif
