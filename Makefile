@@ -268,12 +268,18 @@ install: tools libs
 	    ln -sf libpcapkit-$$l.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libpcapkit-$$l.so || exit 1; \
 	done
 	install -m 644 $(BUILD)/pcapkit.pc $(DESTDIR)$(LIBDIR)/pkgconfig
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	for t in $(TOOLS); do \
+	    install -m 644 tools/completion/pcapkit.bash \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$t || exit 1; \
+	done
 
 uninstall:
 	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) $(TOOLS:%=$(DESTDIR)$(MANDIR)/man1/%.1)
 	rm -f $(LIBMAN:%=$(DESTDIR)$(MANDIR)/man3/%.3)
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/pcapkit
 	rm -f $(DESTDIR)$(LIBDIR)/libpcapkit-* $(DESTDIR)$(LIBDIR)/pkgconfig/pcapkit.pc
+	rm -f $(TOOLS:%=$(DESTDIR)$(PREFIX)/share/bash-completion/completions/%)
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz build-vg build-sweep

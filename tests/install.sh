@@ -31,7 +31,10 @@ for f in usr/include/pcapkit/merge.h usr/include/pcapkit/filter.h \
     usr/lib/libpcapkit-merge.so usr/lib/libpcapkit-filter.so.0 \
     usr/lib/pkgconfig/pcapkit.pc usr/share/man/man3/libpcapkit-merge.3 \
     usr/share/man/man3/libpcapkit-filter.3 usr/share/man/man1/pcap-merge.1 \
-    usr/bin/pcap-merge; do
+    usr/bin/pcap-merge usr/share/bash-completion/completions/pcap-merge \
+    usr/share/bash-completion/completions/pcap-filter \
+    usr/share/bash-completion/completions/pcap-summary \
+    usr/share/bash-completion/completions/pcap-fetch; do
 	check "installed_${f##*/}" [ -e "$D/$f" ]
 done
 

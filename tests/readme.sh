@@ -44,6 +44,10 @@ pcap-summary --json capture-dir/ | jq .total.packets
 pcap-summary --per-file --timeline capture-dir/
 pcap-summary --json --per-file capture-dir/ >summary.json
 pcap-merge --clock-offsets summary.json -I none -w incident.pcapng capture-dir/
+pcap-filter -r incident.pcap -w dns.pcap udp port 53
+pcap-filter --host 10.0.0.1 --port 53 -c incident.pcap
+pcap-merge -A 2026-11-23T10:00:01Z -B 2026-11-23T10:00:02Z -c 1000 -w second.pcap capture-dir/
+pcap-summary -T -c -d -u -a -e capture-dir/
 EOF
 )
 check readme_examples_are_the_tested_ones same "$(cat examples)" "$want"
@@ -172,6 +176,29 @@ check readme_merge_on_one_clock sh -c "[ $rc = 0 ] && [ \"\$(pktdump -q incident
 if command -v tshark >/dev/null; then
 	check readme_merge_names_machines same \
 	    "$(tshark -r incident.pcapng -T fields -e frame.interface_name 2>/dev/null | sort -u | wc -l)" 3
+fi
+
+# tcpdump's habits: -r FILE EXPR writes what tcpdump writes; --host and
+# --port count what tcpdump's host and port select
+run 17
+check readme_filter_r_is_tcpdump sh -c "[ $rc = 0 ] && tcpdump -r incident.pcap -w dns2.pcap udp port 53 2>/dev/null && cmp -s dns.pcap dns2.pcap"
+run 18
+check readme_filter_host_port_is_tcpdump same "$out" \
+    "$(tcpdump -r incident.pcap -w - 'host 10.0.0.1 and port 53' 2>/dev/null | pktdump -q - | cut -d' ' -f2)"
+# editcap's habits: the second asked for, in files of at most 1000 packets
+# named as editcap names them
+run 19
+check readme_merge_window_split sh -c "[ $rc = 0 ] && ls second_0000[0-9]_20261123*.pcap >/dev/null"
+check readme_merge_window_split_whole same "$(pcap-merge -w - second_*.pcap | pktdump -q - | cut -d' ' -f2)" \
+    "$(pcap-filter -c --start 2026-11-23T10:00:01Z --stop 2026-11-23T10:00:02Z incident.pcap)"
+check readme_merge_split_1000 sh -c 'for f in second_*.pcap; do [ $(pktdump -q $f | cut -d" " -f2) -le 1000 ] || exit 1; done; [ $(ls second_*.pcap | wc -l) -gt 1 ]'
+# capinfos' habits: the same table capinfos prints for these columns
+run 20
+if command -v capinfos >/dev/null; then
+	check readme_summary_T_is_capinfos same "$out" \
+	    "$(find capture-dir/ -name '*.pcap' | LC_ALL=C sort | xargs capinfos -T -c -d -u -a -e)"
+else
+	check readme_summary_T_rows sh -c "[ $rc = 0 ] && [ \$(wc -l <out.20) = 4 ]"
 fi
 
 echo

@@ -255,14 +255,20 @@ pk_capin_report_inputs(const struct pk_capin *c, const char *out,
 
 		if (!f->opened)
 			continue;	/* said when it failed */
+		char win[64] = "";
+
+		if (c->win != NULL && c->win->set)
+			snprintf(win, sizeof(win), "; %llu outside the time "
+			    "window", (unsigned long long)
+			    f->stats.outside_window);
 		pk_warnf(f->name, "%s%s, %s (%u)%s, %llu packets, %llu bytes "
-		    "captured, %llu on the wire", f->format == PM_FMT_PCAPNG ?
+		    "captured, %llu on the wire%s", f->format == PM_FMT_PCAPNG ?
 		    "pcapng" : "pcap", comp[f->compression],
 		    pk_linktype_name(f->linktype), f->linktype,
 		    f->mixed_linktypes ? " and others" : "",
 		    (unsigned long long)f->stats.packets,
 		    (unsigned long long)f->stats.caplen_bytes,
-		    (unsigned long long)f->stats.wire_bytes);
+		    (unsigned long long)f->stats.wire_bytes, win);
 	}
 	pk_warn("%zu input%s, %llu packet%s written to %s", n, n == 1 ? "" :
 	    "s", (unsigned long long)written, written == 1 ? "" : "s",

@@ -71,7 +71,7 @@ usage(int status)
 "  --progress        show progress on stderr even when it is not a tty\n"
 "  --ignore-errors   damaged or unreadable inputs do not fail the run\n"
 "  --clock-offsets F correct each input's clock by the clock_offset that\n"
-"                    pcap-summary --json --per-file measured (F: its output)\n"
+"                    pcap-summary measured (F: its JSON, per file)\n"
 "  --tmpdir DIR      directory for temporary files of big merges\n"
 "  -h, --help        this text;  -v, --version  the version\n"
 "\n"

@@ -71,7 +71,7 @@ usage(int status)
 "                       and bit rate, -z packet size, -x packet rate, -o in\n"
 "                       order, -t type, -E encapsulation (none: all);\n"
 "                       -r no header; -m, -b comma or space; -q, -Q quotes\n"
-"  -h, --help           this text;  -v, --version  the version\n"
+"  -h, --help           this text;  -v, -V, --version  the version\n"
 "\n"
 "Exit status: 0 success (every check ok), 1 a check failed or an input is\n"
 "damaged, 2 usage error, 3 runtime error.\n");

@@ -570,6 +570,107 @@ printf '{"id":"%s","status":"success","time_limit":300,"submitted":"2023-11-14T2
 golden summary_expect_warn "pcap-summary --expect notype.json full >/dev/null; echo exit \$?; pcap-summary --fail-on-warn --expect notype.json full >out.txt; echo exit \$?; grep -E '^  (warn|result)' out.txt"
 golden summary_expect_bad_json "echo '{\"status\":' >bad.json; pcap-summary --expect bad.json full; echo exit \$?; pcap-summary --expect nosuch.json full; echo exit \$?"
 
+# ---- the habits of tcpdump, editcap and capinfos users ------------------------
+# A script written for the reference tool needs only the tool's name changed;
+# what is refused is refused with a hint.  Both directions' flows (gentcp)
+# and one-way traffic (gencap) in one file.
+pcap-merge -w hab.pcap pcap_0.pcap tl/pcap_${id}_m0.pcap
+tdsame() {	# A B: the same packets, as tcpdump prints them
+	[ "$(tcpdump -nn -tt -r "$1" 2>/dev/null)" = "$(tcpdump -nn -tt -r "$2" 2>/dev/null)" ] &&
+	    [ -n "$(tcpdump -nn -r "$1" 2>/dev/null | head -1)" ]
+}
+if have tcpdump; then
+	# tcpdump -r FILE EXPR, word for word; the bytes are tcpdump's own
+	check filter_r_file_expr_is_tcpdumps sh -c "pcap-filter -r hab.pcap -w h1.pcap tcp and port 443 2>/dev/null &&
+	    tcpdump -r hab.pcap -w h2.pcap tcp and port 443 2>/dev/null && cmp h1.pcap h2.pcap"
+	for e in "--host 192.0.2.11:host 192.0.2.11" "--port 443:port 443" \
+	    "--port 53:port 53" "--host 10.0.10.1 --port 40010:host 10.0.10.1 and port 40010" \
+	    "--host 192.0.2.0/28 --proto udp:net 192.0.2.0/28 and udp" \
+	    "--src 10.0.0.0/8 --host 192.0.2.11:src net 10.0.0.0/8 and host 192.0.2.11" \
+	    "--sport 443 --port 40010:src port 443 and port 40010"; do
+		ours=${e%%:*} theirs=${e#*:}
+		pcap-filter $ours -w hf.pcap hab.pcap 2>/dev/null
+		tcpdump -r hab.pcap -w ht.pcap $theirs 2>/dev/null
+		check "filter_${ours// /_}_is_tcpdump_$(tr ' ' _ <<<"$theirs")" tdsame hf.pcap ht.pcap
+	done
+else
+	skip filter_tcpdump_habits "tcpdump not installed"
+fi
+golden filter_expression_where_tcpdump_takes_it "pcap-filter -w t.pcap hab.pcap 'tcp port 80'; echo exit \$?; pcap-filter -w t.pcap hab.pcap tcp port 80; echo exit \$?; pcap-filter -w t.pcap hab.pcap nosuch.pcap; echo exit \$?; pcap-filter -e tcp -r hab.pcap udp; echo exit \$?; ls t.pcap 2>&1"
+golden filter_host_port_never_together "pcap-filter --src 10.0.0.0/8 --host 192.0.2.1 -c hab.pcap; echo exit \$?; pcap-filter --port 80 --proto icmp -c hab.pcap; echo exit \$?"
+printf 'pcap_0.pcap\n\npcap_1.pcap\r\n' >list.txt
+check filter_V_reads_a_list_of_inputs same "$(pcap-filter -V list.txt -c 2>/dev/null)" "$(pcap-filter -c pcap_0.pcap pcap_1.pcap 2>/dev/null)"
+check filter_V_list_from_stdin same "$(pcap-filter -V - -c <list.txt 2>/dev/null)" 1000
+golden filter_refuses_tcpdump_T "pcap-filter -T udp -c hab.pcap; echo exit \$?; pcap-filter --tmpdir . -c hab.pcap"
+# editcap -A/-B: start inclusive, stop exclusive; RFC 3339 or epoch seconds
+if have editcap; then
+	check merge_A_B_is_editcaps sh -c "pcap-merge -A 2023-11-14T22:13:20.5Z -B 1700000001.25 -w w1.pcap hab.pcap &&
+	    editcap -F pcap -A '2023-11-14 22:13:20.5' -B '2023-11-14 22:13:21.25' hab.pcap w2.pcap && [ \$(pktdump -q w1.pcap | cut -d' ' -f2) -gt 0 ]" &&
+	check merge_A_B_same_packets tdsame w1.pcap w2.pcap
+	# editcap -c and -i: the same files, of the same names, the same packets
+	mkdir -p sp1 sp2
+	for o in "-c 300" "-i 1" "-i 0.25"; do
+		rm -f sp1/* sp2/*
+		pcap-merge $o -w sp1/part.pcap hab.pcap && editcap -F pcap $o hab.pcap sp2/part.pcap 2>/dev/null
+		check "merge_${o// /_}_names_as_editcap" same "$(ls sp1)" "$(ls sp2)"
+		check "merge_${o// /_}_packets_as_editcap" sh -c 'for f in sp2/*; do [ "$(tcpdump -nn -tt -r $f 2>/dev/null)" = "$(tcpdump -nn -tt -r sp1/${f#sp2/} 2>/dev/null)" ] || exit 1; done'
+	done
+else
+	skip merge_editcap_habits "editcap not installed"
+fi
+golden merge_split_and_window "mkdir -p s && pcap-merge -c 100 -A 1700000000.5 -w s/x.pcap.gz hab.pcap && ls s && pcap-merge -w - s/* | pktdump -q -; pcap-merge -V --start 1700000000.5 --stop 1700000001 -w - hab.pcap 2>&1 >/dev/null | grep -i -e window -e packets; pcap-merge -A 2023-11-14 -w x.pcap hab.pcap; echo exit \$?; pcap-merge -A 2 -B 1 -w x.pcap hab.pcap; echo exit \$?; pcap-merge -c 10 -i 1 -w x.pcap hab.pcap; echo exit \$?; pcap-merge -c 10 hab.pcap > /dev/null; echo exit \$?"
+# the files a split writes are never its inputs: a second run refuses them
+golden merge_split_never_reads_its_files "mkdir -p s2 && pcap-merge -c 400 -w s2/x.pcap hab.pcap && pcap-merge -c 400 -w s2/x.pcap hab.pcap s2; echo exit \$?; ls s2 | wc -l"
+# all or nothing: a split that fails leaves none of its files
+golden merge_split_fails_whole "mkdir -p s3 && pcap-merge -c 100 -w s3/x.pcap hab.pcap notes.txt; echo exit \$?; ls -A s3"
+golden filter_split_and_window "mkdir -p f && pcap-filter --port 443 --split-seconds 0.005 --start 1700000000.01 -w f/y.pcap hab.pcap; echo exit \$?; ls f; pcap-summary -T -c -a -e -S f/*; pcap-filter --stats --json --stop 1700000001 -c hab.pcap; pcap-filter --split-packets 5 -c hab.pcap; echo exit \$?"
+# capinfos -T: the same table for a script's usual columns
+if have capinfos; then
+	editcap -F nsecpcap pcap_1.pcap nsec.pcap 2>/dev/null
+	editcap -F pcapng pcap_2.pcap png.pcapng 2>/dev/null
+	for o in "-T -c -d -u -a -e" "-T -r -c -d -S -a -e -u" "-T -m -Q -c -s -d" \
+	    "-T -b -q -c -o -t" "-T -c -z"; do
+		check "summary_${o// /_}_is_capinfos" same "$(pcap-summary $o pcap_0.pcap nsec.pcap png.pcapng 2>&1)" \
+		    "$(capinfos $o pcap_0.pcap nsec.pcap png.pcapng 2>&1)"
+	done
+	check summary_T_l_is_capinfos same "$(pcap-summary -T -l -c pcap_0.pcap nsec.pcap)" "$(capinfos -T -l -c pcap_0.pcap nsec.pcap)"
+else
+	skip summary_capinfos_table "capinfos not installed"
+fi
+golden summary_capinfos_table "pcap-summary -T pcap_0.pcap ng.pcapng; pcap-summary -T -c -y -i -x pcap_0.pcap; pcap-summary -c pcap_0.pcap; echo exit \$?; pcap-summary -T --json pcap_0.pcap; echo exit \$?; pcap-summary -v"
+golden summary_window "pcap-summary --start 2023-11-14T22:13:20.5Z --stop 1700000001 --per-file pcap_0.pcap pcap_1.pcap | grep -E '^(File|Total)|Packets|Outside|First|Last'; pcap-summary --json --start 1700000001 pcap_0.pcap | grep -E 'outside_window|\"packets\"'"
+# one voice: the same version, and a bad option is one line and a hint
+check tools_same_version same "$(pcap-merge -v | cut -d' ' -f2-) $(pcap-filter --version | cut -d' ' -f2-) $(pcap-summary -v | cut -d' ' -f2-) $(pcap-fetch --version | cut -d' ' -f2-)" \
+    "$(pcap-merge --version | cut -d' ' -f2-) $(pcap-merge -v | cut -d' ' -f2-) $(pcap-merge -v | cut -d' ' -f2-) $(pcap-merge -v | cut -d' ' -f2-)"
+for t in pcap-merge pcap-filter pcap-summary pcap-fetch; do
+	check "${t}_bad_option_one_line_and_hint" sh -c "$t --no-such-option >o.txt 2>e.txt; [ \$? = 2 ] && [ ! -s o.txt ] && [ \$(wc -l <e.txt) = 2 ] && grep -q \"^$t: try '$t -h'\" e.txt && grep -q \"^$t: \" e.txt"
+done
+
+# --help and the man page name the same options (tests/helpman.py)
+for t in pcap-merge pcap-filter pcap-summary pcap-fetch; do
+	check "${t}_help_and_man_agree" python3 "$top/tests/helpman.py" "$t" "$top/man/$t.1"
+done
+
+# ---- shell completion (tools/completion/pcapkit.bash) -------------------------
+comp() {	# WORDS...: what bash offers for the last word, one per line
+	bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+	    _pcapkit 2>/dev/null; printf "%s\n" "${COMPREPLY[@]}"' _ \
+	    "$top/tools/completion/pcapkit.bash" "$@" | sort
+}
+check completion_formats same "$(comp pcap-merge -F '')" "$(printf 'nsecpcap\npcap\npcapng')"
+check completion_interface_modes same "$(comp pcap-merge -I n)" none
+check completion_fetch_commands same "$(comp pcap-fetch g)" get
+check completion_fetch_options same "$(comp pcap-fetch get --dr)" --dry-run
+check completion_options_from_help same "$(comp pcap-filter --ho)" --host
+check completion_layer same "$(comp pcap-filter --layer i)" inner
+check completion_capinfos_letters grep -qx -- -c <<<"$(comp pcap-summary -T -)"
+check completion_inputs_are_files same "$(comp pcap-merge -w o.pcap hab)" hab.pcap
+check completion_value_not_a_file same "$(comp pcap-merge -A '')" ""
+check completion_every_help_option sh -c 'for t in pcap-merge pcap-filter pcap-summary; do
+	for o in $("$t" --help | grep -oE -- "--[a-z][-a-z]*" | sort -u); do
+		bash -c "source \"$0\"; COMP_WORDS=($t $o); COMP_CWORD=1; _pcapkit 2>/dev/null; printf \"%s\n\" \"\${COMPREPLY[@]}\"" | grep -qx -- "$o" || { echo "$t: $o not offered" >&2; exit 1; }
+	done; done' "$top/tools/completion/pcapkit.bash"
+
 # ---- linktypes: one table in libfilter names, checks and dissects them --------
 # A PPP capture (linktype 9) of IPv4/TCP: named, and counted as what it holds.
 python3 - <<'EOF_PPP'
