@@ -247,8 +247,9 @@ main(int argc, char **argv)
 	int format_given = 0;
 	struct pk_window win = { 0 };
 	struct pk_split split = { 0 };
-	const char **rfiles = NULL, **lists = NULL;
-	char *expr = NULL;
+	/* static: reachable on every way out (usage() exits) */
+	static const char **rfiles, **lists;
+	static char *expr;	/* the -r expression; static, as rfiles */
 	size_t i, nr = 0, nl = 0;
 	uint64_t nsplit;
 
