@@ -149,7 +149,7 @@ FETCH_CMD_OBJ = $(BUILD)/tools/fetch/cmd_api.o $(BUILD)/tools/fetch/cmd_get.o
 # pcap-fetch reads no capture: of libmerge it links pm_crc32c alone, and
 # neither zstd nor zlib.
 $(BUILD)/pcap-fetch: $(BUILD)/tools/pcap-fetch.o $(FETCH_CMD_OBJ) $(FETCH_OBJ) $(BUILD)/tools/msg.o $(BUILD)/tools/text.o $(BUILD)/tools/progress.o $(FILTEROPT_OBJ) $(BUILD)/libfilter.a $(BUILD)/libmerge.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(FETCH_LIBS) $(PCAP_LIBS) -lm
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(FETCH_LIBS) $(PCAP_LIBS) -lm -pthread
 
 $(BUILD)/tests/gencap: $(BUILD)/tests/gencap.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
@@ -171,13 +171,13 @@ $(BUILD)/tests/unit/test_filter: $(BUILD)/tests/unit/test_filter.o $(BUILD)/libf
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PCAP_LIBS) $(JSON_LIBS) $(CHECK_LIBS) -lm
 
 $(BUILD)/tests/unit/test_fetch: $(BUILD)/tests/unit/test_fetch.o $(FETCH_OBJ) $(BUILD)/tools/capture.o $(BUILD)/tools/text.o $(BUILD)/tools/msg.o $(BUILD)/libfilter.a $(BUILD)/libmerge.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(FETCH_LIBS) $(PCAP_LIBS) $(PKG_LIBS) $(CHECK_LIBS) -lm
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(FETCH_LIBS) $(PCAP_LIBS) $(PKG_LIBS) $(CHECK_LIBS) -lm -pthread
 
 # Fuzz harnesses (tests/fuzz/).  The same harness object links with
 # driver.c into replay-NAME, which make check runs over the committed seed
 # and crash inputs, and with libFuzzer into fuzz-NAME (make fuzz, clang).
 FUZZ_DEPS  = $(FETCH_OBJ) $(COMMON_OBJ) $(FILTEROPT_OBJ) $(BUILD)/libfilter.a $(BUILD)/libmerge.a
-FUZZ_LIBS  = $(FETCH_LIBS) $(PCAP_LIBS) $(PKG_LIBS) -lm
+FUZZ_LIBS  = $(FETCH_LIBS) $(PCAP_LIBS) $(PKG_LIBS) -lm -pthread
 
 $(BUILD)/tests/fuzz/replay-%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/driver.o $(FUZZ_DEPS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(FUZZ_LIBS)
