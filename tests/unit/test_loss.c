@@ -161,6 +161,27 @@ START_TEST(a_full_table_evicts_and_keeps_counting)
 }
 END_TEST
 
+/* 5,000 flows interleaved: the table grows from 1,024 entries while they
+ * are under way, and every flow keeps its state across the moves. */
+START_TEST(the_table_grows_without_losing_a_flow)
+{
+	int f, i;
+
+	for (i = 0; i < 5; i++)
+		for (f = 0; f < 5000; f++)
+			if (i != 2)	/* a hole in every flow */
+				tcp(0, (uint16_t)(2000 + f), 1000 +
+				    (uint32_t)(i * SEG), 7, ACK, SEG);
+	ck_assert_uint_ge(tab.cap, 8192);
+	loss_flush(&tab, cnt);
+	ck_assert_uint_eq(cnt->evicted, 0);
+	ck_assert_uint_eq(cnt->flows_one_way, 5000);
+	ck_assert_uint_eq(cnt->holes, 5000);
+	ck_assert_uint_eq(cnt->stream, 5000 * 5 * SEG);
+	ck_assert_uint_eq(cnt->stream_holes, 5000 * SEG);
+}
+END_TEST
+
 /* The clock sample thins as the capture grows, the same for every file. */
 START_TEST(clock_sampling_thins_with_size)
 {
@@ -184,6 +205,7 @@ main(void)
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_add_test(t, one_way_hole_across_the_wrap);
 	tcase_add_test(t, clock_sampling_thins_with_size);
+	tcase_add_test(t, the_table_grows_without_losing_a_flow);
 	tcase_add_test(t, retransmission_and_reordering_are_not_loss);
 	tcase_add_test(t, two_way_acks_above_a_hole);
 	tcase_add_test(t, random_sequence_numbers_measure_nothing);

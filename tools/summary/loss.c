@@ -22,7 +22,7 @@
 #include "loss.h"
 #include "table.h"
 
-#define LOSS_PROBE 8		/* slots searched before one is evicted */
+#define LOSS_PROBE 16		/* slots searched before one is evicted */
 
 _Static_assert(sizeof(struct loss_flow) == 256, "a flow is four cache lines");
 
@@ -39,26 +39,45 @@ hash_key(const struct loss_key *k)
 		h *= 0xbf58476d1ce4e5b9ull;
 		h ^= h >> 31;
 	}
-	return h;
+	/* A final mix: the slot comes from the low bits, and 5-tuples that
+	 * differ in a port alone clustered without it. */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	return h ^ (h >> 33);
 }
 
+/* Page-aligned: an entry is four cache lines, not five. */
+static int
+alloc_slots(size_t c, struct loss_flow **f, uint32_t **tag)
+{
+	if ((*f = table_alloc(c * sizeof(**f))) == NULL ||
+	    (*tag = table_alloc(c * sizeof(**tag))) == NULL) {
+		table_free(*f, c * sizeof(**f));
+		*f = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The table starts at LOSS_START entries and doubles at a quarter full
+ * (linear probing within LOSS_PROBE slots evicts in long clusters), up to
+ * max: zeroing pages costs (clear_page was 4% of a run when every worker
+ * zeroed 4 MiB up front), and most captures have far fewer flows.
+ */
+#define LOSS_START 1024
+
 int
-loss_init(struct loss_tab *t, size_t cap)
+loss_init(struct loss_tab *t, size_t max)
 {
 	size_t c = LOSS_PROBE;
 
 	memset(t, 0, sizeof(*t));
-	while (c < cap)
+	while (c < max)
 		c *= 2;
-	/* Page-aligned: an entry is four cache lines, not five. */
-	if ((t->f = table_alloc(c * sizeof(*t->f))) == NULL ||
-	    (t->tag = table_alloc(c * sizeof(*t->tag))) == NULL) {
-		table_free(t->f, c * sizeof(*t->f));
-		t->f = NULL;
-		return -1;
-	}
-	t->cap = c;
-	return 0;
+	t->max = c;
+	t->cap = c < LOSS_START ? c : LOSS_START;
+	return alloc_slots(t->cap, &t->f, &t->tag);
 }
 
 void
@@ -300,13 +319,60 @@ finish(struct loss_flow *f, struct loss_count *c)
  * measured as one.  It is what keeps an entry
  * small enough that a worker's flows stay in its core's cache.
  */
+static void finish(struct loss_flow *f, struct loss_count *c);
+
+/*
+ * Twice the slots, every entry moved to where its hash puts it (an entry
+ * keeps the hash's low 32 bits, which the index is made of).  An entry
+ * that finds no slot in its reach is evicted, as in lookup().  Without
+ * memory the table stays as it is, and stops growing.
+ */
+static void
+grow(struct loss_tab *t, struct loss_count *per_input)
+{
+	size_t nc = t->cap * 2, i, k, j;
+	struct loss_flow *nf;
+	uint32_t *ntag;
+
+	if (alloc_slots(nc, &nf, &ntag) < 0) {
+		t->max = t->cap;
+		return;
+	}
+	for (i = 0; i < t->cap; i++) {
+		if (t->tag[i] == 0)
+			continue;
+		for (k = 0; k < LOSS_PROBE; k++) {
+			j = ((size_t)t->f[i].kl + k) & (nc - 1);
+			if (ntag[j] == 0)
+				break;
+		}
+		if (k == LOSS_PROBE) {
+			finish(&t->f[i], &per_input[t->f[i].input]);
+			per_input[t->f[i].input].evicted++;
+			t->n--;
+			continue;
+		}
+		ntag[j] = t->tag[i];
+		nf[j] = t->f[i];
+	}
+	table_free(t->f, t->cap * sizeof(*t->f));
+	table_free(t->tag, t->cap * sizeof(*t->tag));
+	t->f = nf;
+	t->tag = ntag;
+	t->cap = nc;
+}
+
 static struct loss_flow *
 lookup(struct loss_tab *t, uint64_t h, uint32_t input, int64_t ts,
     struct loss_count *per_input)
 {
 	uint32_t tag = (uint32_t)(h >> 32) | 1;
-	size_t i, j, mask = t->cap - 1, at = t->cap, stale = t->cap;
+	size_t i, j, mask, at, stale;
 
+	if (t->n >= t->cap / 4 && t->cap < t->max)
+		grow(t, per_input);
+	mask = t->cap - 1;
+	at = stale = t->cap;
 	for (i = 0; i < LOSS_PROBE; i++) {
 		j = (h + i) & mask;
 		if (t->tag[j] == 0) {
@@ -329,6 +395,8 @@ lookup(struct loss_tab *t, uint64_t h, uint32_t input, int64_t ts,
 		finish(&t->f[stale], &per_input[t->f[stale].input]);
 		per_input[t->f[stale].input].evicted++;
 		at = stale;
+	} else {
+		t->n++;
 	}
 	memset(&t->f[at], 0, sizeof(t->f[at]));
 	t->tag[at] = tag;
@@ -458,6 +526,7 @@ loss_flush(struct loss_tab *t, struct loss_count *per_input)
 			finish(&t->f[i], &per_input[t->f[i].input]);
 			t->tag[i] = 0;
 		}
+	t->n = 0;
 }
 
 void

@@ -11,8 +11,9 @@
 #include "filter.h"
 
 /*
- * Flow entries per worker: 256 bytes each, four cache lines (4 MiB per
- * worker).  When
+ * Flow entries per worker, at most: 256 bytes each, four cache lines (up
+ * to 4 MiB per worker; the table starts at 1,024 and doubles at a quarter
+ * full).  When
  * the LOSS_PROBE slots a flow may use are taken, the one idle longest is
  * evicted: what it measured so far is counted, and its later packets start
  * a new entry (a hole across the eviction is not seen).  Evictions are
@@ -86,6 +87,8 @@ struct loss_tab {
 	struct loss_flow *f;
 	uint32_t *tag;		/* 0: free; else high hash bits | 1 */
 	size_t cap;		/* a power of two */
+	size_t max;		/* cap grows up to this */
+	size_t n;		/* entries in use */
 	struct loss_seg ahead[LOSS_AHEAD];	/* a ring */
 	unsigned nahead, first;
 };
