@@ -251,7 +251,6 @@ main(int argc, char **argv)
 	static const char **rfiles, **lists;
 	static char *expr;	/* the -r expression; static, as rfiles */
 	size_t i, nr = 0, nl = 0;
-	uint64_t nsplit;
 
 	pk_setprogname(argv);
 	if ((rfiles = calloc((size_t)argc, sizeof(*rfiles))) == NULL ||
@@ -280,21 +279,10 @@ main(int argc, char **argv)
 				usage(FILTER_USAGE);
 			break;
 		case O_SPLITP:
-			if (pk_parse_u64(optarg, 1, UINT32_MAX, &nsplit) < 0) {
-				pk_warn("--split-packets: '%s' is not a number "
-				    "of packets per file from 1 to %u", optarg,
-				    UINT32_MAX);
-				usage(FILTER_USAGE);
-			}
-			split.packets = nsplit;
-			break;
 		case O_SPLITS:
-			if (pk_parse_duration(optarg, &split.interval) < 0 ||
-			    split.interval <= 0) {
-				pk_warn("--split-seconds: '%s' is not a number of "
-				    "seconds per file (1, 0.5, 10m)", optarg);
+			if (pk_split_opt(&split, c == O_SPLITS, c == O_SPLITS ?
+			    "--split-seconds" : "--split-packets", optarg) != 0)
 				usage(FILTER_USAGE);
-			}
 			break;
 		case 'e':
 			fopt.fo.bpf = optarg;
@@ -431,15 +419,10 @@ main(int argc, char **argv)
 		status = FILTER_ERROR;
 		goto out;
 	}
-	for (i = 0; i < in.n; i++)
-		if (pk_split_is_part(&split, in.paths[i])) {
-			pk_warnf(in.paths[i], "named as a file this split writes "
-			    "(%s_NNNNN_YYYYMMDDHHMMSS%s), so never an input: "
-			    "move it or choose another -w", split.prefix,
-			    split.suffix);
-			status = FILTER_USAGE;
-			goto out;
-		}
+	if (pk_split_check_inputs(&split, &in) != 0) {
+		status = FILTER_USAGE;
+		goto out;
+	}
 	if (outpath != NULL && strcmp(outpath, "-") == 0 &&
 	    isatty(STDOUT_FILENO)) {
 		pk_warn("refusing to write a capture to a terminal; use -w "

@@ -395,20 +395,10 @@ main(int argc, char **argv)
 				usage(MERGE_USAGE);
 			break;
 		case 'c':
-			if (pk_parse_u64(optarg, 1, UINT32_MAX, &v) < 0) {
-				pk_warn("-c: '%s' is not a number of packets "
-				    "per file from 1 to %u", optarg, UINT32_MAX);
-				usage(MERGE_USAGE);
-			}
-			split.packets = v;
-			break;
 		case 'i':
-			if (pk_parse_duration(optarg, &split.interval) < 0 ||
-			    split.interval <= 0) {
-				pk_warn("-i: '%s' is not a number of seconds per "
-				    "file (1, 0.5, 10m)", optarg);
+			if (pk_split_opt(&split, c == 'i', c == 'i' ? "-i" : "-c",
+			    optarg) != 0)
 				usage(MERGE_USAGE);
-			}
 			break;
 		case 'a':
 			o.concatenate = 1;
@@ -532,15 +522,10 @@ main(int argc, char **argv)
 		status = MERGE_ERROR;
 		goto out;
 	}
-	for (i = 0; i < in.n; i++)
-		if (pk_split_is_part(&split, in.paths[i])) {
-			pk_warnf(in.paths[i], "named as a file this split writes "
-			    "(%s_NNNNN_YYYYMMDDHHMMSS%s), so never an input: "
-			    "move it or choose another -w", split.prefix,
-			    split.suffix);
-			status = MERGE_USAGE;
-			goto out;
-		}
+	if (pk_split_check_inputs(&split, &in) != 0) {
+		status = MERGE_USAGE;
+		goto out;
+	}
 	if (strcmp(o.out, "-") == 0 && isatty(STDOUT_FILENO)) {
 		pk_warn("refusing to write a capture to a terminal; use -w "
 		    "FILE or a pipe");

@@ -9,6 +9,30 @@
 
 #include "msg.h"
 #include "split.h"
+#include "text.h"
+
+int
+pk_split_opt(struct pk_split *s, int by_time, const char *opt, const char *arg)
+{
+	uint64_t n;
+
+	if (by_time) {
+		if (pk_parse_duration(arg, &s->interval) < 0 ||
+		    s->interval <= 0) {
+			pk_warn("%s: '%s' is not a number of seconds per file "
+			    "(1, 0.5, 10m)", opt, arg);
+			return PK_USAGE;
+		}
+	} else {
+		if (pk_parse_u64(arg, 1, UINT32_MAX, &n) < 0) {
+			pk_warn("%s: '%s' is not a number of packets per file "
+			    "from 1 to %u", opt, arg, UINT32_MAX);
+			return PK_USAGE;
+		}
+		s->packets = n;
+	}
+	return 0;
+}
 
 int
 pk_split_init(struct pk_split *s, const char *outpath)
@@ -46,8 +70,8 @@ all_digits(const char *p, size_t n)
 	return 1;
 }
 
-int
-pk_split_is_part(const struct pk_split *s, const char *path)
+static int
+is_part(const struct pk_split *s, const char *path)
 {
 	size_t lp, ls, n = strlen(path);
 
@@ -63,6 +87,22 @@ pk_split_is_part(const struct pk_split *s, const char *path)
 	n -= lp + 1 + ls;
 	return n >= 5 + 1 + 14 && path[n - 15] == '_' &&
 	    all_digits(path, n - 15) && all_digits(path + n - 14, 14);
+}
+
+int
+pk_split_check_inputs(const struct pk_split *s, const struct pk_inputs *in)
+{
+	size_t i;
+
+	for (i = 0; i < in->n; i++)
+		if (is_part(s, in->paths[i])) {
+			pk_warnf(in->paths[i], "named as a file this split "
+			    "writes (%s_NNNNN_YYYYMMDDHHMMSS%s), so never an "
+			    "input: move it or choose another -w", s->prefix,
+			    s->suffix);
+			return PK_USAGE;
+		}
+	return 0;
 }
 
 static int

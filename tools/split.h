@@ -34,14 +34,23 @@ struct pk_split {
 /* 1 when s splits at all. */
 #define PK_SPLITTING(s) ((s)->packets != 0 || (s)->interval != 0)
 
+/*
+ * Take option opt's value: a number of packets per file (by_time 0) or a
+ * duration per file (by_time 1; fractions allowed).  0, or prints why and
+ * returns 2.
+ */
+int pk_split_opt(struct pk_split *s, int by_time, const char *opt,
+    const char *arg);
 /* After the options: the names from outpath.  0, or prints and returns 1
  * or 2. */
 int pk_split_init(struct pk_split *s, const char *outpath);
 /*
- * 1 when path is named as one of the files this run would write
- * (prefix_NNNNN_YYYYMMDDHHMMSS suffix): such a file is never an input.
+ * A file named as one of those this run would write (prefix_NNNNN_
+ * YYYYMMDDHHMMSS suffix) is never an input: 0, or says which input is and
+ * returns 2.
  */
-int pk_split_is_part(const struct pk_split *s, const char *path);
+int pk_split_check_inputs(const struct pk_split *s,
+    const struct pk_inputs *in);
 /*
  * Write pkt of merge m into the file it belongs to, starting a new one
  * (finishing the last) when it is due.  0, or prints why and returns the
