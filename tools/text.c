@@ -30,6 +30,27 @@ parse_num(const char *s, uint64_t *v, const char **end)
 	return 0;
 }
 
+/*
+ * A fraction of a unit at *s, ".5" or none, in billionths (digits past the
+ * ninth dropped); *s moves past it.  -1 for a dot without a digit.
+ */
+static int
+parse_frac(const char **s, uint64_t *frac)
+{
+	uint64_t scale = 100000000;
+
+	*frac = 0;
+	if (**s != '.')
+		return 0;
+	if (*++*s < '0' || **s > '9')
+		return -1;
+	for (; **s >= '0' && **s <= '9'; ++*s) {
+		*frac += (uint64_t)(**s - '0') * scale;
+		scale /= 10;
+	}
+	return 0;
+}
+
 int
 pk_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *v)
 {
@@ -75,19 +96,11 @@ pk_parse_duration(const char *s, int64_t *ns)
 		{ "m", 60000000000LL }, { "h", 3600000000000LL },
 	};
 	const char *e;
-	uint64_t x, frac = 0, scale = 100000000;	/* frac: in 1e-9 */
+	uint64_t x, frac;	/* "0.5", "1.5ms": frac in 1e-9 of the unit */
 	size_t i;
 
-	if (parse_num(s, &x, &e) < 0)
+	if (parse_num(s, &x, &e) < 0 || parse_frac(&e, &frac) < 0)
 		return -1;
-	if (*e == '.') {			/* "0.5", "1.5ms" */
-		if (*++e < '0' || *e > '9')
-			return -1;
-		for (; *e >= '0' && *e <= '9'; e++) {
-			frac += (uint64_t)(*e - '0') * scale;
-			scale /= 10;
-		}
-	}
 	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (strcmp(e, units[i].u) == 0) {
 			int64_t f = (int64_t)(frac * (uint64_t)units[i].mul /
@@ -211,7 +224,7 @@ pk_parse_time(const char *s, int64_t *ns)
 {
 	struct tm tm = { 0 };
 	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
-	int64_t frac = 0, scale = 100000000;
+	uint64_t frac;
 	time_t t;
 
 	if (digits(&s, 4, &y) || *s++ != '-' || digits(&s, 2, &mo) ||
@@ -223,15 +236,8 @@ pk_parse_time(const char *s, int64_t *ns)
 	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
 	    sec > 60)
 		return -1;
-	if (*s == '.') {
-		s++;
-		if (*s < '0' || *s > '9')
-			return -1;
-		for (; *s >= '0' && *s <= '9'; s++) {
-			frac += (*s - '0') * scale;	/* digits past ns dropped */
-			scale /= 10;
-		}
-	}
+	if (parse_frac(&s, &frac) < 0)
+		return -1;
 	if (*s == 'Z' || *s == 'z') {
 		s++;
 	} else if (*s == '+' || *s == '-') {
@@ -263,37 +269,22 @@ pk_parse_time(const char *s, int64_t *ns)
 	/* nanoseconds in an int64_t: 1677-09-21 to 2262-04-11 */
 	if (t <= INT64_MIN / 1000000000 || t >= INT64_MAX / 1000000000)
 		return -1;
-	*ns = (int64_t)t * 1000000000 + frac;
+	*ns = (int64_t)t * 1000000000 + (int64_t)frac;
 	return 0;
 }
 
 int
 pk_parse_when(const char *s, int64_t *ns)
 {
-	uint64_t sec = 0;
-	int64_t frac = 0, scale = 100000000;
-	const char *p = s;
+	const char *p;
+	uint64_t sec, frac;
 
 	if (pk_parse_time(s, ns) == 0)
 		return 0;
-	if (*p < '0' || *p > '9')
+	if (parse_num(s, &sec, &p) < 0 || parse_frac(&p, &frac) < 0 ||
+	    *p != '\0' || sec >= (uint64_t)(INT64_MAX / 1000000000))
 		return -1;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		sec = sec * 10 + (uint64_t)(*p - '0');
-		if (sec >= (uint64_t)(INT64_MAX / 1000000000))
-			return -1;
-	}
-	if (*p == '.') {
-		if (*++p < '0' || *p > '9')
-			return -1;
-		for (; *p >= '0' && *p <= '9'; p++) {
-			frac += (*p - '0') * scale;	/* past ns: dropped */
-			scale /= 10;
-		}
-	}
-	if (*p != '\0')
-		return -1;
-	*ns = (int64_t)sec * 1000000000 + frac;
+	*ns = (int64_t)sec * 1000000000 + (int64_t)frac;
 	return 0;
 }
 
