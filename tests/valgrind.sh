@@ -1,8 +1,9 @@
 #!/bin/bash
 # make valgrind: run test suites with the tools under valgrind's memcheck.
 #
-# pcapkit starts no threads of its own; the one place threads run is
-# pcap-fetch, through libcurl's threaded name resolver.  So the default is
+# The threads pcapkit starts (pcap-summary's scan workers, pcap-fetch's
+# hashing thread) are TSan's (make tsan); libcurl's threaded name resolver
+# is not ours to build with TSan, so it is checked here.  The default is
 # the pcap-fetch suite (VG_SUITES="fetch"); VG_SUITES="fetch e2e" adds the
 # e2e suite (slow: an hour or more on two cores).  The suites run unchanged
 # against build-vg/, where each tool is a script that execs valgrind on the

@@ -38,6 +38,32 @@ same() { [ "$1" = "$2" ] || { echo "  got:  $1" >&2; echo "  want: $2" >&2; retu
 # no files but the expected ones in the scratch output dirs
 clean_dir() { [ -z "$(ls -A "$1")" ] || { ls -A "$1" >&2; return 1; }; }
 
+# ref CMD ARG...: CMD's stdout and exit status, kept in $REFCACHE under the
+# hash of the command, the contents of every ARG that is a file, the body
+# of CMD when it is a function, and the reference tools' versions.  For the
+# reference tools (tshark, capinfos) only: they are deterministic, and at
+# half a second a run they were two thirds of this suite, which make check
+# runs three times (plain, ASan, TSan).  Our own tools are never cached.
+REFCACHE=${REFCACHE:-$top/build/refcache}
+mkdir -p "$REFCACHE"
+refver=$( { tshark --version 2>/dev/null | head -1
+    capinfos --version 2>/dev/null | head -1; } | sha256sum)
+ref() {
+	local k a rc
+	k=$( { echo "$refver"; printf '%s\0' "$@"; declare -f "$1"
+	    for a in "$@"; do [ -f "$a" ] && sha256sum <"$a"; done; } |
+	    sha256sum | cut -c1-40)
+	if [ -f "$REFCACHE/$k.rc" ]; then
+		cat "$REFCACHE/$k.out"
+		return "$(cat "$REFCACHE/$k.rc")"
+	fi
+	"$@" >"$REFCACHE/$k.tmp"; rc=$?
+	mv "$REFCACHE/$k.tmp" "$REFCACHE/$k.out"
+	echo "$rc" >"$REFCACHE/$k.rc"
+	cat "$REFCACHE/$k.out"
+	return "$rc"
+}
+
 # golden NAME CMD...: run CMD through sh -c in $W, compare with the golden file
 golden() {
 	local name=$1 cmd=$2 got rc
@@ -456,8 +482,8 @@ if have tshark; then
 	# bookkeeping catches up, so ours (ACKs above the highest segment seen)
 	# are a subset of its.
 	f=tl/pcap_${id}_m0.pcap
-	lost=$(tshark -r $f -Y tcp.analysis.lost_segment 2>/dev/null | wc -l)
-	acklost=$(tshark -r $f -Y tcp.analysis.ack_lost_segment 2>/dev/null | wc -l)
+	lost=$(ref tshark -r $f -Y tcp.analysis.lost_segment 2>/dev/null | wc -l)
+	acklost=$(ref tshark -r $f -Y tcp.analysis.ack_lost_segment 2>/dev/null | wc -l)
 	got=$(pcap-summary --json $f | python3 -c 'import json,sys; l=json.load(sys.stdin)["total"]["loss"]; print(l["holes"], l["acks_of_unseen_data"])')
 	check summary_loss_holes_equal_tshark same "${got% *}" "$lost"
 	check summary_loss_acked_unseen_within_tshark sh -c "[ ${got#* } -gt 0 ] && [ ${got#* } -le $acklost ]"
@@ -731,7 +757,7 @@ for p in json.loads(out) if out.strip() else []:
 PY
 	agree=1
 	for f in rw/pcapng-test-generator-*; do
-		python3 tspk.py "$f" >ts.txt || agree=0
+		ref python3 tspk.py "$f" >ts.txt || agree=0
 		pktdump "$f" | awk '{ print $1, $2, $3, $5 }' >pk.txt
 		if [ "$(awk '{ print $2, $3, $4 }' ts.txt)" != "$(awk '{ print $2, $3, $4 }' pk.txt)" ] ||
 		    [ "$(awk '$1 != "-" { print NR, $1 }' ts.txt)" != \
@@ -768,7 +794,7 @@ if have tshark; then
 				else print $3, $4, $5, $6, $7, $8, $9, $10 }'
 		}
 		names=1
-		[ "$(tshark -r "$f" -T fields -e frame.section_number 2>/dev/null | sort -u | wc -l)" -gt 1 ] && names=
+		[ "$(ref tshark -r "$f" -T fields -e frame.section_number 2>/dev/null | sort -u | wc -l)" -gt 1 ] && names=
 		pcap-merge -F pcapng -w meta.pcapng "$f" 2>/dev/null || agree=0
 		# twelve copies: one file named twice is read once
 		for k in 1 2 3 4 5 6 7 8 9 10 11 12; do cp "$f" copy$k.ng; done
@@ -776,13 +802,13 @@ if have tshark; then
 		    copy1.ng copy2.ng copy3.ng copy4.ng copy5.ng copy6.ng \
 		    copy7.ng copy8.ng copy9.ng copy10.ng copy11.ng copy12.ng) \
 		    2>/dev/null || agree=0
-		want=$(meta "$f" $names)
-		if [ "$want" != "$(meta meta.pcapng $names)" ]; then
+		want=$(ref meta "$f" $names)
+		if [ "$want" != "$(ref meta meta.pcapng $names)" ]; then
 			echo "  $f: metadata differs after pcap-merge" >&2; agree=0
 		fi
 		# the file's own order by time, each packet 12 times
 		if [ "$(pktdump "$f" | awk 'NR > 1 && $1 <= p { u = 1 } { p = $1 } END { print u + 0 }')" = 0 ] &&
-		    [ "$(printf '%s\n' "$want" | awk '{ for (i = 0; i < 12; i++) print }')" != "$(meta meta12.pcapng $names)" ]; then
+		    [ "$(printf '%s\n' "$want" | awk '{ for (i = 0; i < 12; i++) print }')" != "$(ref meta meta12.pcapng $names)" ]; then
 			echo "  $f: metadata differs after a merge in passes" >&2; agree=0
 		fi
 	done
@@ -812,7 +838,7 @@ if have tshark; then
 	agree=1
 	for f in rw/pcapplusplus-*; do
 		for p in tcp udp icmp; do
-			a=$(tshark -r "$f" -Y "$p" 2>/dev/null | wc -l)
+			a=$(ref tshark -r "$f" -Y "$p" 2>/dev/null | wc -l)
 			b=$(pcap-filter -c --proto $p "$f" 2>/dev/null)
 			[ "$a" = "$b" ] || { echo "  $f $p: tshark $a, pcap-filter $b" >&2; agree=0; }
 		done
@@ -824,7 +850,7 @@ fi
 if have capinfos; then
 	agree=1
 	for f in rw/*.pcap* rw/*.cap; do
-		ci=$(capinfos -M -c -T -r "$f" 2>/dev/null) || continue
+		ci=$(ref capinfos -M -c -T -r "$f" 2>/dev/null) || continue
 		ci=$(printf '%s\n' "$ci" | awk -F'\t' 'NR == 1 { print $2 }')
 		ours=$(pcap-summary --json "$f" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"]["packets"])')
 		[ "$ci" = "$ours" ] || { echo "  $f: capinfos $ci, pcap-summary $ours" >&2; agree=0; }

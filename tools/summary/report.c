@@ -608,7 +608,7 @@ term_columns(void)
 }
 
 /*
- * One row per file over [t0, t1]: each column a time bucket, its packets
+ * One row per file over the span of all inputs: each column a time bucket, its packets
  * as a block whose height is scaled to the row's busiest column (so a quiet
  * machine's shape shows as well as a busy one's); blank: no packet.
  */
@@ -634,8 +634,8 @@ print_timeline(const struct run *r)
 		label = 28;
 	ncol = term_columns();
 	ncol = ncol > label + 14 ? ncol - label - 4 : 10;
-	w = (r->t1 - r->t0) / (int64_t)ncol + 1;
-	pk_fmt_time(a, sizeof(a), r->t0);
+	w = (r->tot.ts_max - r->tot.ts_min) / (int64_t)ncol + 1;
+	pk_fmt_time(a, sizeof(a), r->tot.ts_min);
 	pk_fmt_seconds(b, sizeof(b), w);
 	printf("\nTimeline from %s, %s s per column%s\n", a, b,
 	    r->tl == NULL ? ": not drawn (inputs merged in passes)" : "");
@@ -645,7 +645,7 @@ print_timeline(const struct run *r)
 		label_of(name, sizeof(name), pm_scan_input_name(r->scan, i),
 		    common);
 		memset(col, 0, ncol * sizeof(*col));
-		tl_spread(&r->tl[i], r->t0, w, ncol, col);
+		tl_spread(&r->tl[i], r->tot.ts_min, w, ncol, col);
 		for (max = 0, j = 0; j < ncol; j++)
 			if (col[j] > max)
 				max = col[j];
@@ -675,21 +675,21 @@ print_timeline(const struct run *r)
 static json_t *
 json_timeline(const struct run *r)
 {
-	int64_t w = (r->t1 - r->t0) / TL_JSON_COLUMNS + 1;
+	int64_t w = (r->tot.ts_max - r->tot.ts_min) / TL_JSON_COLUMNS + 1;
 	uint64_t col[TL_JSON_COLUMNS];
 	json_t *files = json_array(), *a;
 	size_t i, j;
 
 	for (i = 0; r->tl != NULL && i < r->in.n; i++) {
 		memset(col, 0, sizeof(col));
-		tl_columns(&r->tl[i], r->t0, w, TL_JSON_COLUMNS, col);
+		tl_columns(&r->tl[i], r->tot.ts_min, w, TL_JSON_COLUMNS, col);
 		a = json_array();
 		for (j = 0; j < TL_JSON_COLUMNS; j++)
 			json_array_append_new(a, json_integer((json_int_t)col[j]));
 		json_array_append_new(files, json_pack("{s:s, s:o}", "name",
 		    pm_scan_input_name(r->scan, i), "packets", a));
 	}
-	return json_pack("{s:o, s:I, s:I, s:o}", "start", json_time(r->t0),
+	return json_pack("{s:o, s:I, s:I, s:o}", "start", json_time(r->tot.ts_min),
 	    "bucket_ns", (json_int_t)w, "buckets", (json_int_t)TL_JSON_COLUMNS,
 	    "files", files);
 }
@@ -926,27 +926,34 @@ table_time(char *buf, size_t n, int64_t ns, int nano, int seconds)
 int
 report_table(const struct run *r)
 {
+	enum {
+		C_TYPE, C_ENCAP, C_PREC, C_SNAP, C_SNAPMIN, C_SNAPMAX,
+		C_PACKETS, C_FILESIZE, C_DATASIZE, C_DURATION, C_START, C_END,
+		C_BYTERATE, C_BITRATE, C_AVGSIZE, C_PKTRATE, C_ORDER
+	};
 	static const struct {
-		unsigned col;
+		unsigned col;		/* the TC_ letter that shows it */
+		int what;
 		const char *head;
 	} cols[] = {
-		{ TC_TYPE, "File type" },
-		{ TC_ENCAP, "File encapsulation" },
-		{ 0, "File time precision" },	/* with every column only */
-		{ TC_SNAP, "Packet size limit" },
-		{ TC_SNAP, "Packet size limit min (inferred)" },
-		{ TC_SNAP, "Packet size limit max (inferred)" },
-		{ TC_PACKETS, "Number of packets" },
-		{ TC_FILESIZE, "File size (bytes)" },
-		{ TC_DATASIZE, "Data size (bytes)" },
-		{ TC_DURATION, "Capture duration (seconds)" },
-		{ TC_START, "Start time" },
-		{ TC_END, "End time" },
-		{ TC_BYTERATE, "Data byte rate (bytes/sec)" },
-		{ TC_BITRATE, "Data bit rate (bits/sec)" },
-		{ TC_AVGSIZE, "Average packet size (bytes)" },
-		{ TC_PKTRATE, "Average packet rate (packets/sec)" },
-		{ TC_ORDER, "Strict time order" },
+		{ TC_TYPE, C_TYPE, "File type" },
+		{ TC_ENCAP, C_ENCAP, "File encapsulation" },
+		/* with every column only */
+		{ 0, C_PREC, "File time precision" },
+		{ TC_SNAP, C_SNAP, "Packet size limit" },
+		{ TC_SNAP, C_SNAPMIN, "Packet size limit min (inferred)" },
+		{ TC_SNAP, C_SNAPMAX, "Packet size limit max (inferred)" },
+		{ TC_PACKETS, C_PACKETS, "Number of packets" },
+		{ TC_FILESIZE, C_FILESIZE, "File size (bytes)" },
+		{ TC_DATASIZE, C_DATASIZE, "Data size (bytes)" },
+		{ TC_DURATION, C_DURATION, "Capture duration (seconds)" },
+		{ TC_START, C_START, "Start time" },
+		{ TC_END, C_END, "End time" },
+		{ TC_BYTERATE, C_BYTERATE, "Data byte rate (bytes/sec)" },
+		{ TC_BITRATE, C_BITRATE, "Data bit rate (bits/sec)" },
+		{ TC_AVGSIZE, C_AVGSIZE, "Average packet size (bytes)" },
+		{ TC_PKTRATE, C_PKTRATE, "Average packet rate (packets/sec)" },
+		{ TC_ORDER, C_ORDER, "Strict time order" },
 	};
 	const size_t ncols = sizeof(cols) / sizeof(cols[0]);
 	unsigned want = r->tcols;
@@ -976,63 +983,66 @@ report_table(const struct run *r)
 		for (c = 0; c < ncols; c++) {
 			if (!SHOWN(c))
 				continue;
-			switch (c) {
-			case 0:
+			switch (cols[c].what) {
+			case C_TYPE:
 				cell(r, &first, "%s", f->format == PM_FMT_PCAPNG ?
 				    "pcapng" : f->nano ? "nsecpcap" : "pcap");
 				break;
-			case 1:
+			case C_ENCAP:
 				cell(r, &first, "%s",
 				    pk_linktype_name(f->linktype));
 				break;
-			case 2:
+			case C_PREC:
 				cell(r, &first, "%s", f->nano ? "nanoseconds" :
 				    "microseconds");
 				break;
-			case 3:
+			case C_SNAP:
 				cell(r, &first, "%u", f->snaplen);
 				break;
-			case 4: case 5:
+			case C_SNAPMIN: case C_SNAPMAX:
 				cell(r, &first, "n/a");
 				break;
-			case 6:
+			case C_PACKETS:
 				cell(r, &first, "%llu",
 				    (unsigned long long)st->packets);
 				break;
-			case 7:
+			case C_FILESIZE:
 				cell(r, &first, "%llu",
 				    (unsigned long long)st->bytes_in);
 				break;
-			case 8:
+			case C_DATASIZE:
 				cell(r, &first, "%llu",
 				    (unsigned long long)st->wire_bytes);
 				break;
-			case 9:
+			case C_DURATION:
 				if (st->packets == 0)
 					cell(r, &first, "n/a");
 				else
 					cell(r, &first, f->nano ? "%.9f" :
 					    "%.6f", secs);
 				break;
-			case 10: case 11:
+			case C_START: case C_END:
 				if (st->packets == 0) {
 					cell(r, &first, "n/a");
 					break;
 				}
-				table_time(t, sizeof(t), c == 10 ? st->ts_min :
+				table_time(t, sizeof(t),
+				    cols[c].what == C_START ? st->ts_min :
 				    st->ts_max, f->nano, r->tseconds);
 				cell(r, &first, "%s", t);
 				break;
-			case 12: case 13: case 15:
+			case C_BYTERATE: case C_BITRATE: case C_PKTRATE:
 				if (st->packets == 0)
 					cell(r, &first, "n/a");
 				else
 					cell(r, &first, "%.2f", dur == 0 ? 0.0 :
-					    (c == 15 ? (double)st->packets :
+					    (cols[c].what == C_PKTRATE ?
+					    (double)st->packets :
 					    (double)st->wire_bytes *
-					    (c == 13 ? 8 : 1)) / secs);
+					    (cols[c].what == C_BITRATE ? 8 : 1)) /
+					    secs);
 				break;
-			case 14:
+			case C_AVGSIZE:
 				if (st->packets == 0)
 					cell(r, &first, "n/a");
 				else
@@ -1040,7 +1050,7 @@ report_table(const struct run *r)
 					    (double)st->wire_bytes /
 					    (double)st->packets);
 				break;
-			case 16:
+			case C_ORDER:
 				cell(r, &first, "%s", st->backwards ? "False" :
 				    "True");
 				break;

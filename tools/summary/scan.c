@@ -379,26 +379,14 @@ scan_fold(struct run *r)
 	return 0;
 }
 
-/* r->t0, r->t1 and, when measuring, each input's silent stretches.  0, or
- * -1 after saying why. */
+/* When measuring, each input's silent stretches over the span of all
+ * inputs (r->tot's first and last packet).  0, or -1 after saying why. */
 int
 coverage_run(struct run *r)
 {
 	uint64_t *pk;
 	size_t i;
-	int any = 0;
 
-	for (i = 0; i < r->in.n; i++) {
-		const struct pm_reader_stats *s = &run_input_info(r, i)->stats;
-
-		if (s->packets == 0)
-			continue;
-		if (!any || s->ts_min < r->t0)
-			r->t0 = s->ts_min;
-		if (!any || s->ts_max > r->t1)
-			r->t1 = s->ts_max;
-		any = 1;
-	}
 	if (r->tl == NULL || !r->measure)
 		return 0;
 	if ((pk = calloc(r->in.n, sizeof(*pk))) == NULL ||
@@ -409,7 +397,8 @@ coverage_run(struct run *r)
 	}
 	for (i = 0; i < r->in.n; i++)
 		pk[i] = run_input_info(r, i)->stats.packets;
-	if (coverage_find(r->tl, pk, r->in.n, r->t0, r->t1, r->cov) < 0) {
+	if (coverage_find(r->tl, pk, r->in.n, r->tot.ts_min, r->tot.ts_max,
+	    r->cov) < 0) {
 		free(pk);
 		pk_warn("out of memory");
 		return -1;

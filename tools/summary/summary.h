@@ -156,7 +156,6 @@ struct run {
 	double max_loss;		/* --max-loss: the capture_loss check */
 	struct tl *tl;			/* per input: packets over time */
 	struct coverage *cov;		/* per input: silent stretches */
-	int64_t t0, t1;			/* the span of all inputs */
 	int timeline;			/* --timeline: 0, TL_UNICODE, TL_ASCII */
 	/* clock offsets between files (clock.c) */
 	int clk_on;
@@ -225,7 +224,7 @@ int scan_collect(struct run *r, struct pk_progress *prog);
 int scan_fold(struct run *r);
 void run_free(struct run *r);
 
-/* scan.c, after the scan: the span of the inputs, silent stretches */
+/* scan.c, after the scan: silent stretches and clock offsets */
 int coverage_run(struct run *r);
 
 /* report.c: output */
