@@ -33,7 +33,7 @@ widen(struct tl *t)
 }
 
 void
-tl_add(struct tl *t, int64_t ts)
+tl_add_slow(struct tl *t, int64_t ts)
 {
 	int64_t d;
 

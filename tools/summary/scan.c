@@ -113,10 +113,12 @@ per_packet(void *arg, const struct pm_scan_packet *p, char *errbuf)
 		tl_add(&r->tl[p->input], pkt->ts);
 	if (r->clk_on && p->input != (size_t)-1) {
 		struct clocknote cn;
+		uint64_t h;
 
-		memset(&cn, 0, sizeof(cn));
 		if (clock_key(&d, pkt->data, pkt->caplen, pkt->len, r->clk.bits,
-		    &cn.hash)) {
+		    &h)) {
+			memset(&cn, 0, sizeof(cn));
+			cn.hash = h;
 			cn.kind = NOTE_CLOCK;
 			cn.input = input;
 			cn.ts = pkt->ts;
