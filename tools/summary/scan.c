@@ -130,8 +130,10 @@ per_packet(void *arg, const struct pm_scan_packet *p, char *errbuf)
 			}
 		}
 	}
-	if (r->loss != NULL && d.n > 0 && p->input != (size_t)-1 &&
-	    w->lt_state >= 0) {
+	/* loss_packet() takes TCP only; the test here spares every other
+	 * packet the call's setting up. */
+	if (r->loss != NULL && d.n > 0 && d.ip[d.n - 1].proto == 6 &&
+	    p->input != (size_t)-1 && w->lt_state >= 0) {
 		if (w->lt_state == 0)
 			w->lt_state = loss_init(&w->lt, LOSS_FLOWS) < 0 ? -1 : 1;
 		if (w->lt_state > 0)
