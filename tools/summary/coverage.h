@@ -36,18 +36,14 @@ void tl_add_slow(struct tl *t, int64_t ts);
 static inline void
 tl_add(struct tl *t, int64_t ts)
 {
-	uint64_t d;
+	uint64_t d = ((uint64_t)ts - (uint64_t)t->origin) >> t->shift;
 
-	if (ts >= t->origin && ts <= ((int64_t)1 << 62) && t->width != 0) {
-		d = ((uint64_t)ts - (uint64_t)t->origin) >> t->shift;
-		if (d < TL_BUCKETS) {
-			t->n[d]++;
-			if (d + 1 > t->top)
-				t->top = (size_t)d + 1;
-			return;
-		}
-	}
-	tl_add_slow(t, ts);
+	/* A bucket already in use (none before the first packet): the rest,
+	 * one call a bucket, is the slow path's. */
+	if (ts >= t->origin && d < t->top && ts <= ((int64_t)1 << 62))
+		t->n[d]++;
+	else
+		tl_add_slow(t, ts);
 }
 
 /* A silent stretch of one input: no packet while the others had some. */
