@@ -164,7 +164,8 @@ $(BUILD)/tests/unit/test_merge: $(BUILD)/tests/unit/test_merge.o $(BUILD)/libmer
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PCAP_LIBS) $(PKG_LIBS) $(CHECK_LIBS) -pthread
 
 $(BUILD)/tests/unit/test_loss: $(BUILD)/tests/unit/test_loss.o $(BUILD)/tools/summary/loss.o \
-    $(BUILD)/tools/summary/clock.o $(BUILD)/tools/summary/table.o
+    $(BUILD)/tools/summary/clock.o $(BUILD)/tools/summary/table.o \
+    $(BUILD)/tools/summary/coverage.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS)
 
 $(BUILD)/tests/unit/test_filter: $(BUILD)/tests/unit/test_filter.o $(BUILD)/libfilter.a

@@ -113,7 +113,7 @@ pm_dedup_check(pm_dedup *d, const struct pm_packet *p)
 	/* Forget what left the window (output is in time order). */
 	while (d->head < d->tail) {
 		e = &d->ring[d->head & (d->cap - 1)];
-		if (p->ts - e->ts <= d->window)
+		if (pm_ts_sub(p->ts, e->ts) <= d->window)
 			break;
 		free(e->data);
 		e->data = NULL;
@@ -123,8 +123,8 @@ pm_dedup_check(pm_dedup *d, const struct pm_packet *p)
 		e = &d->ring[(s - 1) & (d->cap - 1)];
 		if (e->hash == h && e->caplen == p->caplen &&
 		    e->len == p->len && e->linktype == p->linktype &&
-		    (p->ts >= e->ts ? p->ts - e->ts : e->ts - p->ts) <=
-		    d->window &&
+		    (p->ts >= e->ts ? pm_ts_sub(p->ts, e->ts) :
+		    pm_ts_sub(e->ts, p->ts)) <= d->window &&
 		    memcmp(e->data, p->data, p->caplen) == 0)
 			return 1;
 		s = e->prev;

@@ -142,6 +142,21 @@ struct pm_reader_stats {
 };
 
 /*
+ * a - b for two timestamps, held at the ends of int64 instead of
+ * overflowing: a pcapng interface's if_tsoffset can put a packet near
+ * INT64_MIN, and the reader holds one past 2262 at INT64_MAX.
+ */
+static inline int64_t
+pm_ts_sub(int64_t a, int64_t b)
+{
+	int64_t d;
+
+	if (__builtin_sub_overflow(a, b, &d))
+		d = a < b ? INT64_MIN : INT64_MAX;
+	return d;
+}
+
+/*
  * Count one packet into st, as a reader does for its file; a caller may
  * keep the same figures over another stream (a merge, say).  Inline: it
  * runs for every packet read.
@@ -152,15 +167,15 @@ pm_stats_add(struct pm_reader_stats *st, const struct pm_packet *pkt)
 	if (st->packets == 0) {
 		st->ts_min = st->ts_max = pkt->ts;
 	} else if (pkt->ts < st->last_ts) {
-		int64_t d = st->last_ts - pkt->ts;
+		int64_t d = pm_ts_sub(st->last_ts, pkt->ts);
 		st->backwards++;
 		if (d > st->max_backwards)
 			st->max_backwards = d;
 		if (pkt->ts < st->ts_min)
 			st->ts_min = pkt->ts;
 	} else {
-		if (pkt->ts - st->last_ts > st->max_gap)
-			st->max_gap = pkt->ts - st->last_ts;
+		if (pm_ts_sub(pkt->ts, st->last_ts) > st->max_gap)
+			st->max_gap = pm_ts_sub(pkt->ts, st->last_ts);
 		if (pkt->ts > st->ts_max)
 			st->ts_max = pkt->ts;
 	}
@@ -256,6 +271,12 @@ PM_API int pm_writer_write_ref(pm_writer *w, const struct pm_packet *pkt);
 PM_API int pm_writer_finish(pm_writer *w);
 PM_API const char *pm_writer_geterr(const pm_writer *w);
 PM_API uint64_t pm_writer_bytes(const pm_writer *w);	/* bytes written to fd */
+/*
+ * Packets written with a time the format cannot hold, at its nearest end:
+ * before 1970 (both formats), after 2106 (pcap's 32-bit seconds).  Their
+ * time is altered, so a caller should say so.
+ */
+PM_API uint64_t pm_writer_times_held(const pm_writer *w);
 /* Frees w; does not flush (call pm_writer_finish first to keep the data). */
 PM_API void pm_writer_close(pm_writer *w);
 

@@ -52,6 +52,7 @@ struct pm_writer {
 	uint8_t *zbuf;
 	size_t zcap;
 	uint64_t out_bytes;
+	uint64_t held;		/* packets whose time the format cannot hold */
 	off_t start;		/* file offset of the header, or -1 */
 	uint32_t max_caplen;
 	/*
@@ -556,11 +557,15 @@ write_pkt(pm_writer *w, const struct pm_packet *pkt, int ref)
 {
 	long ifx;
 	uint32_t v[7];
-	int64_t ts = pkt->ts < 0 ? 0 : pkt->ts;
+	int64_t ts = pkt->ts;
 	int rc;
 
 	if (w->failed)
 		return w->failed;
+	if (ts < 0) {		/* before 1970: neither format holds it */
+		ts = 0;
+		w->held++;
+	}
 	if (pkt->caplen > w->max_caplen)
 		w->max_caplen = pkt->caplen;
 	ref &= w->zc == NULL && w->gz == NULL;
@@ -596,6 +601,10 @@ write_pkt(pm_writer *w, const struct pm_packet *pkt, int ref)
 		 * four 4-byte stores read back as wider loads would stall
 		 * on store forwarding.
 		 */
+		if (ts / 1000000000 > UINT32_MAX) {	/* after 2106 */
+			ts = (int64_t)UINT32_MAX * 1000000000 + 999999999;
+			w->held++;
+		}
 		sec = (uint32_t)(ts / 1000000000);
 		frac = (uint32_t)(ts % 1000000000);
 		if (!w->o.nano)
@@ -716,6 +725,7 @@ pm_writer_finish(pm_writer *w)
 
 const char *pm_writer_geterr(const pm_writer *w) { return w->errbuf; }
 uint64_t pm_writer_bytes(const pm_writer *w) { return w->out_bytes; }
+uint64_t pm_writer_times_held(const pm_writer *w) { return w->held; }
 
 void
 pm_writer_close(pm_writer *w)

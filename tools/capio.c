@@ -335,6 +335,23 @@ pk_capout_open(struct pk_output *out, pm_writer **w, const char *path,
 	return 0;
 }
 
+int
+pk_capout_finish(pm_writer *w, const char *name)
+{
+	uint64_t n;
+
+	if (pm_writer_finish(w) < 0) {
+		pk_warnf(name, "%s", pm_writer_geterr(w));
+		return PK_ERROR;
+	}
+	if ((n = pm_writer_times_held(w)) > 0)
+		pk_warnf(name, "%llu packet%s with a time the format cannot "
+		    "hold (before 1970, or after 2106 in pcap); written at "
+		    "the nearest time it can", (unsigned long long)n,
+		    n == 1 ? "" : "s");
+	return 0;
+}
+
 const char *
 pk_linktype_name(uint32_t lt)
 {

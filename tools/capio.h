@@ -93,6 +93,12 @@ struct pk_capout_opts {
  */
 int pk_capout_open(struct pk_output *out, pm_writer **w, const char *path,
     pm_merge *m, const struct pk_capout_opts *o);
+/*
+ * Finish w, the capture written to name: flushed, and a warning naming it
+ * for the packets whose time its format could not hold.  0, or prints why
+ * and returns PK_ERROR.
+ */
+int pk_capout_finish(pm_writer *w, const char *name);
 /* Name the inputs whose linktypes differ. */
 void pk_report_mixed(pm_merge *m);
 

@@ -59,8 +59,12 @@ pk_capture_parse(struct pk_capture *c, json_t *v, char *err, size_t n)
 	c->simple = c->type != NULL && strcmp(c->type, "simple") == 0;
 	c->full = c->type != NULL && strcmp(c->type, "full") == 0;
 	if ((f = json_object_get(o, "time_limit")) != NULL) {
-		if (!json_is_number(f) || json_number_value(f) <= 0) {
-			snprintf(err, n, "time_limit: not a positive number");
+		/* The API allows 1 to 86,400 s; past 10^9 s the window's
+		 * arithmetic in nanoseconds would overflow. */
+		if (!json_is_number(f) || !(json_number_value(f) > 0 &&
+		    json_number_value(f) <= 1e9)) {
+			snprintf(err, n, "time_limit: not a number of seconds "
+			    "above 0 and at most 1e9");
 			goto fail;
 		}
 		c->time_limit = json_number_value(f);

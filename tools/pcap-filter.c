@@ -509,8 +509,7 @@ main(int argc, char **argv)
 			goto out;
 		}
 	} else if (w != NULL) {
-		if (pm_writer_finish(w) < 0) {
-			pk_warnf(outpath, "%s", pm_writer_geterr(w));
+		if (pk_capout_finish(w, outpath) != 0) {
 			status = FILTER_ERROR;
 			goto out;
 		}

@@ -569,8 +569,7 @@ main(int argc, char **argv)
 		if ((status = exit_status(pk_split_finish(&split, &out, &w)))
 		    != 0)
 			goto out;
-	} else if (pm_writer_finish(w) < 0) {
-		pk_warnf(o.out, "%s", pm_writer_geterr(w));
+	} else if (pk_capout_finish(w, o.out) != 0) {
 		status = MERGE_ERROR;
 		goto out;
 	} else if (pk_output_commit(&out) < 0) {

@@ -112,10 +112,8 @@ finish_one(struct pk_split *s, struct pk_output *out, pm_writer **w)
 
 	if (*w == NULL)
 		return 0;
-	if (pm_writer_finish(*w) < 0) {
-		pk_warnf(s->cur, "%s", pm_writer_geterr(*w));
+	if (pk_capout_finish(*w, s->cur) != 0)
 		return PK_ERROR;
-	}
 	pm_writer_close(*w);
 	*w = NULL;
 	if (pk_output_commit(out) < 0)
@@ -144,14 +142,22 @@ pk_split_write(struct pk_split *s, struct pk_output *out, pm_writer **w,
 		 * As editcap: a file takes the packets up to its end time
 		 * inclusive, and an empty interval makes no file.
 		 */
-		while (pkt->ts > s->next && s->next <= INT64_MAX - s->interval)
-			s->next += s->interval;
+		uint64_t gap = (uint64_t)pkt->ts - (uint64_t)s->next;
+		uint64_t k = gap / (uint64_t)s->interval +
+		    (gap % (uint64_t)s->interval != 0);
+
+		/* whole intervals at once: a file's times may leap years */
+		if (k > (uint64_t)(INT64_MAX - s->next) / (uint64_t)s->interval)
+			s->next = INT64_MAX;
+		else
+			s->next += (int64_t)k * s->interval;
 		due = 1;
 	}
 	if (due) {
 		char when[32];
-		time_t t = (time_t)(pkt->ts >= 0 ? pkt->ts / 1000000000 :
-		    (pkt->ts - 999999999) / 1000000000);
+		/* floor(ts / 10^9), which ts - 999999999 could overflow */
+		time_t t = (time_t)(pkt->ts / 1000000000 -
+		    (pkt->ts % 1000000000 < 0));
 		struct tm tm;
 
 		if ((rc = finish_one(s, out, w)) != 0)

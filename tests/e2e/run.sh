@@ -595,6 +595,9 @@ golden summary_expect_simple_over_160 "pcap-summary --expect simple.json simple2
 printf '{"id":"%s","status":"success","time_limit":300,"submitted":"2023-11-14T22:10:00Z"}\n' "$id" >notype.json
 golden summary_expect_warn "pcap-summary --expect notype.json full >/dev/null; echo exit \$?; pcap-summary --fail-on-warn --expect notype.json full >out.txt; echo exit \$?; grep -E '^  (warn|result)' out.txt"
 golden summary_expect_bad_json "echo '{\"status\":' >bad.json; pcap-summary --expect bad.json full; echo exit \$?; pcap-summary --expect nosuch.json full; echo exit \$?"
+# A time_limit no API sends (86,400 s at most): past 10^9 s the window in
+# nanoseconds would overflow, so it is refused, as a negative one is.
+golden summary_expect_absurd_time_limit "for t in 1e300 -5 1e9; do printf '{\"id\":\"%s\",\"status\":\"success\",\"time_limit\":%s,\"submitted\":\"2023-11-14T22:10:00Z\"}\n' $id \$t >tl\$t.json; pcap-summary --expect tl\$t.json full >/dev/null; echo exit \$?; done"
 
 # ---- the habits of tcpdump, editcap and capinfos users ------------------------
 # A script written for the reference tool needs only the tool's name changed;
@@ -831,6 +834,29 @@ def epb(t, fill):
 sys.stdout.buffer.write(shb + idb + epb(1422527998578402, 1) + epb(0xffffffffe1dfd279, 2) + epb(1422527999000000, 3))
 ' >past2262.pcapng
 golden pcapng_time_past_2262 "pcap-merge -F pcapng -w - past2262.pcapng | pktdump -; pcap-summary past2262.pcapng | grep -E '^  (Packets|First|Last|Out of|Time)'; pcap-summary --json past2262.pcapng | grep time_out"
+# The two ends at once: an interface whose if_tsoffset (-7e9 s) puts its
+# packets in 1793, and a packet past 2262 held at INT64_MAX.  Every
+# difference of two times (duration, largest gap and step back, the
+# timeline, --dedup's window, the clock's) is held at the ends of int64
+# instead of overflowing (UBSan and ASan in make asan; the timeline once
+# wrote before its histogram here).
+python3 -c '
+import struct, sys
+def blk(t, body):
+    n = 12 + len(body)
+    return struct.pack("<II", t, n) + body + struct.pack("<I", n)
+shb = blk(0x0a0d0d0a, struct.pack("<IHHq", 0x1a2b3c4d, 1, 0, -1))
+idb0 = blk(1, struct.pack("<HHI", 1, 0, 0) + struct.pack("<HHq", 14, 8, -7000000000) + struct.pack("<HH", 0, 0))
+idb1 = blk(1, struct.pack("<HHI", 1, 0, 0))
+def epb(ifx, t, fill):
+    return blk(6, struct.pack("<IIIII", ifx, t >> 32, t & 0xffffffff, 60, 60) + bytes([fill]) * 60)
+sys.stdout.buffer.write(shb + idb0 + idb1 + epb(0, 1422527998578402, 1) + epb(1, 1422527998578402, 2) + epb(1, 0xffffffffe1dfd279, 3) + epb(0, 1422527999000000, 4))
+' >both_ends.pcapng
+cp both_ends.pcapng both_ends2.pcapng
+# Splitting by time across the leap: whole intervals at once (it once
+# stepped a nanosecond at a time through 469 years).
+golden split_time_across_centuries "mkdir -p sp && timeout 20 pcap-merge -i 0.000000001 -w sp/part.pcapng both_ends.pcapng; echo exit \$?; ls sp"
+golden pcapng_time_both_ends "pcap-summary --per-file --timeline both_ends.pcapng both_ends2.pcapng | grep -E '^(File|Total|Timeline)|^  (Packets|First|Last|Duration|Out of|Largest|Time|Silent|both)'; pcap-summary --json --timeline both_ends.pcapng | grep -E '\"(duration_ns|max_gap_ns|max_backwards_ns|bucket_ns)\"' | sort | uniq -c; pcap-merge -F pcapng --dedup -w - both_ends.pcapng both_ends2.pcapng | pktdump -; pcap-merge -F pcap -w - both_ends.pcapng | pktdump -"
 # IP inside PPPoE, C_HDLC and PPTP's enhanced GRE: what pcap-filter
 # selects by protocol, and that it is what tshark selects.
 golden realworld_fixtures_ppp 'for f in rw/pcapplusplus-*; do for p in tcp udp icmp; do printf "%s %s " $f $p; pcap-filter -c --proto $p $f 2>/dev/null; done; done'

@@ -1,13 +1,16 @@
 /*
  * test_loss - pcap-summary's TCP capture-loss tracking (tools/summary/
  * loss.c): wrap, retransmission, reordering, one-way and two-way flows,
- * garbage sequence numbers, a full flow table.
+ * garbage sequence numbers, a full flow table; and the timeline's
+ * per-packet count (coverage.h), whose inline fast path must count as the
+ * slow path alone does.
  */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
+#include "coverage.h"
 #include "loss.h"
 
 #define PRE 20		/* bytes before the TCP header (l4_off must be > 0) */
@@ -194,6 +197,44 @@ START_TEST(clock_sampling_thins_with_size)
 }
 END_TEST
 
+/*
+ * Packets at times that go forward, back, far back, far ahead and to the
+ * ends of int64: tl_add (inline, for buckets in use) and tl_add_slow
+ * alone give the same histogram, bucket for bucket.
+ */
+START_TEST(timeline_fast_path_counts_as_the_slow_one)
+{
+	static struct tl a, b;
+	uint64_t x = 88172645463325252ull;
+	int64_t ts = (int64_t)1700000000 * 1000000000;
+	int i;
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	for (i = 0; i < 200000; i++) {
+		int64_t t;
+
+		x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+		switch (x % 1000) {
+		case 0: t = ts - (int64_t)(x >> 20);	break;	/* far back */
+		case 1: t = ts + (int64_t)(x >> 16);	break;	/* far ahead */
+		case 2: t = INT64_MAX - (int64_t)(x % 5);	break;
+		case 3: t = INT64_MIN + (int64_t)(x % 5);	break;
+		default:
+			ts += (int64_t)(x % 2000000) - 500000;	/* jitter */
+			t = ts;
+		}
+		tl_add(&a, t);
+		tl_add_slow(&b, t);
+	}
+	ck_assert_int_eq(a.origin, b.origin);
+	ck_assert_int_eq(a.width, b.width);
+	ck_assert_int_eq(a.shift, b.shift);
+	ck_assert_uint_eq(a.top, b.top);
+	ck_assert_mem_eq(a.n, b.n, sizeof(a.n));
+}
+END_TEST
+
 int
 main(void)
 {
@@ -205,6 +246,7 @@ main(void)
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_add_test(t, one_way_hole_across_the_wrap);
 	tcase_add_test(t, clock_sampling_thins_with_size);
+	tcase_add_test(t, timeline_fast_path_counts_as_the_slow_one);
 	tcase_add_test(t, the_table_grows_without_losing_a_flow);
 	tcase_add_test(t, retransmission_and_reordering_are_not_loss);
 	tcase_add_test(t, two_way_acks_above_a_hole);

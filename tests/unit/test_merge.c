@@ -1489,6 +1489,51 @@ START_TEST(pcap_writer_refuses_a_second_linktype)
 }
 END_TEST
 
+/*
+ * A time the format cannot hold is written at its nearest end and
+ * counted: before 1970 in both formats, after 2106 in pcap's 32-bit
+ * seconds; pcapng's 64-bit nanoseconds hold INT64_MAX.
+ */
+START_TEST(writer_holds_and_counts_times_the_format_cannot_hold)
+{
+	static const int64_t in[3] = { -5, 1000000000000000000, INT64_MAX };
+	const int64_t pcap_max = (int64_t)UINT32_MAX * 1000000000 + 999999999;
+	enum pm_format fmt = _i ? PM_FMT_PCAPNG : PM_FMT_PCAP;
+	struct pm_writer_opts o = { .format = fmt, .nano = 1,
+	    .snaplen = 100, .linktype = 1 };
+	uint8_t d[20] = { 0 };
+	struct pm_packet p = { .linktype = 1, .caplen = 20, .len = 20,
+	    .data = d };
+	char path[] = "/tmp/pcapkit-held.XXXXXX", eb[PM_ERRBUF_SIZE];
+	int fd = mkstemp(path), err, i;
+	pm_writer *w;
+	pm_reader *r;
+
+	ck_assert_int_ge(fd, 0);
+	w = pm_writer_open(fd, &o, NULL, eb);
+	ck_assert_ptr_nonnull(w);
+	for (i = 0; i < 3; i++) {
+		p.ts = in[i];
+		ck_assert_int_eq(pm_writer_write(w, &p), 0);
+	}
+	ck_assert_int_eq(pm_writer_finish(w), 0);
+	ck_assert_uint_eq(pm_writer_times_held(w), fmt == PM_FMT_PCAP ? 2 : 1);
+	pm_writer_close(w);
+	close(fd);
+	r = pm_reader_open(path, 0, &err, eb);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(pm_reader_next(r, &p), 1);
+	ck_assert_int_eq(p.ts, 0);
+	ck_assert_int_eq(pm_reader_next(r, &p), 1);
+	ck_assert_int_eq(p.ts, in[1]);
+	ck_assert_int_eq(pm_reader_next(r, &p), 1);
+	ck_assert_int_eq(p.ts, fmt == PM_FMT_PCAP ? pcap_max : INT64_MAX);
+	ck_assert_int_eq(pm_reader_next(r, &p), 0);
+	pm_reader_close(r);
+	unlink(path);
+}
+END_TEST
+
 START_TEST(writer_reports_a_full_disk)
 {
 	struct pm_writer_opts o = { .format = PM_FMT_PCAP, .snaplen = 100,
@@ -1830,6 +1875,8 @@ suite(void)
 	tcase_add_test(t, merge_checksums_each_input_file);
 	tcase_add_test(t, pcap_writer_refuses_a_second_linktype);
 	tcase_add_test(t, writer_reports_a_full_disk);
+	tcase_add_loop_test(t, writer_holds_and_counts_times_the_format_cannot_hold,
+	    0, 2);
 	tcase_add_test(t, borrowing_writer_writes_what_copying_writer_writes);
 	tcase_add_test(t, borrowing_writer_reports_a_failed_hand_over);
 	tcase_add_test(t, hand_over_copies_a_piece_that_spans_two_buffers);

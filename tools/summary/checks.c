@@ -56,8 +56,11 @@ expect_load(struct expect *e, const char *path, int64_t tolerance)
 		int offset = strcmp(e->cap.start_field, "offset_time") == 0;
 		int back = offset || !e->cap.full, fwd = !offset && !e->cap.simple;
 
-		e->lo = (back ? e->cap.start - tl : e->cap.start) - tolerance;
-		e->hi = (fwd ? e->cap.start + tl : e->cap.start) + tolerance;
+		/* held at the ends of int64: start comes from a file */
+		e->lo = pm_ts_sub(pm_ts_sub(e->cap.start, back ? tl : 0),
+		    tolerance);
+		e->hi = pm_ts_sub(pm_ts_sub(e->cap.start, fwd ? -tl : 0),
+		    -tolerance);
 		e->tol = tolerance;
 	}
 	return 0;

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "merge.h"
 #include "table.h"
 
 #define PROBE 8
@@ -208,7 +209,7 @@ clock_note(struct clocks *c, const struct clocknote *n)
 				free_at = (n->hash + i) & mask;
 			continue;
 		}
-		dt = n->ts - s->ts;
+		dt = pm_ts_sub(n->ts, s->ts);
 		if (dt > CLOCK_WINDOW || dt < -CLOCK_WINDOW) {
 			/* expired (notes come in time order) */
 			if (free_at == CLOCK_SLOTS)

@@ -37,12 +37,7 @@ tl_add_slow(struct tl *t, int64_t ts)
 {
 	int64_t d;
 
-	/* Times near the ends of int64 (held there by the reader) would
-	 * overflow the arithmetic: they are kept inside a sane range. */
-	if (ts > ((int64_t)1 << 62))
-		ts = (int64_t)1 << 62;
-	if (ts < -((int64_t)1 << 62))
-		ts = -((int64_t)1 << 62);
+	ts = tl_clamp(ts);
 	if (t->width == 0) {
 		t->shift = TL_SHIFT0;
 		t->width = (int64_t)1 << TL_SHIFT0;

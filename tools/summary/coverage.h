@@ -27,6 +27,20 @@ struct tl {
 	uint32_t n[TL_BUCKETS];
 };
 
+/*
+ * The timeline's domain, [0, 2^62] ns (1970 to 2116): a packet outside it
+ * is counted at its end, so that no difference of two times overflows
+ * (a pcapng if_tsoffset can put a packet near INT64_MIN, and the reader
+ * holds one past 2262 at INT64_MAX).
+ */
+#define TL_TMAX ((int64_t)1 << 62)
+
+static inline int64_t
+tl_clamp(int64_t ts)
+{
+	return ts < 0 ? 0 : ts > TL_TMAX ? TL_TMAX : ts;
+}
+
 /* Count a packet at ts: every other case (the first packet, one outside
  * the buckets, a time near the ends of int64). */
 void tl_add_slow(struct tl *t, int64_t ts);
@@ -40,7 +54,7 @@ tl_add(struct tl *t, int64_t ts)
 
 	/* A bucket already in use (none before the first packet): the rest,
 	 * one call a bucket, is the slow path's. */
-	if (ts >= t->origin && d < t->top && ts <= ((int64_t)1 << 62))
+	if (ts >= t->origin && d < t->top && ts <= TL_TMAX)
 		t->n[d]++;
 	else
 		tl_add_slow(t, ts);

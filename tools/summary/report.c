@@ -59,8 +59,10 @@ view_loss(struct view *v, const struct run *r, size_t i)
 	v->has_win = v->cov != NULL && r->e != NULL && r->e->hi > r->e->lo &&
 	    v->st.packets > 0;
 	if (v->has_win) {
-		v->after_open = v->st.ts_min - (r->e->lo + r->e->tol);
-		v->before_close = (r->e->hi - r->e->tol) - v->st.ts_max;
+		v->after_open = pm_ts_sub(v->st.ts_min,
+		    pm_ts_sub(r->e->lo, -r->e->tol));
+		v->before_close = pm_ts_sub(pm_ts_sub(r->e->hi, r->e->tol),
+		    v->st.ts_max);
 	}
 	v->clk = 0;
 	if (r->clk_off != NULL && i != (size_t)-1) {
@@ -253,7 +255,7 @@ static void
 print_view(const struct view *v)
 {
 	char a[64], b[64];
-	int64_t dur = v->st.packets ? v->st.ts_max - v->st.ts_min : 0;
+	int64_t dur = v->st.packets ? pm_ts_sub(v->st.ts_max, v->st.ts_min) : 0;
 	size_t i;
 
 #define ROW(label) printf("  %-20s", label)
@@ -396,7 +398,7 @@ json_time(int64_t ns)
 static json_t *
 json_view(const struct view *v)
 {
-	int64_t dur = v->st.packets ? v->st.ts_max - v->st.ts_min : 0;
+	int64_t dur = v->st.packets ? pm_ts_sub(v->st.ts_max, v->st.ts_min) : 0;
 	json_t *o, *lts = json_array();
 	size_t i;
 
@@ -621,7 +623,7 @@ print_timeline(const struct run *r)
 	size_t i, j, label = 8, ncol, nlev = r->timeline == TL_ASCII ?
 	    sizeof(asc) - 1 : 8, common = common_dir(r);
 	double *col, max;
-	int64_t w;
+	int64_t w, t0;
 	char a[64], b[64], name[256];
 
 	for (i = 0; i < r->in.n; i++) {
@@ -634,8 +636,9 @@ print_timeline(const struct run *r)
 		label = 28;
 	ncol = term_columns();
 	ncol = ncol > label + 14 ? ncol - label - 4 : 10;
-	w = (r->tot.ts_max - r->tot.ts_min) / (int64_t)ncol + 1;
-	pk_fmt_time(a, sizeof(a), r->tot.ts_min);
+	t0 = tl_clamp(r->tot.ts_min);
+	w = (tl_clamp(r->tot.ts_max) - t0) / (int64_t)ncol + 1;
+	pk_fmt_time(a, sizeof(a), t0);
 	pk_fmt_seconds(b, sizeof(b), w);
 	printf("\nTimeline from %s, %s s per column%s\n", a, b,
 	    r->tl == NULL ? ": not drawn (inputs merged in passes)" : "");
@@ -645,7 +648,7 @@ print_timeline(const struct run *r)
 		label_of(name, sizeof(name), pm_scan_input_name(r->scan, i),
 		    common);
 		memset(col, 0, ncol * sizeof(*col));
-		tl_spread(&r->tl[i], r->tot.ts_min, w, ncol, col);
+		tl_spread(&r->tl[i], t0, w, ncol, col);
 		for (max = 0, j = 0; j < ncol; j++)
 			if (col[j] > max)
 				max = col[j];
@@ -675,21 +678,22 @@ print_timeline(const struct run *r)
 static json_t *
 json_timeline(const struct run *r)
 {
-	int64_t w = (r->tot.ts_max - r->tot.ts_min) / TL_JSON_COLUMNS + 1;
+	int64_t t0 = tl_clamp(r->tot.ts_min);
+	int64_t w = (tl_clamp(r->tot.ts_max) - t0) / TL_JSON_COLUMNS + 1;
 	uint64_t col[TL_JSON_COLUMNS];
 	json_t *files = json_array(), *a;
 	size_t i, j;
 
 	for (i = 0; r->tl != NULL && i < r->in.n; i++) {
 		memset(col, 0, sizeof(col));
-		tl_columns(&r->tl[i], r->tot.ts_min, w, TL_JSON_COLUMNS, col);
+		tl_columns(&r->tl[i], t0, w, TL_JSON_COLUMNS, col);
 		a = json_array();
 		for (j = 0; j < TL_JSON_COLUMNS; j++)
 			json_array_append_new(a, json_integer((json_int_t)col[j]));
 		json_array_append_new(files, json_pack("{s:s, s:o}", "name",
 		    pm_scan_input_name(r->scan, i), "packets", a));
 	}
-	return json_pack("{s:o, s:I, s:I, s:o}", "start", json_time(r->tot.ts_min),
+	return json_pack("{s:o, s:I, s:I, s:o}", "start", json_time(t0),
 	    "bucket_ns", (json_int_t)w, "buckets", (json_int_t)TL_JSON_COLUMNS,
 	    "files", files);
 }
@@ -972,7 +976,7 @@ report_table(const struct run *r)
 	for (i = 0; i < r->in.n; i++) {
 		const struct pm_input_info *f = run_input_info(r, i);
 		const struct pm_reader_stats *st = &f->stats;
-		int64_t dur = st->packets ? st->ts_max - st->ts_min : 0;
+		int64_t dur = st->packets ? pm_ts_sub(st->ts_max, st->ts_min) : 0;
 		double secs = (double)dur / 1e9;
 		char t[64];
 
