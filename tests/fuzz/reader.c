@@ -6,7 +6,9 @@
  *  - every packet has caplen <= PM_MAX_CAPLEN, and its bytes are readable;
  *  - the reader's counters agree with the packets it returned;
  *  - what the reader returned survives a pcapng write and re-read exactly
- *    (timestamps, lengths, linktype, bytes, packet and interface options);
+ *    (timestamps, lengths, linktype, bytes, packet and interface options),
+ *    but for a time before 1970, which pcapng cannot hold: the writer
+ *    writes it as 1970 and counts it;
  *  - a merge of several copies of the input (with a tiny read buffer, or
  *    through temporary-file passes, or concatenated) returns exactly as many
  *    packets, with the same digest, as the copies read alone: damage and
@@ -22,6 +24,7 @@
 struct digest {
 	uint64_t n;
 	uint64_t h;	/* order-independent sum of per-packet hashes */
+	uint64_t held;	/* written at a time the format could hold */
 };
 
 static uint64_t
@@ -34,14 +37,15 @@ fnv(uint64_t h, const void *p, size_t n)
 	return h;
 }
 
+/* pkt into d, as if its time were ts */
 static void
-add(struct digest *d, const struct pm_packet *pkt)
+add_at(struct digest *d, const struct pm_packet *pkt, int64_t ts)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
 
 	FUZZ_ASSERT(pkt->caplen <= PM_MAX_CAPLEN);
 	FUZZ_ASSERT(pkt->caplen == 0 || pkt->data != NULL);
-	h = fnv(h, &pkt->ts, sizeof(pkt->ts));
+	h = fnv(h, &ts, sizeof(ts));
 	h = fnv(h, &pkt->caplen, sizeof(pkt->caplen));
 	h = fnv(h, &pkt->len, sizeof(pkt->len));
 	h = fnv(h, &pkt->linktype, sizeof(pkt->linktype));
@@ -79,9 +83,19 @@ memfd(const uint8_t *data, size_t size)
 	return fd;
 }
 
-/* Read fd to its end (past damage); optionally copy to a writer. */
 static void
-read_all(int fd, size_t bufsize, pm_writer *w, struct digest *d)
+add(struct digest *d, const struct pm_packet *pkt)
+{
+	add_at(d, pkt, pkt->ts);
+}
+
+/*
+ * Read fd to its end (past damage); optionally copy to a writer, and sum
+ * into dw what it writes (a time before 1970 as 1970).
+ */
+static void
+read_all(int fd, size_t bufsize, pm_writer *w, struct digest *d,
+    struct digest *dw)
 {
 	char errbuf[PM_ERRBUF_SIZE];
 	struct pm_packet pkt;
@@ -98,8 +112,11 @@ read_all(int fd, size_t bufsize, pm_writer *w, struct digest *d)
 		rc = pm_reader_next(r, &pkt);
 		if (rc == 1) {
 			add(d, &pkt);
-			if (w != NULL)
+			if (w != NULL) {
 				FUZZ_ASSERT(pm_writer_write(w, &pkt) == 0);
+				add_at(dw, &pkt, pkt.ts < 0 ? 0 : pkt.ts);
+				dw->held += pkt.ts < 0;
+			}
 			continue;
 		}
 		if (rc == PM_ERR_DAMAGED || rc == PM_ERR_TRUNCATED) {
@@ -154,7 +171,8 @@ merge_copies(const uint8_t *data, size_t size, size_t k,
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct digest alone = { 0, 0 }, again = { 0, 0 }, merged = { 0, 0 };
+	struct digest alone = { 0, 0, 0 }, again = { 0, 0, 0 },
+	    merged = { 0, 0, 0 }, written = { 0, 0, 0 };
 	struct pm_writer_opts wo = { PM_FMT_PCAPNG, PM_COMP_NONE, 1,
 	    PM_MAX_CAPLEN, 0, "fuzz" };
 	/* with checksums: an input read to its end has its bytes' CRC-32C */
@@ -170,15 +188,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	w = pm_writer_open(out, &wo, &err, errbuf);
 	FUZZ_ASSERT(w != NULL);
 	fd = memfd(data, size);
-	read_all(fd, 64, w, &alone);
+	read_all(fd, 64, w, &alone, &written);
 	FUZZ_ASSERT(pm_writer_finish(w) == 0);
+	FUZZ_ASSERT(pm_writer_times_held(w) == written.held);
 	pm_writer_close(w);
 
 	/* What was read survives a write and a re-read. */
 	if (alone.n > 0) {
 		FUZZ_ASSERT(lseek(out, 0, SEEK_SET) == 0);
-		read_all(out, 4096, NULL, &again);
-		FUZZ_ASSERT(again.n == alone.n && again.h == alone.h);
+		read_all(out, 4096, NULL, &again, NULL);
+		FUZZ_ASSERT(again.n == alone.n && again.h == written.h);
 	} else {
 		close(out);
 	}
