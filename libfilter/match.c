@@ -243,12 +243,27 @@ clock_tick(pf_filter *f, uint32_t input, int64_t ts)
 	return c->now;
 }
 
+/*
+ * How long ago a fragment at ts was, at now (the input's latest time):
+ * held at INT64_MAX, not overflowing, when a file's times span both
+ * ends of int64 (a pcapng if_tsoffset can put some before 1677).
+ */
+static int64_t
+age(int64_t now, int64_t ts)
+{
+	int64_t d;
+
+	if (__builtin_sub_overflow(now, ts, &d))
+		d = now < ts ? INT64_MIN : INT64_MAX;
+	return d;
+}
+
 static int
 frag_stale(const pf_filter *f, const struct frag *e)
 {
 	const struct inclock *c = clock_find(f, e->input);
 
-	return c != NULL && c->now - e->ts > FRAG_TTL_NS;
+	return c != NULL && age(c->now, e->ts) > FRAG_TTL_NS;
 }
 
 /* Rebuild the table without stale entries, sized for more. */
@@ -498,7 +513,7 @@ pf_filter_match_dissected(pf_filter *f, uint32_t input, uint32_t linktype,
 
 			/* A stale entry counts as absent whether or not a
 			 * rebuild has dropped it yet. */
-			v = e != NULL && now - e->ts <= FRAG_TTL_NS ?
+			v = e != NULL && age(now, e->ts) <= FRAG_TTL_NS ?
 			    e->verdict : PF_UNDECIDABLE;
 		} else {
 			for (i = 0; i < f->n && v != PF_MATCH; i++)

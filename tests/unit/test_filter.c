@@ -670,6 +670,30 @@ START_TEST(fragments_expire_on_their_own_inputs_clock)
 }
 END_TEST
 
+/*
+ * A first fragment near INT64_MIN (a pcapng if_tsoffset can put one
+ * there) is 469 years stale for a later fragment at INT64_MAX: the age
+ * is held, not overflowed into "just now".
+ */
+START_TEST(fragments_expire_across_both_ends_of_int64)
+{
+	struct pf_tuple t = tuple(UDP_5TUPLE);
+	char eb[PF_ERRBUF_SIZE];
+	pf_filter *f = pf_filter_new(&t, 1, NULL, eb);
+	struct pkt first = { .n = 0 }, later = { .n = 0 };
+
+	v4(&first, "10.0.0.1", "192.0.2.9", 17, 0x2000, 77, 0);
+	ports(&first, 1234, 53);
+	v4(&later, "10.0.0.1", "192.0.2.9", 17, 185, 77, 0);
+	put32(&later, 0xffffffff);
+	ck_assert_int_eq(pf_filter_match(f, 0, 101, first.b, first.n,
+	    first.n, INT64_MIN + 5), PF_MATCH);
+	ck_assert_int_eq(pf_filter_match(f, 0, 101, later.b, later.n,
+	    later.n, INT64_MAX), PF_UNDECIDABLE);
+	pf_filter_free(f);
+}
+END_TEST
+
 START_TEST(filter_matches_both_directions_when_asked)
 {
 	struct pkt p = { .n = 0 };
@@ -868,6 +892,7 @@ main(void)
 	tcase_add_test(t, filter_is_undecidable_when_cut_at_every_header_byte);
 	tcase_add_test(t, filter_follows_fragments_of_a_matching_datagram);
 	tcase_add_test(t, fragments_expire_on_their_own_inputs_clock);
+	tcase_add_test(t, fragments_expire_across_both_ends_of_int64);
 	tcase_add_test(t, filter_matches_both_directions_when_asked);
 	tcase_add_test(t, filter_cidr_edges);
 	tcase_add_test(t, filter_json_errors_name_the_key);
