@@ -147,10 +147,12 @@ pk_split_write(struct pk_split *s, struct pk_output *out, pm_writer **w,
 		    (gap % (uint64_t)s->interval != 0);
 
 		/* whole intervals at once: a file's times may leap years */
-		if (k > (uint64_t)(INT64_MAX - s->next) / (uint64_t)s->interval)
+		if (k > ((uint64_t)INT64_MAX - (uint64_t)s->next) /
+		    (uint64_t)s->interval)
 			s->next = INT64_MAX;
-		else
-			s->next += (int64_t)k * s->interval;
+		else	/* modulo 2^64: next may be negative; the sum fits */
+			s->next = (int64_t)((uint64_t)s->next +
+			    k * (uint64_t)s->interval);
 		due = 1;
 	}
 	if (due) {
