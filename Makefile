@@ -57,7 +57,7 @@ FILTEROPT_OBJ = $(BUILD)/tools/filteropt.o $(BUILD)/tools/capture.o
 
 TOOLS      = pcap-merge pcap-filter pcap-summary pcap-fetch
 TOOL_BINS  = $(TOOLS:%=$(BUILD)/%)
-FUZZERS    = reader dissect filter_v1 s3xml apijson
+FUZZERS    = reader dissect filter_v1 s3xml apijson summary
 TEST_BINS  = $(FUZZERS:%=$(BUILD)/tests/fuzz/replay-%) $(BUILD)/tests/gencap $(BUILD)/tests/pktdump \
              $(BUILD)/tests/rrread \
              $(BUILD)/tests/unit/test_merge $(BUILD)/tests/unit/test_filter \
@@ -177,7 +177,10 @@ $(BUILD)/tests/unit/test_fetch: $(BUILD)/tests/unit/test_fetch.o $(FETCH_OBJ) $(
 # Fuzz harnesses (tests/fuzz/).  The same harness object links with
 # driver.c into replay-NAME, which make check runs over the committed seed
 # and crash inputs, and with libFuzzer into fuzz-NAME (make fuzz, clang).
-FUZZ_DEPS  = $(FETCH_OBJ) $(COMMON_OBJ) $(FILTEROPT_OBJ) $(BUILD)/libfilter.a $(BUILD)/libmerge.a
+FUZZ_DEPS  = $(FETCH_OBJ) $(COMMON_OBJ) $(FILTEROPT_OBJ) $(FUZZ_SUMMARY_OBJ) \
+    $(BUILD)/libfilter.a $(BUILD)/libmerge.a
+FUZZ_SUMMARY_OBJ = $(BUILD)/tools/summary/loss.o $(BUILD)/tools/summary/clock.o \
+    $(BUILD)/tools/summary/table.o $(BUILD)/tools/summary/coverage.o
 FUZZ_LIBS  = $(FETCH_LIBS) $(PCAP_LIBS) $(PKG_LIBS) -lm -pthread
 
 $(BUILD)/tests/fuzz/replay-%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/driver.o $(FUZZ_DEPS)

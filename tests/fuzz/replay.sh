@@ -15,7 +15,8 @@ for c in "$top"/tests/fuzz/corpus/*/; do
 		[ -d "$top/tests/fuzz/$d/$name" ] && dirs+=("$top/tests/fuzz/$d/$name")
 	done
 	# the real-world fixtures are reader inputs too
-	[ $name = reader ] && dirs+=("$top/tests/data/realworld")
+	[ $name = reader ] || [ $name = summary ] &&
+	    dirs+=("$top/tests/data/realworld")
 	if [ ${#dirs[@]} = 0 ]; then
 		echo "FAIL fuzz replay $name: no inputs"; rc=1; continue
 	fi

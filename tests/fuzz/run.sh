@@ -22,7 +22,8 @@ one() {
 	for d in corpus crashes; do
 		[ -d "$top/tests/fuzz/$d/$name" ] && args+=("$top/tests/fuzz/$d/$name")
 	done
-	[ $name = reader ] && args+=("$top/tests/data/realworld")
+	[ $name = reader ] || [ $name = summary ] &&
+	    args+=("$top/tests/data/realworld")
 	[ -f "$top/tests/fuzz/$name.dict" ] && args+=(-dict="$top/tests/fuzz/$name.dict")
 	# rss_limit: a capture record may need 256 KiB and the merge several
 	# buffers; 2 GiB is far above any legitimate use, below the machine.
