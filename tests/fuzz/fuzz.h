@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -23,6 +25,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 		abort();						\
 	}								\
 } while (0)
+
+/* The input as a file: a memfd at offset 0 (the caller closes it). */
+static inline int
+fuzz_memfd(const uint8_t *data, size_t size)
+{
+	int fd = memfd_create("fuzz", MFD_CLOEXEC);
+	size_t off = 0;
+
+	FUZZ_ASSERT(fd >= 0);
+	while (off < size) {
+		ssize_t w = write(fd, data + off, size - off);
+		FUZZ_ASSERT(w > 0);
+		off += (size_t)w;
+	}
+	FUZZ_ASSERT(lseek(fd, 0, SEEK_SET) == 0);
+	return fd;
+}
 
 /* A NUL-terminated copy (the parsers under test take C strings). */
 static inline char *

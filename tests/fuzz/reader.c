@@ -67,22 +67,6 @@ add_at(struct digest *d, const struct pm_packet *pkt, int64_t ts)
 	d->h += h;
 }
 
-static int
-memfd(const uint8_t *data, size_t size)
-{
-	int fd = memfd_create("fuzz", MFD_CLOEXEC);
-	size_t off = 0;
-
-	FUZZ_ASSERT(fd >= 0);
-	while (off < size) {
-		ssize_t w = write(fd, data + off, size - off);
-		FUZZ_ASSERT(w > 0);
-		off += (size_t)w;
-	}
-	FUZZ_ASSERT(lseek(fd, 0, SEEK_SET) == 0);
-	return fd;
-}
-
 static void
 add(struct digest *d, const struct pm_packet *pkt)
 {
@@ -145,7 +129,7 @@ merge_copies(const uint8_t *data, size_t size, size_t k,
 
 	FUZZ_ASSERT(m != NULL);
 	for (i = 0; i < k; i++)
-		FUZZ_ASSERT(pm_merge_add(m, "fuzz", memfd(data, size)) == 0);
+		FUZZ_ASSERT(pm_merge_add(m, "fuzz", fuzz_memfd(data, size)) == 0);
 	for (;;) {
 		rc = pm_merge_next(m, &pkt);
 		if (rc == 1) {
@@ -187,7 +171,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(out >= 0);
 	w = pm_writer_open(out, &wo, &err, errbuf);
 	FUZZ_ASSERT(w != NULL);
-	fd = memfd(data, size);
+	fd = fuzz_memfd(data, size);
 	read_all(fd, 64, w, &alone, &written);
 	FUZZ_ASSERT(pm_writer_finish(w) == 0);
 	FUZZ_ASSERT(pm_writer_times_held(w) == written.held);

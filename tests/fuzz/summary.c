@@ -24,22 +24,6 @@
 #include "loss.h"
 #include "merge.h"
 
-static int
-memfd(const uint8_t *data, size_t size)
-{
-	int fd = memfd_create("fuzz", MFD_CLOEXEC);
-	size_t off = 0;
-
-	FUZZ_ASSERT(fd >= 0);
-	while (off < size) {
-		ssize_t w = write(fd, data + off, size - off);
-		FUZZ_ASSERT(w > 0);
-		off += (size_t)w;
-	}
-	FUZZ_ASSERT(lseek(fd, 0, SEEK_SET) == 0);
-	return fd;
-}
-
 static uint64_t
 tl_sum(const struct tl *t)
 {
@@ -78,7 +62,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(cnt, 0, sizeof(cnt));
 	FUZZ_ASSERT(loss_init(&lt, 64) == 0);
 	FUZZ_ASSERT(clock_init(&clk, 1) == 0);
-	fd = memfd(data, size);
+	fd = fuzz_memfd(data, size);
 	if ((r = pm_reader_open_fd(fd, "fuzz", 4096, &err, errbuf)) == NULL)
 		goto out;
 	for (;;) {
