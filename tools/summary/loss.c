@@ -26,6 +26,25 @@
 
 _Static_assert(sizeof(struct loss_flow) == 256, "a flow is four cache lines");
 
+/* One word into a flow's hash. */
+static inline uint64_t
+hash_in(uint64_t h, uint64_t w)
+{
+	h ^= w;
+	h *= 0xbf58476d1ce4e5b9ull;
+	return h ^ (h >> 31);
+}
+
+/* A final mix: the slot comes from the low bits, and 5-tuples that differ
+ * in a port alone clustered without it. */
+static inline uint64_t
+hash_out(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	return h ^ (h >> 33);
+}
+
 /* Per packet: words, not bytes (the key is 48 bytes, padding zeroed). */
 static uint64_t
 hash_key(const struct loss_key *k)
@@ -34,16 +53,9 @@ hash_key(const struct loss_key *k)
 	size_t i;
 
 	memcpy(w, k, sizeof(w));
-	for (i = 0; i < sizeof(w) / 8; i++) {
-		h ^= w[i];
-		h *= 0xbf58476d1ce4e5b9ull;
-		h ^= h >> 31;
-	}
-	/* A final mix: the slot comes from the low bits, and 5-tuples that
-	 * differ in a port alone clustered without it. */
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	return h ^ (h >> 33);
+	for (i = 0; i < sizeof(w) / 8; i++)
+		h = hash_in(h, w[i]);
+	return hash_out(h);
 }
 
 /*
@@ -53,17 +65,7 @@ hash_key(const struct loss_key *k)
 static uint64_t
 hash_words(uint64_t w0, uint64_t w1)
 {
-	uint64_t h = 0x2545f4914f6cdd1dull;
-
-	h ^= w0;
-	h *= 0xbf58476d1ce4e5b9ull;
-	h ^= h >> 31;
-	h ^= w1;
-	h *= 0xbf58476d1ce4e5b9ull;
-	h ^= h >> 31;
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	return h ^ (h >> 33);
+	return hash_out(hash_in(hash_in(0x2545f4914f6cdd1dull, w0), w1));
 }
 
 /* Page-aligned: an entry is four cache lines, not five. */
@@ -331,17 +333,6 @@ finish(struct loss_flow *f, struct loss_count *c)
 }
 
 /*
- * The entry for k: found, or made (evicting the stalest in reach).  The
- * probe reads the tags (a small array that stays in cache) and touches an
- * entry only when its tag matches.  An entry keeps 63 bits of the key's
- * hash (31 in the tag, 32 in the entry), not the key: two flows of one
- * file whose 5-tuples hash alike (a chance of 2^-63 a pair) would be
- * measured as one.  It is what keeps an entry
- * small enough that a worker's flows stay in its core's cache.
- */
-static void finish(struct loss_flow *f, struct loss_count *c);
-
-/*
  * Twice the slots, every entry moved to where its hash puts it (an entry
  * keeps the hash's low 32 bits, which the index is made of).  An entry
  * that finds no slot in its reach is evicted, as in lookup().  Without
@@ -382,6 +373,15 @@ grow(struct loss_tab *t, struct loss_count *per_input)
 	t->cap = nc;
 }
 
+/*
+ * The entry for k: found, or made (evicting the stalest in reach).  The
+ * probe reads the tags (a small array that stays in cache) and touches an
+ * entry only when its tag matches.  An entry keeps 63 bits of the key's
+ * hash (31 in the tag, 32 in the entry), not the key: two flows of one
+ * file whose 5-tuples hash alike (a chance of 2^-63 a pair) would be
+ * measured as one.  It is what keeps an entry small enough that a worker's
+ * flows stay in its core's cache.
+ */
 static struct loss_flow *
 lookup(struct loss_tab *t, uint64_t h, uint32_t input, int64_t ts,
     struct loss_count *per_input)
@@ -477,11 +477,10 @@ loss_packet(struct loss_tab *t, struct loss_count *per_input, uint32_t input,
     const struct pf_ip *ip, const uint8_t *pkt, uint32_t caplen, int64_t ts)
 {
 	const uint8_t *th;
-	struct loss_key k;
 	struct loss_seg *g;
 	const char *e;
 	uint32_t hl;
-	int alen = ip->version == 4 ? 4 : 16, cmp, rev;
+	int rev;
 
 	if (ip->proto != 6 || ip->l4_off == 0 || !ip->ports_known)
 		return;
@@ -512,7 +511,7 @@ loss_packet(struct loss_tab *t, struct loss_count *per_input, uint32_t input,
 	g->ts = ts;
 
 	/* The flow, its lower endpoint first. */
-	if (alen == 4) {
+	if (ip->version == 4) {
 		/*
 		 * IPv4, four in five TCP packets: the 5-tuple as two words,
 		 * compared as memcmp(3) would, with no key built.
@@ -533,13 +532,15 @@ loss_packet(struct loss_tab *t, struct loss_count *per_input, uint32_t input,
 		g->h = hash_words((uint64_t)input << 32 | (uint32_t)pa << 16 |
 		    pb, (uint64_t)a << 32 | b);
 	} else {
+		struct loss_key k;
+		int cmp = memcmp(ip->src, ip->dst, 16);
+
 		memset(&k, 0, sizeof(k));
 		k.input = input;
 		k.version = (uint8_t)ip->version;
-		cmp = memcmp(ip->src, ip->dst, (size_t)alen);
 		rev = cmp > 0 || (cmp == 0 && ip->sport > ip->dport);
-		memcpy(k.a, rev ? ip->dst : ip->src, (size_t)alen);
-		memcpy(k.b, rev ? ip->src : ip->dst, (size_t)alen);
+		memcpy(k.a, rev ? ip->dst : ip->src, 16);
+		memcpy(k.b, rev ? ip->src : ip->dst, 16);
 		k.pa = rev ? ip->dport : ip->sport;
 		k.pb = rev ? ip->sport : ip->dport;
 		g->h = hash_key(&k);
