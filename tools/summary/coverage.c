@@ -32,6 +32,13 @@ widen(struct tl *t)
 	t->shift++;
 }
 
+int64_t
+tl_axis(int64_t first, int64_t last, size_t ncol, int64_t *t0)
+{
+	*t0 = tl_clamp(first);
+	return (tl_clamp(last) - *t0) / (int64_t)ncol + 1;
+}
+
 void
 tl_add_slow(struct tl *t, int64_t ts)
 {
@@ -168,9 +175,11 @@ coverage_find(const struct tl *tl, const uint64_t *packets, size_t n,
 {
 	uint8_t *p;
 	uint32_t *others;
-	int64_t w = (t1 - t0) / AXIS + 1, span = t1 - t0 + 1;
+	int64_t w = tl_axis(t0, t1, AXIS, &t0), span;
 	size_t i, m;
 
+	t1 = tl_clamp(t1);
+	span = t1 - t0 + 1;
 	memset(cov, 0, n * sizeof(*cov));
 	if (n < 2 || t1 <= t0)
 		return 0;

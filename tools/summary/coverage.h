@@ -41,6 +41,12 @@ tl_clamp(int64_t ts)
 	return ts < 0 ? 0 : ts > TL_TMAX ? TL_TMAX : ts;
 }
 
+/*
+ * ncol columns over [first, last], within the timeline's domain: the
+ * first column's start in *t0, and a column's width returned.
+ */
+int64_t tl_axis(int64_t first, int64_t last, size_t ncol, int64_t *t0);
+
 /* Count a packet at ts: every other case (the first packet, one outside
  * the buckets, a time near the ends of int64). */
 void tl_add_slow(struct tl *t, int64_t ts);
@@ -78,8 +84,9 @@ struct coverage {
 };
 
 /*
- * The silent stretches of each of n inputs across [t0, t1]: cov[i] for
- * tl[i], which holds packets[i] packets.  Returns -1 without memory.
+ * The silent stretches of each of n inputs across [t0, t1] (within the
+ * timeline's domain): cov[i] for tl[i], which holds packets[i] packets.
+ * Returns -1 without memory.
  */
 int coverage_find(const struct tl *tl, const uint64_t *packets, size_t n,
     int64_t t0, int64_t t1, struct coverage *cov);

@@ -610,9 +610,10 @@ term_columns(void)
 }
 
 /*
- * One row per file over the span of all inputs: each column a time bucket, its packets
- * as a block whose height is scaled to the row's busiest column (so a quiet
- * machine's shape shows as well as a busy one's); blank: no packet.
+ * One row per file over the span of all inputs: each column a time bucket,
+ * its packets as a block whose height is scaled to the row's busiest column
+ * (so a quiet machine's shape shows as well as a busy one's); blank: no
+ * packet.
  */
 static void
 print_timeline(const struct run *r)
@@ -636,8 +637,7 @@ print_timeline(const struct run *r)
 		label = 28;
 	ncol = term_columns();
 	ncol = ncol > label + 14 ? ncol - label - 4 : 10;
-	t0 = tl_clamp(r->tot.ts_min);
-	w = (tl_clamp(r->tot.ts_max) - t0) / (int64_t)ncol + 1;
+	w = tl_axis(r->tot.ts_min, r->tot.ts_max, ncol, &t0);
 	pk_fmt_time(a, sizeof(a), t0);
 	pk_fmt_seconds(b, sizeof(b), w);
 	printf("\nTimeline from %s, %s s per column%s\n", a, b,
@@ -678,8 +678,8 @@ print_timeline(const struct run *r)
 static json_t *
 json_timeline(const struct run *r)
 {
-	int64_t t0 = tl_clamp(r->tot.ts_min);
-	int64_t w = (tl_clamp(r->tot.ts_max) - t0) / TL_JSON_COLUMNS + 1;
+	int64_t t0, w = tl_axis(r->tot.ts_min, r->tot.ts_max,
+	    TL_JSON_COLUMNS, &t0);
 	uint64_t col[TL_JSON_COLUMNS];
 	json_t *files = json_array(), *a;
 	size_t i, j;

@@ -401,8 +401,8 @@ coverage_run(struct run *r)
 	}
 	for (i = 0; i < r->in.n; i++)
 		pk[i] = run_input_info(r, i)->stats.packets;
-	if (coverage_find(r->tl, pk, r->in.n, tl_clamp(r->tot.ts_min),
-	    tl_clamp(r->tot.ts_max), r->cov) < 0) {
+	if (coverage_find(r->tl, pk, r->in.n, r->tot.ts_min, r->tot.ts_max,
+	    r->cov) < 0) {
 		free(pk);
 		pk_warn("out of memory");
 		return -1;
