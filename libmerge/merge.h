@@ -174,8 +174,9 @@ pm_stats_add(struct pm_reader_stats *st, const struct pm_packet *pkt)
 		if (pkt->ts < st->ts_min)
 			st->ts_min = pkt->ts;
 	} else {
-		if (pm_ts_sub(pkt->ts, st->last_ts) > st->max_gap)
-			st->max_gap = pm_ts_sub(pkt->ts, st->last_ts);
+		int64_t g = pm_ts_sub(pkt->ts, st->last_ts);
+		if (g > st->max_gap)
+			st->max_gap = g;
 		if (pkt->ts > st->ts_max)
 			st->ts_max = pkt->ts;
 	}

@@ -596,15 +596,15 @@ write_pkt(pm_writer *w, const struct pm_packet *pkt, int ref)
 				return 0;
 			}
 		}
+		if (ts / 1000000000 > UINT32_MAX) {	/* after 2106 */
+			ts = (int64_t)UINT32_MAX * 1000000000 + 999999999;
+			w->held++;
+		}
 		/*
 		 * The header as two host-order words, built in registers:
 		 * four 4-byte stores read back as wider loads would stall
 		 * on store forwarding.
 		 */
-		if (ts / 1000000000 > UINT32_MAX) {	/* after 2106 */
-			ts = (int64_t)UINT32_MAX * 1000000000 + 999999999;
-			w->held++;
-		}
 		sec = (uint32_t)(ts / 1000000000);
 		frac = (uint32_t)(ts % 1000000000);
 		if (!w->o.nano)
