@@ -133,6 +133,14 @@ struct hasher {
 	uint32_t crc;
 };
 
+/* n bytes into both hashes; with a thread, on it only. */
+static void
+hash_bytes(struct hasher *h, const void *p, size_t n)
+{
+	EVP_DigestUpdate(h->md5, p, n);
+	h->crc = pm_crc32c(h->crc, p, n);
+}
+
 static void *
 hasher_main(void *arg)
 {
@@ -152,8 +160,7 @@ hasher_main(void *arg)
 		if (n > HASH_CHUNK)
 			n = HASH_CHUNK;
 		pthread_mutex_unlock(&h->mu);
-		EVP_DigestUpdate(h->md5, h->ring + off, n);
-		h->crc = pm_crc32c(h->crc, h->ring + off, n);
+		hash_bytes(h, h->ring + off, n);
 		pthread_mutex_lock(&h->mu);
 		h->tail += n;
 		pthread_cond_broadcast(&h->cv);
@@ -235,8 +242,7 @@ hash_add(struct xfer *x, const void *p, size_t n)
 	size_t off, k;
 
 	if (!h->threaded) {
-		EVP_DigestUpdate(h->md5, p, n);
-		h->crc = pm_crc32c(h->crc, p, n);
+		hash_bytes(h, p, n);
 		return;
 	}
 	while (n > 0) {
