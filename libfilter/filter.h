@@ -122,7 +122,9 @@ enum pf_status {
 
 struct pf_dissection {
 	enum pf_status status;
-	int n;				/* IP headers found */
+	/* IP headers found; each one's fixed part (20 bytes for IPv4, 40
+	 * for IPv6) lies whole within caplen from its ip_off */
+	int n;
 	struct pf_ip ip[PF_MAX_LAYERS];
 };
 

@@ -80,6 +80,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    d.status == PF_DISSECT_UNSUPPORTED);
 	for (i = 0; i < d.n; i++) {
 		FUZZ_ASSERT(d.ip[i].version == 4 || d.ip[i].version == 6);
+		/* the fixed header is within caplen (filter.h) */
+		FUZZ_ASSERT(d.ip[i].ip_off <= caplen && caplen -
+		    d.ip[i].ip_off >= (d.ip[i].version == 4 ? 20u : 40u));
 		FUZZ_ASSERT(!d.ip[i].ports_known ||
 		    pf_proto_has_ports(d.ip[i].proto));
 	}

@@ -48,33 +48,15 @@ clock_key(const struct pf_dissection *d, const uint8_t *pkt, uint32_t caplen,
 	const uint8_t *p;
 	uint8_t b[128];
 	uint32_t n, i, l4, ck;
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ len, w0, w1;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ len;
 
-	if (d->n == 0 || ip->ip_off >= caplen)
+	/* The identity itself only for the packets sampled. */
+	if (d->n == 0 || ip->ip_off >= caplen || caplen - ip->ip_off <
+	    (ip->version == 4 ? 20u : 40u) ||
+	    !clock_pick(d, pkt, len, clock_below(bits)))
 		return 0;
 	n = caplen - ip->ip_off;
 	p = pkt + ip->ip_off;
-	/*
-	 * Per packet, the sampling decision alone, from 16 bytes that
-	 * forwarding leaves alone once masked: IPv4's id, fragment field,
-	 * protocol and addresses; IPv6's flow label, length, next header and
-	 * addresses.  One multiply.  The identity itself (below) only for
-	 * those sampled.
-	 */
-	if (ip->version == 4 && n >= 20) {
-		memcpy(&w0, p + 4, 8);
-		memcpy(&w1, p + 12, 8);
-		w0 &= 0x0000ff00ffffffffull;	/* TTL, checksum (LE) */
-	} else if (ip->version == 6 && n >= 24) {
-		memcpy(&w0, p, 8);
-		memcpy(&w1, p + 16, 8);
-		w0 &= 0x00ffffffffff0ff0ull;	/* traffic class, hop limit */
-	} else {
-		return 0;
-	}
-	if ((mix((w0 ^ (w1 * 0x9fb21c651e98df25ull)) + len) >> (64 - bits))
-	    != 0)
-		return 0;
 	if (n > sizeof(b))
 		n = sizeof(b);
 	memcpy(b, p, n);
@@ -116,6 +98,7 @@ clock_init(struct clocks *c, unsigned bits)
 	memset(c, 0, sizeof(*c));
 	c->rng = 0x2545f4914f6cdd1dull;
 	c->bits = bits;
+	c->below = clock_below(bits);
 	if ((c->slot = table_alloc(CLOCK_SLOTS * sizeof(*c->slot))) == NULL ||
 	    (c->pair = calloc(2 * CLOCK_MAX_PAIRS, sizeof(*c->pair))) ==
 	    NULL) {

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "filter.h"
 
@@ -44,6 +45,47 @@ struct clocknote {
  */
 int clock_key(const struct pf_dissection *d, const uint8_t *pkt,
     uint32_t caplen, uint32_t len, unsigned bits, uint64_t *hash);
+
+/* clock_pick's bound for a sampling of 1 in 2^bits. */
+static inline uint64_t
+clock_below(unsigned bits)
+{
+	return (uint64_t)1 << (64 - bits);
+}
+
+/*
+ * clock_key's sampling decision alone, inline: it runs for every packet.
+ * 16 bytes that forwarding leaves alone once masked (IPv4's id, fragment
+ * field, protocol and addresses; IPv6's flow label, length, next header
+ * and part of the source) and the wire length, in two multiplies: the
+ * top bits of a product by an odd constant depend on every bit below, and
+ * an IPv4 id counting up walks them evenly.  The 16 bytes lie within the
+ * fixed header, which pf_dissect promises is captured.
+ */
+static inline int
+clock_pick(const struct pf_dissection *d, const uint8_t *pkt, uint32_t len,
+    uint64_t below)
+{
+	const struct pf_ip *ip = &d->ip[0];
+	const uint8_t *p;
+	uint64_t w0, w1;
+
+	if (d->n == 0)
+		return 0;
+	p = pkt + ip->ip_off;
+	if (ip->version == 4) {
+		memcpy(&w0, p + 4, 8);
+		memcpy(&w1, p + 12, 8);
+		w0 &= 0x0000ff00ffffffffull;	/* TTL, checksum (LE) */
+	} else {
+		memcpy(&w0, p, 8);
+		memcpy(&w1, p + 16, 8);
+		w0 &= 0x00ffffffffff0ff0ull;	/* traffic class, hop limit */
+	}
+	return (w0 * 0x9fb21c651e98df25ull + w1 + len) *
+	    0xd6e8feb86659fd93ull < below;
+}
+
 /* The sampling bits for a capture of `bytes` in all (0: unknown). */
 unsigned clock_sample_bits(uint64_t bytes);
 
@@ -69,6 +111,7 @@ struct clocks {
 	size_t npair;
 	uint64_t rng;
 	unsigned bits;			/* sampling: 1 in 2^bits */
+	uint64_t below;			/* clock_below(bits) */
 	uint64_t dropped;		/* sampled packets with no room */
 	int failed;			/* out of memory */
 };

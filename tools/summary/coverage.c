@@ -9,6 +9,18 @@
 
 #define AXIS 1024		/* buckets of the shared axis for silences */
 
+/* tl_add's bound: the buckets in use, cut at the domain's end.  origin is
+ * in [0, TL_TMAX], top at most 512 and shift at most 54 (the domain is
+ * 2^62 ns): no overflow. */
+static void
+set_span(struct tl *t)
+{
+	uint64_t s = (uint64_t)t->top << t->shift;
+	uint64_t room = (uint64_t)(TL_TMAX - t->origin) + 1;
+
+	t->span = s < room ? s : room;
+}
+
 /* Twice the width, pairs of buckets merged. */
 static void
 widen(struct tl *t)
@@ -30,6 +42,7 @@ widen(struct tl *t)
 	t->origin = org;
 	t->width = w2;
 	t->shift++;
+	set_span(t);
 }
 
 int64_t
@@ -61,6 +74,7 @@ tl_add_slow(struct tl *t, int64_t ts)
 				memset(t->n, 0, (size_t)shift * sizeof(t->n[0]));
 				t->top += (size_t)shift;
 				t->origin = org;
+				set_span(t);
 				continue;
 			}
 			widen(t);
@@ -70,8 +84,10 @@ tl_add_slow(struct tl *t, int64_t ts)
 		d = (ts - t->origin) >> t->shift;
 		if (d < TL_BUCKETS) {
 			t->n[d]++;
-			if ((size_t)d + 1 > t->top)
+			if ((size_t)d + 1 > t->top) {
 				t->top = (size_t)d + 1;
+				set_span(t);
+			}
 			return;
 		}
 		widen(t);

@@ -24,6 +24,9 @@ struct tl {
 	int64_t width;			/* ns per bucket; 0: no packet yet */
 	int shift;			/* width == 1 << shift */
 	size_t top;			/* highest bucket used + 1 */
+	/* ts - origin, unsigned, below this: a bucket in use, within the
+	 * domain (0 before the first packet) */
+	uint64_t span;
 	uint32_t n[TL_BUCKETS];
 };
 
@@ -51,17 +54,18 @@ int64_t tl_axis(int64_t first, int64_t last, size_t ncol, int64_t *t0);
  * the buckets, a time near the ends of int64). */
 void tl_add_slow(struct tl *t, int64_t ts);
 
-/* Count a packet at ts.  Inline, a shift and an add: it runs for every
- * packet, and the call alone was most of its cost. */
+/* Count a packet at ts.  Inline, a compare, a shift and an add: it runs
+ * for every packet, and the call alone was most of its cost. */
 static inline void
 tl_add(struct tl *t, int64_t ts)
 {
-	uint64_t d = ((uint64_t)ts - (uint64_t)t->origin) >> t->shift;
+	/* one unsigned compare: a ts before origin wraps past any span */
+	uint64_t u = (uint64_t)ts - (uint64_t)t->origin;
 
 	/* A bucket already in use (none before the first packet): the rest,
 	 * one call a bucket, is the slow path's. */
-	if (ts >= t->origin && d < t->top && ts <= TL_TMAX)
-		t->n[d]++;
+	if (u < t->span)
+		t->n[u >> t->shift]++;
 	else
 		tl_add_slow(t, ts);
 }

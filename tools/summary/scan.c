@@ -23,19 +23,18 @@ run_input_info(const struct run *r, size_t i)
 	return pm_scan_input(r->scan, i);
 }
 
+/* ip: the innermost IP header of d, or NULL. */
 static void
 count_protocols(struct worker *w, const struct pm_packet *pkt,
-    const struct pf_dissection *d)
+    const struct pf_dissection *d, const struct pf_ip *ip)
 {
-	const struct pf_ip *ip;
 	int t;
 
-	if (d->n == 0) {
+	if (ip == NULL) {
 		w->t.proto[P_NOTIP].packets++;
 		w->t.proto[P_NOTIP].bytes += pkt->len;
 		return;
 	}
-	ip = &d->ip[d->n - 1];
 	t = ip->version == 4 ? P_IPV4 : P_IPV6;
 	w->t.proto[t].packets++;
 	w->t.proto[t].bytes += pkt->len;
@@ -94,6 +93,24 @@ offender(struct worker *w, const struct pm_scan_packet *p, int check,
 	return 0;
 }
 
+/* A packet clock_pick() chose, posted for the caller's thread to match in
+ * time order (clock_note). */
+static int
+note_clock(struct run *r, const struct pm_scan_packet *p,
+    const struct pf_dissection *d)
+{
+	struct clocknote cn;
+
+	memset(&cn, 0, sizeof(cn));
+	if (!clock_key(d, p->pkt.data, p->pkt.caplen, p->pkt.len, r->clk.bits,
+	    &cn.hash))
+		return 0;
+	cn.kind = NOTE_CLOCK;
+	cn.input = (uint32_t)p->input;
+	cn.ts = p->pkt.ts;
+	return pm_scan_note(r->scan, p->worker, &cn, sizeof(cn));
+}
+
 /* pm_scan's function, on worker p->worker's thread. */
 static int
 per_packet(void *arg, const struct pm_scan_packet *p, char *errbuf)
@@ -103,42 +120,37 @@ per_packet(void *arg, const struct pm_scan_packet *p, char *errbuf)
 	const struct pm_packet *pkt = &p->pkt;
 	uint32_t input = (uint32_t)p->input;
 	struct pf_dissection d;
+	const struct pf_ip *ip;
 	int v;
 
 	/* Dissected once: for the counts, both filters, offenders and the
 	 * TCP flows. */
 	pf_dissect(pkt->linktype, pkt->data, pkt->caplen, &d);
-	count_protocols(w, pkt, &d);
-	if (r->tl != NULL && p->input != (size_t)-1)
-		tl_add(&r->tl[p->input], pkt->ts);
-	if (r->clk_on && p->input != (size_t)-1) {
-		struct clocknote cn;
-		uint64_t h;
-
-		if (clock_key(&d, pkt->data, pkt->caplen, pkt->len, r->clk.bits,
-		    &h)) {
-			memset(&cn, 0, sizeof(cn));
-			cn.hash = h;
-			cn.kind = NOTE_CLOCK;
-			cn.input = input;
-			cn.ts = pkt->ts;
-			if (pm_scan_note(r->scan, p->worker, &cn,
-			    sizeof(cn)) < 0) {
-				snprintf(errbuf, PM_ERRBUF_SIZE,
-				    "out of memory");
-				return -1;
-			}
+	ip = d.n > 0 ? &d.ip[d.n - 1] : NULL;
+	count_protocols(w, pkt, &d, ip);
+	/*
+	 * Completeness: r->tl is set whenever packets are told apart by file
+	 * (r->clk_on and r->loss only then; p->input is never (size_t)-1
+	 * then).  One test spares the rest of the work to a run without the
+	 * measurements.
+	 */
+	if (p->input < r->ntl) {
+		tl_add(&r->tl[input], pkt->ts);
+		if (r->clk_on && clock_pick(&d, pkt->data, pkt->len,
+		    r->clk.below) && note_clock(r, p, &d) < 0) {
+			snprintf(errbuf, PM_ERRBUF_SIZE, "out of memory");
+			return -1;
 		}
-	}
-	/* loss_packet() takes TCP only; the test here spares every other
-	 * packet the call's setting up. */
-	if (r->loss != NULL && d.n > 0 && d.ip[d.n - 1].proto == 6 &&
-	    p->input != (size_t)-1 && w->lt_state >= 0) {
-		if (w->lt_state == 0)
-			w->lt_state = loss_init(&w->lt, LOSS_FLOWS) < 0 ? -1 : 1;
-		if (w->lt_state > 0)
-			loss_packet(&w->lt, r->loss, input, &d.ip[d.n - 1],
-			    pkt->data, pkt->caplen, pkt->ts);
+		/* loss_packet() takes TCP only; the test here spares every
+		 * other packet the call's setting up. */
+		if (ip != NULL && ip->proto == 6 && w->lt_state >= 0) {
+			if (w->lt_state == LT_LATER)
+				w->lt_state = loss_init(&w->lt, LOSS_FLOWS) <
+				    0 ? LT_NOMEM : LT_MADE;
+			if (w->lt_state == LT_MADE)
+				loss_packet(&w->lt, r->loss, input, ip,
+				    pkt->data, pkt->caplen, pkt->ts);
+		}
 	}
 
 	if (w->filter != NULL) {
@@ -248,10 +260,12 @@ scan_start(struct run *r, size_t threads, const char *tmpdir,
 	if (r->measure && max_open < r->in.n)
 		r->loss_na = "more inputs than may be open at once: merged in "
 		    "passes, so packets are not told apart by file";
-	if ((r->measure || r->timeline) && max_open >= r->in.n &&
-	    (r->tl = calloc(r->in.n, sizeof(*r->tl))) == NULL) {
-		pk_warn("out of memory");
-		return SUMMARY_ERROR;
+	if ((r->measure || r->timeline) && max_open >= r->in.n) {
+		if ((r->tl = calloc(r->in.n, sizeof(*r->tl))) == NULL) {
+			pk_warn("out of memory");
+			return SUMMARY_ERROR;
+		}
+		r->ntl = r->in.n;
 	}
 	/* Clock offsets need two files told apart, and packets in order. */
 	if (r->measure && r->tl != NULL && r->in.n >= 2) {
@@ -273,6 +287,8 @@ scan_start(struct run *r, size_t threads, const char *tmpdir,
 		pk_warn("out of memory");
 		return SUMMARY_ERROR;
 	}
+	for (i = 0; i < r->nw; i++)
+		r->w[i].lt_state = r->loss != NULL ? LT_LATER : LT_OFF;
 	so.merge.max_open = max_open < r->in.n ? max_open : 0;
 	so.merge.tmpdir = tmpdir;
 	pk_window_apply(r->win, &so.merge);
@@ -354,14 +370,14 @@ scan_fold(struct run *r)
 	for (i = 0; i < r->nw; i++) {
 		struct worker *w = &r->w[i];
 
-		if (w->lt_state < 0 && r->loss != NULL) {
+		if (w->lt_state == LT_NOMEM && r->loss != NULL) {
 			pk_warn("out of memory for the TCP flow table; capture "
 			    "loss not measured");
 			free(r->loss);
 			r->loss = NULL;
 			r->loss_na = "out of memory";
 		}
-		if (w->lt_state > 0 && r->loss != NULL)
+		if (w->lt_state == LT_MADE && r->loss != NULL)
 			loss_flush(&w->lt, r->loss);
 
 		tally_add(&r->t, &w->t);
@@ -442,6 +458,7 @@ run_free(struct run *r)
 	r->loss = NULL;
 	free(r->tl);
 	r->tl = NULL;
+	r->ntl = 0;
 	free(r->cov);
 	r->cov = NULL;
 	if (r->clk_on)

@@ -119,6 +119,10 @@ struct offnote {
 	struct offender o;
 };
 
+/* A worker's TCP flow table: not made yet, made, out of memory, or loss
+ * not measured (then the per-packet test alone spares the rest). */
+enum { LT_LATER = 0, LT_MADE = 1, LT_NOMEM = -1, LT_OFF = -2 };
+
 /* One per pm_scan worker, touched only by its thread until the end. */
 struct worker {
 	_Alignas(64) struct run *r;
@@ -128,7 +132,7 @@ struct worker {
 	pf_filter *filter, *efilter;
 	size_t noff[N_OFF];
 	struct loss_tab lt;		/* TCP flows, for capture loss */
-	int lt_state;			/* 0: not made yet; 1: made; -1: no memory */
+	int lt_state;			/* LT_* */
 };
 
 struct run {
@@ -155,6 +159,7 @@ struct run {
 	struct loss_count loss_total;
 	double max_loss;		/* --max-loss: the capture_loss check */
 	struct tl *tl;			/* per input: packets over time */
+	size_t ntl;			/* inputs in tl[]: 0 or in.n */
 	struct coverage *cov;		/* per input: silent stretches */
 	int timeline;			/* --timeline: 0, TL_UNICODE, TL_ASCII */
 	/* clock offsets between files (clock.c) */
