@@ -164,7 +164,7 @@ START_TEST(a_full_table_evicts_and_keeps_counting)
 }
 END_TEST
 
-/* 5,000 flows interleaved: the table grows from 1,024 entries while they
+/* 5,000 flows interleaved: the table grows from 8,192 entries while they
  * are under way, and every flow keeps its state across the moves. */
 START_TEST(the_table_grows_without_losing_a_flow)
 {

@@ -99,9 +99,11 @@ clock_init(struct clocks *c, unsigned bits)
 	c->rng = 0x2545f4914f6cdd1dull;
 	c->bits = bits;
 	c->below = clock_below(bits);
+	/* Pairs start few and grow: a run touches (and frees) only the
+	 * entries its files' pairs need, not the 5 MiB of the largest. */
+	c->cappair = 64;
 	if ((c->slot = table_alloc(CLOCK_SLOTS * sizeof(*c->slot))) == NULL ||
-	    (c->pair = calloc(2 * CLOCK_MAX_PAIRS, sizeof(*c->pair))) ==
-	    NULL) {
+	    (c->pair = calloc(c->cappair, sizeof(*c->pair))) == NULL) {
 		table_free(c->slot, CLOCK_SLOTS * sizeof(*c->slot));
 		c->slot = NULL;
 		return -1;
@@ -111,28 +113,51 @@ clock_init(struct clocks *c, unsigned bits)
 	return 0;
 }
 
+/* Where pair (a, b) is or goes in a table of cap entries. */
+static struct clockpair *
+pair_slot(struct clockpair *t, size_t cap, uint32_t a, uint32_t b)
+{
+	size_t i = (size_t)mix(((uint64_t)a << 32) | b);
+
+	for (;; i++) {
+		struct clockpair *p = &t[i & (cap - 1)];
+
+		if (!p->used || (p->a == a && p->b == b))
+			return p;
+	}
+}
+
 static struct clockpair *
 pair_of(struct clocks *c, uint32_t a, uint32_t b)
 {
-	size_t mask = 2 * CLOCK_MAX_PAIRS - 1, i;
-	size_t h = (size_t)mix(((uint64_t)a << 32) | b);
+	struct clockpair *p;
 
-	for (i = 0; i < 2 * CLOCK_MAX_PAIRS; i++) {
-		struct clockpair *p = &c->pair[(h + i) & mask];
+	if (c->npair * 2 >= c->cappair && c->npair < CLOCK_MAX_PAIRS) {
+		size_t nc = c->cappair * 2, i;
+		struct clockpair *t = calloc(nc, sizeof(*t));
 
-		if (p->used && p->a == a && p->b == b)
-			return p;
-		if (!p->used) {
-			if (c->npair == CLOCK_MAX_PAIRS)
-				return NULL;
-			p->used = 1;
-			p->a = a;
-			p->b = b;
-			c->npair++;
-			return p;
+		if (t == NULL) {
+			c->failed = 1;
+			return NULL;
 		}
+		for (i = 0; i < c->cappair; i++)
+			if (c->pair[i].used)
+				*pair_slot(t, nc, c->pair[i].a, c->pair[i].b) =
+				    c->pair[i];
+		free(c->pair);
+		c->pair = t;
+		c->cappair = nc;
 	}
-	return NULL;
+	p = pair_slot(c->pair, c->cappair, a, b);
+	if (!p->used) {
+		if (c->npair == CLOCK_MAX_PAIRS)
+			return NULL;
+		p->used = 1;
+		p->a = a;
+		p->b = b;
+		c->npair++;
+	}
+	return p;
 }
 
 static void
@@ -246,7 +271,7 @@ clock_solve(struct clocks *c, size_t n, int64_t *off, int *known,
 		free(pl);
 		return -1;
 	}
-	for (i = 0; i < 2 * CLOCK_MAX_PAIRS; i++) {
+	for (i = 0; i < c->cappair; i++) {
 		struct clockpair *p = &c->pair[i];
 
 		if (!p->used || p->a >= n || p->b >= n)
@@ -294,7 +319,7 @@ clock_free(struct clocks *c)
 {
 	size_t i;
 
-	for (i = 0; c->pair != NULL && i < 2 * CLOCK_MAX_PAIRS; i++)
+	for (i = 0; c->pair != NULL && i < c->cappair; i++)
 		free(c->pair[i].d);
 	free(c->pair);
 	table_free(c->slot, CLOCK_SLOTS * sizeof(*c->slot));

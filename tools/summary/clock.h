@@ -107,8 +107,8 @@ struct clockpair {
 
 struct clocks {
 	struct clockslot *slot;
-	struct clockpair *pair;
-	size_t npair;
+	struct clockpair *pair;		/* open addressing, half full at most */
+	size_t npair, cappair;
 	uint64_t rng;
 	unsigned bits;			/* sampling: 1 in 2^bits */
 	uint64_t below;			/* clock_below(bits) */

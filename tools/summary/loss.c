@@ -82,12 +82,13 @@ alloc_slots(size_t c, struct loss_flow **f, uint32_t **tag)
 }
 
 /*
- * The table starts at LOSS_START entries and doubles at a quarter full
- * (linear probing within LOSS_PROBE slots evicts in long clusters), up to
- * max: zeroing pages costs (clear_page was 4% of a run when every worker
- * zeroed 4 MiB up front), and most captures have far fewer flows.
+ * The table starts at LOSS_START entries (2 MiB: one huge page, where a
+ * table of 1,024 entries took 64 page faults and its doublings hundreds
+ * more, at tens of microseconds each under a hypervisor) and doubles at
+ * a quarter full (linear probing within LOSS_PROBE slots evicts in long
+ * clusters), up to max: most captures have fewer flows than the most.
  */
-#define LOSS_START 1024
+#define LOSS_START 8192
 
 int
 loss_init(struct loss_tab *t, size_t max)
@@ -258,8 +259,8 @@ resync(struct loss_dir *d, int two_way, struct loss_count *c, int64_t s,
 	restart(d, s, e);
 }
 
-/* A segment [s, e) of direction d. */
-static void
+/* A segment [s, e) of direction d.  Inline: every TCP segment's. */
+static inline __attribute__((always_inline)) void
 segment(struct loss_dir *d, int two_way, struct loss_count *c, int64_t s,
     int64_t e)
 {
@@ -374,36 +375,23 @@ grow(struct loss_tab *t, struct loss_count *per_input)
 }
 
 /*
- * The entry for k: found, or made (evicting the stalest in reach).  The
- * probe reads the tags (a small array that stays in cache) and touches an
- * entry only when its tag matches.  An entry keeps 63 bits of the key's
- * hash (31 in the tag, 32 in the entry), not the key: two flows of one
- * file whose 5-tuples hash alike (a chance of 2^-63 a pair) would be
- * measured as one.  It is what keeps an entry small enough that a worker's
- * flows stay in its core's cache.
+ * A new entry for hash h (lookup found none): in the first free slot in
+ * reach, or over the stalest one there (evicted).  The table grows first
+ * when due, moving the entries.
  */
-static struct loss_flow *
-lookup(struct loss_tab *t, uint64_t h, uint32_t input, int64_t ts,
-    struct loss_count *per_input)
+static __attribute__((noinline)) struct loss_flow *
+insert(struct loss_tab *t, uint64_t h, uint32_t tag, uint32_t input,
+    int64_t ts, struct loss_count *per_input)
 {
-	uint32_t tag = (uint32_t)(h >> 32) | 1;
 	size_t i, j, mask, at, stale;
 
 	if (t->n >= t->cap / 4 && t->cap < t->max)
 		grow(t, per_input);
 	mask = t->cap - 1;
 	at = stale = t->cap;
-	for (i = 0; i < LOSS_PROBE; i++) {
-		j = (h + i) & mask;
-		if (t->tag[j] == 0) {
-			if (at == t->cap)
-				at = j;
-			continue;
-		}
-		if (t->tag[j] == tag && t->f[j].kl == (uint32_t)h &&
-		    t->f[j].input == input)
-			return &t->f[j];
-	}
+	for (i = 0; i < LOSS_PROBE && at == t->cap; i++)
+		if (t->tag[(h + i) & mask] == 0)
+			at = (h + i) & mask;
 	if (at == t->cap) {
 		for (i = 0; i < LOSS_PROBE; i++) {
 			j = (h + i) & mask;
@@ -426,8 +414,38 @@ lookup(struct loss_tab *t, uint64_t h, uint32_t input, int64_t ts,
 	return &t->f[at];
 }
 
-/* Update s's flow: the entry's lines were fetched when s was parsed. */
-static void
+/*
+ * The entry for hash h: found, or made by insert().  The probe reads the
+ * tags (a small array that stays in cache) and touches an entry only when
+ * its tag matches.  It stops at a free slot: a slot once taken is never
+ * freed but by loss_flush() and grow(), which rebuild, so an entry lies
+ * before any free slot of its probe.  An entry keeps 63 bits of the
+ * key's hash (31 in the tag, 32 in the entry), not the key: two flows of
+ * one file whose 5-tuples hash alike (a chance of 2^-63 a pair) would be
+ * measured as one.  It is what keeps an entry small enough that a
+ * worker's flows stay in its core's cache.
+ */
+static inline struct loss_flow *
+lookup(struct loss_tab *t, uint64_t h, uint32_t input, int64_t ts,
+    struct loss_count *per_input)
+{
+	uint32_t tag = (uint32_t)(h >> 32) | 1;
+	size_t i, j, mask = t->cap - 1;
+
+	for (i = 0; i < LOSS_PROBE; i++) {
+		j = (h + i) & mask;
+		if (t->tag[j] == 0)
+			break;
+		if (t->tag[j] == tag && t->f[j].kl == (uint32_t)h &&
+		    t->f[j].input == input)
+			return &t->f[j];
+	}
+	return insert(t, h, tag, input, ts, per_input);
+}
+
+/* Update s's flow: the entry's lines were fetched when s was parsed.
+ * Inline: it runs for every TCP segment. */
+static inline __attribute__((always_inline)) void
 apply(struct loss_tab *t, struct loss_count *per_input,
     const struct loss_seg *g)
 {

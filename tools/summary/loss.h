@@ -12,7 +12,7 @@
 
 /*
  * Flow entries per worker, at most: 256 bytes each, four cache lines (up
- * to 4 MiB per worker; the table starts at 1,024 and doubles at a quarter
+ * to 4 MiB per worker; the table starts at 8,192 and doubles at a quarter
  * full).  When
  * the LOSS_PROBE slots a flow may use are taken, the one idle longest is
  * evicted: what it measured so far is counted, and its later packets start
