@@ -19,6 +19,12 @@
  *   -P         pcapng simple packet blocks   -x  extra blocks to skip
  *   -M N       N files: FILE is a printf pattern (%05u); file f gets seed
  *              SEED+f and starts f*D ns later (-D D, default 1000)
+ *   -T         TCP segments follow their flows, as captured traffic does:
+ *              each file's sequence numbers advance by the payload, flags
+ *              ACK|PSH, and about 1 segment in 1,000 comes after a hole of
+ *              1,000 bytes (a drop).  Without it the TCP header is random,
+ *              every segment a new stream to pcap-summary's loss tracking.
+ *              The rest of the file is the same either way.
  */
 #include <getopt.h>
 #include <stdint.h>
@@ -40,6 +46,8 @@ rnd(void)
 
 static int big;
 static FILE *out;
+static int flows;		/* -T */
+static uint32_t flow_seq[512];	/* -T: per 5-tuple that frame() makes */
 
 static void
 put(const void *p, size_t n)
@@ -131,6 +139,20 @@ frame(uint8_t *b, uint32_t len, uint32_t lt)
 		for (i = 24; i < 40; i++)
 			ip[i] = (uint8_t)rnd();
 		ip[32] = 0x50;
+		if (flows) {
+			uint32_t *sq = &flow_seq[ip[14] * 128 + (ip[19] - 1) *
+			    16 + ip[21] * 2 + (ip[23] == 80)];
+
+			/* a drop, decided by bytes already drawn */
+			if ((ip[28] << 8 | ip[29]) % 1000 == 0)
+				*sq += 1000;
+			ip[24] = (uint8_t)(*sq >> 24);
+			ip[25] = (uint8_t)(*sq >> 16);
+			ip[26] = (uint8_t)(*sq >> 8);
+			ip[27] = (uint8_t)*sq;
+			ip[33] = 0x18;
+			*sq += iplen - 40;
+		}
 	} else {
 		uint32_t ul = iplen - 20;
 		ip[24] = (uint8_t)(ul >> 8);
@@ -154,7 +176,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: gencap [-NkPx] [-n N] [-S seed] [-F fmt] "
 	    "[-E order] [-l lt] [-t ns] [-i ns] [-j ns] [-m size|imix] "
-	    "[-s snap] [-r res] [-O sec] [-I n] [-L lt] [-b k] -o file\n");
+	    "[-s snap] [-r res] [-O sec] [-I n] [-L lt] [-b k] [-T] -o file\n");
 	exit(2);
 }
 
@@ -170,7 +192,7 @@ main(int argc, char **argv)
 	const char *path = NULL;
 	static uint8_t b[262144 + 64];
 
-	while ((c = getopt(argc, argv, "b:D:E:F:i:I:j:kl:L:m:M:n:NO:o:Pr:s:S:t:x"))
+	while ((c = getopt(argc, argv, "b:D:E:F:i:I:j:kl:L:m:M:n:NO:o:Pr:s:S:t:Tx"))
 	    != -1) {
 		switch (c) {
 		case 'b': back = strtoull(optarg, NULL, 0); break;
@@ -195,6 +217,7 @@ main(int argc, char **argv)
 		case 's': snap = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'S': seed = strtoull(optarg, NULL, 0); break;
 		case 't': t0 = strtoull(optarg, NULL, 0); break;
+		case 'T': flows = 1; break;
 		case 'x': extra = 1; break;
 		default: usage();
 		}
@@ -209,6 +232,8 @@ main(int argc, char **argv)
 			snprintf(cur, sizeof(cur), path, (unsigned)f);
 		else
 			snprintf(cur, sizeof(cur), "%s", path);
+		/* each file a machine of its own: its flows start at 0 */
+		memset(flow_seq, 0, sizeof(flow_seq));
 		out = strcmp(cur, "-") == 0 ? stdout : fopen(cur, "wb");
 		if (out == NULL) {
 			perror(cur);

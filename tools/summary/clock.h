@@ -57,9 +57,9 @@ clock_below(unsigned bits)
  * clock_key's sampling decision alone, inline: it runs for every packet.
  * 16 bytes that forwarding leaves alone once masked (IPv4's id, fragment
  * field, protocol and addresses; IPv6's flow label, length, next header
- * and part of the source) and the wire length, in two multiplies: the
- * top bits of a product by an odd constant depend on every bit below, and
- * an IPv4 id counting up walks them evenly.  The 16 bytes lie within the
+ * and part of the source) and the wire length, in one multiply: the top
+ * bits of a product by an odd constant depend on every bit below, and an
+ * IPv4 id counting up walks them evenly.  The 16 bytes lie within the
  * fixed header, which pf_dissect promises is captured.
  */
 static inline int
@@ -82,8 +82,7 @@ clock_pick(const struct pf_dissection *d, const uint8_t *pkt, uint32_t len,
 		memcpy(&w1, p + 16, 8);
 		w0 &= 0x00ffffffffff0ff0ull;	/* traffic class, hop limit */
 	}
-	return (w0 * 0x9fb21c651e98df25ull + w1 + len) *
-	    0xd6e8feb86659fd93ull < below;
+	return ((w0 ^ w1) + len) * 0xd6e8feb86659fd93ull < below;
 }
 
 /* The sampling bits for a capture of `bytes` in all (0: unknown). */

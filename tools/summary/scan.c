@@ -135,7 +135,8 @@ per_packet(void *arg, const struct pm_scan_packet *p, char *errbuf)
 	 * measurements.
 	 */
 	if (p->input < r->ntl) {
-		tl_add(&r->tl[input], pkt->ts);
+		/* The timeline last: its count's store may alias what the
+		 * others read, which the compiler would then read again. */
 		if (r->clk_on && clock_pick(&d, pkt->data, pkt->len,
 		    r->clk.below) && note_clock(r, p, &d) < 0) {
 			snprintf(errbuf, PM_ERRBUF_SIZE, "out of memory");
@@ -151,6 +152,7 @@ per_packet(void *arg, const struct pm_scan_packet *p, char *errbuf)
 				loss_packet(&w->lt, r->loss, input, ip,
 				    pkt->data, pkt->caplen, pkt->ts);
 		}
+		tl_add(&r->tl[input], pkt->ts);
 	}
 
 	if (w->filter != NULL) {
