@@ -25,6 +25,7 @@
 #define LOSS_PROBE 16		/* slots searched before one is evicted */
 
 _Static_assert(sizeof(struct loss_flow) == 256, "a flow is four cache lines");
+_Static_assert((LOSS_AHEAD & (LOSS_AHEAD - 1)) == 0, "a ring of 2^n");
 
 /* One word into a flow's hash. */
 static inline uint64_t
@@ -313,7 +314,7 @@ segment(struct loss_dir *d, int two_way, struct loss_count *c, int64_t s,
 	}
 	if (s == d->hi)
 		d->sync = 1;
-	if (e > s)
+	if (e > s && d->nholes > 0)
 		fill(d, s, e);
 	if (e > d->hi)
 		d->hi = e;
@@ -433,12 +434,13 @@ lookup(struct loss_tab *t, uint64_t h, uint32_t input, int64_t ts,
 	size_t i, j, mask = t->cap - 1;
 
 	for (i = 0; i < LOSS_PROBE; i++) {
-		j = (h + i) & mask;
-		if (t->tag[j] == 0)
-			break;
-		if (t->tag[j] == tag && t->f[j].kl == (uint32_t)h &&
+		uint32_t tj = t->tag[j = (h + i) & mask];
+
+		if (tj == tag && t->f[j].kl == (uint32_t)h &&
 		    t->f[j].input == input)
 			return &t->f[j];
+		if (tj == 0)
+			break;
 	}
 	return insert(t, h, tag, input, ts, per_input);
 }
@@ -512,12 +514,10 @@ loss_packet(struct loss_tab *t, struct loss_count *per_input, uint32_t input,
 		per_input[input].cut++;
 		return;
 	}
-	if (t->nahead == LOSS_AHEAD) {
-		apply(t, per_input, &t->ahead[t->first]);
-		t->first = (t->first + 1) % LOSS_AHEAD;
-		t->nahead--;
-	}
-	g = &t->ahead[(t->first + t->nahead++) % LOSS_AHEAD];
+	/* The oldest segment's slot: it is updated, then the slot reused. */
+	g = &t->ahead[t->nseg & (LOSS_AHEAD - 1)];
+	if (t->nseg++ >= LOSS_AHEAD)
+		apply(t, per_input, g);
 	g->seq = (uint32_t)th[4] << 24 | (uint32_t)th[5] << 16 |
 	    (uint32_t)th[6] << 8 | th[7];
 	g->ack = (uint32_t)th[8] << 24 | (uint32_t)th[9] << 16 |
@@ -578,10 +578,10 @@ loss_flush(struct loss_tab *t, struct loss_count *per_input)
 {
 	size_t i;
 
-	for (; t->nahead > 0; t->nahead--) {
-		apply(t, per_input, &t->ahead[t->first]);
-		t->first = (t->first + 1) % LOSS_AHEAD;
-	}
+	for (i = t->nseg > LOSS_AHEAD ? t->nseg - LOSS_AHEAD : 0; i < t->nseg;
+	    i++)
+		apply(t, per_input, &t->ahead[i & (LOSS_AHEAD - 1)]);
+	t->nseg = 0;
 	for (i = 0; i < t->cap; i++)
 		if (t->tag[i] != 0) {
 			finish(&t->f[i], &per_input[t->f[i].input]);

@@ -90,7 +90,7 @@ struct loss_tab {
 	size_t max;		/* cap grows up to this */
 	size_t n;		/* entries in use */
 	struct loss_seg ahead[LOSS_AHEAD];	/* a ring */
-	unsigned nahead, first;
+	uint64_t nseg;			/* segments parsed: the next slot */
 };
 
 int loss_init(struct loss_tab *t, size_t cap);
