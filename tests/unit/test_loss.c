@@ -1,7 +1,8 @@
 /*
  * test_loss - pcap-summary's TCP capture-loss tracking (tools/summary/
  * loss.c): wrap, retransmission, reordering, one-way and two-way flows,
- * garbage sequence numbers, a full flow table; and the timeline's
+ * garbage sequence numbers, a full flow table; the clock's pair table;
+ * and the timeline's
  * per-packet count (coverage.h), whose inline fast path must count as the
  * slow path alone does.
  */
@@ -198,6 +199,49 @@ START_TEST(clock_sampling_thins_with_size)
 END_TEST
 
 /*
+ * 40 files, each sharing 5 packets with file 0, i ms later for file i:
+ * 39 pairs, so the pair table grows from 64 entries (half full at most)
+ * twice, and every pair keeps its samples across the moves.
+ */
+START_TEST(clock_pairs_grow_and_keep_their_samples)
+{
+	enum { NF = 40 };
+	struct clocks c;
+	struct clocknote n;
+	int64_t off[NF], t = 1000000000000000000LL;
+	int known[NF];
+	size_t ref, i, k;
+	uint64_t shared[NF];
+
+	ck_assert_int_eq(clock_init(&c, 4), 0);
+	for (i = 1; i < NF; i++)
+		for (k = 0; k < 5; k++) {
+			memset(&n, 0, sizeof(n));
+			/* a hash per packet; the input goes in its low bits */
+			n.hash = (uint64_t)(i * 5 + k + 1) << 32;
+			n.input = 0;
+			n.ts = t;
+			clock_note(&c, &n);
+			n.input = (uint32_t)i;
+			n.ts = t + (int64_t)i * 1000000;
+			clock_note(&c, &n);
+			t += 2000000000;	/* past the 1 s window */
+		}
+	ck_assert_uint_eq(c.npair, NF - 1);
+	ck_assert_uint_ge(c.cappair, 2 * (NF - 1));
+	ck_assert_int_eq(c.failed, 0);
+	ck_assert_int_eq(clock_solve(&c, NF, off, known, &ref, shared), 0);
+	ck_assert_uint_eq(ref, 0);
+	ck_assert_uint_eq(shared[0], 5 * (NF - 1));
+	for (i = 0; i < NF; i++) {
+		ck_assert_int_eq(known[i], 1);
+		ck_assert_int_eq(off[i], (int64_t)i * 1000000);
+	}
+	clock_free(&c);
+}
+END_TEST
+
+/*
  * Packets at times that go forward, back, far back, far ahead and to the
  * ends of int64: tl_add (inline, for buckets in use) and tl_add_slow
  * alone give the same histogram, bucket for bucket.
@@ -246,6 +290,7 @@ main(void)
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_add_test(t, one_way_hole_across_the_wrap);
 	tcase_add_test(t, clock_sampling_thins_with_size);
+	tcase_add_test(t, clock_pairs_grow_and_keep_their_samples);
 	tcase_add_test(t, timeline_fast_path_counts_as_the_slow_one);
 	tcase_add_test(t, the_table_grows_without_losing_a_flow);
 	tcase_add_test(t, retransmission_and_reordering_are_not_loss);
