@@ -87,7 +87,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				t1 = ts;
 			any = 1;
 			memset(&cn, 0, sizeof(cn));
-			if (clock_key(&d, pkt.data, pkt.caplen, pkt.len, 1,
+			if (clock_pick(&d, pkt.data, pkt.len, clock_below(1)) &&
+			    clock_key(&d, pkt.data, pkt.caplen, pkt.len,
 			    &cn.hash)) {
 				cn.input = (uint32_t)i;
 				cn.ts = ts;

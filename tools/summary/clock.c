@@ -42,7 +42,7 @@ clock_sample_bits(uint64_t bytes)
 
 int
 clock_key(const struct pf_dissection *d, const uint8_t *pkt, uint32_t caplen,
-    uint32_t len, unsigned bits, uint64_t *hash)
+    uint32_t len, uint64_t *hash)
 {
 	const struct pf_ip *ip = &d->ip[0];
 	const uint8_t *p;
@@ -50,10 +50,8 @@ clock_key(const struct pf_dissection *d, const uint8_t *pkt, uint32_t caplen,
 	uint32_t n, i, l4, ck;
 	uint64_t h = 0x9e3779b97f4a7c15ull ^ len;
 
-	/* The identity itself only for the packets sampled. */
 	if (d->n == 0 || ip->ip_off >= caplen || caplen - ip->ip_off <
-	    (ip->version == 4 ? 20u : 40u) ||
-	    !clock_pick(d, pkt, len, clock_below(bits)))
+	    (ip->version == 4 ? 20u : 40u))
 		return 0;
 	n = caplen - ip->ip_off;
 	p = pkt + ip->ip_off;
@@ -97,7 +95,6 @@ clock_init(struct clocks *c, unsigned bits)
 
 	memset(c, 0, sizeof(*c));
 	c->rng = 0x2545f4914f6cdd1dull;
-	c->bits = bits;
 	c->below = clock_below(bits);
 	/* Pairs start few and grow: a run touches (and frees) only the
 	 * entries its files' pairs need, not the 5 MiB of the largest. */

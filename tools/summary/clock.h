@@ -37,14 +37,13 @@ struct clocknote {
 };
 
 /*
- * The packet's identity as forwarding leaves it: the bytes from the outer
- * IP header on (at most 128, with the wire length), TTL or hop limit,
- * TOS/traffic class and checksums masked.  1 with *hash set when the
- * packet is one of those sampled (1 in 2^bits, by its hash, so every file
- * samples the same packets); 0 otherwise.
+ * The identity of a packet clock_pick() chose, as forwarding leaves it:
+ * the bytes from the outer IP header on (at most 128, with the wire
+ * length), TTL or hop limit, TOS/traffic class and checksums masked.  1
+ * with *hash set; 0 when the packet has no whole IP header.
  */
 int clock_key(const struct pf_dissection *d, const uint8_t *pkt,
-    uint32_t caplen, uint32_t len, unsigned bits, uint64_t *hash);
+    uint32_t caplen, uint32_t len, uint64_t *hash);
 
 /* clock_pick's bound for a sampling of 1 in 2^bits. */
 static inline uint64_t
@@ -54,13 +53,16 @@ clock_below(unsigned bits)
 }
 
 /*
- * clock_key's sampling decision alone, inline: it runs for every packet.
- * 16 bytes that forwarding leaves alone once masked (IPv4's id, fragment
- * field, protocol and addresses; IPv6's flow label, length, next header
- * and part of the source) and the wire length, in one multiply: the top
- * bits of a product by an odd constant depend on every bit below, and an
- * IPv4 id counting up walks them evenly.  The 16 bytes lie within the
- * fixed header, which pf_dissect promises is captured.
+ * Whether a packet is sampled (1 in 2^bits, below = clock_below(bits)),
+ * by a hash of what it carries, so that every file samples the same
+ * packets.  Inline: it runs for every packet; clock_key() only for those
+ * it picks.  The hash is of 16 bytes that forwarding leaves alone once
+ * masked (IPv4's id, fragment field, protocol and addresses; IPv6's flow
+ * label, length, next header and part of the source) and the wire
+ * length, in one multiply: the top bits of a product by an odd constant
+ * depend on every bit below, and an IPv4 id counting up walks them
+ * evenly.  The 16 bytes lie within the fixed header, which pf_dissect
+ * promises is captured.
  */
 static inline int
 clock_pick(const struct pf_dissection *d, const uint8_t *pkt, uint32_t len,
@@ -109,8 +111,7 @@ struct clocks {
 	struct clockpair *pair;		/* open addressing, half full at most */
 	size_t npair, cappair;
 	uint64_t rng;
-	unsigned bits;			/* sampling: 1 in 2^bits */
-	uint64_t below;			/* clock_below(bits) */
+	uint64_t below;			/* sampling: clock_below(bits) */
 	uint64_t dropped;		/* sampled packets with no room */
 	int failed;			/* out of memory */
 };

@@ -102,8 +102,7 @@ note_clock(struct run *r, const struct pm_scan_packet *p,
 	struct clocknote cn;
 
 	memset(&cn, 0, sizeof(cn));
-	if (!clock_key(d, p->pkt.data, p->pkt.caplen, p->pkt.len, r->clk.bits,
-	    &cn.hash))
+	if (!clock_key(d, p->pkt.data, p->pkt.caplen, p->pkt.len, &cn.hash))
 		return 0;
 	cn.kind = NOTE_CLOCK;
 	cn.input = (uint32_t)p->input;
