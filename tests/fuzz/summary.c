@@ -110,8 +110,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(tl_sum(&tl[i]) == packets[i]);
 	}
 	if (any) {
-		int64_t a = tl_clamp(t0), b = tl_clamp(t1);
-		int64_t w = (b - a) / 64 + 1;
+		int64_t a, b = tl_clamp(t1), w = tl_axis(t0, t1, 64, &a);
 
 		FUZZ_ASSERT(coverage_find(tl, packets, 2, a, b, cov) == 0);
 		for (i = 0; i < 2; i++) {
