@@ -171,9 +171,13 @@ paired() {
 cpu_sum() { awk '{ s += $1 + $2 } END { printf "%.3f", s / NR }' "$1"; }
 # row LABEL TARGET-OP TARGET: a line of the verdict table from med, lo, hi
 rows=
+# row NAME OP TARGET: the last paired line against its target; row NAME
+# '' NOTE: printed with NOTE instead, for a line without a target.
 row() {
-	rows="$rows$(printf '%-46s %6.2f %6.2f %6.2f   %s %-5s %s' "$1" "$med" \
-	    "$lo" "$hi" "$2" "$3" "$(verdict "$med" "$2" "$3")")
+	local t=$3
+	[ -n "$2" ] && t="$2 $(printf '%-5s' "$3") $(verdict "$med" "$2" "$3")"
+	rows="$rows$(printf '%-46s %6.2f %6.2f %6.2f   %s' "$1" "$med" \
+	    "$lo" "$hi" "$t")
 "
 }
 
@@ -236,9 +240,7 @@ row "summary --per-file, completeness on / off (time)" '<=' 1.2
 paired "the same, random TCP headers (worst case)" \
     "$B/pcap-summary --per-file $in16" \
     "$B/pcap-summary --per-file --no-completeness $in16" time
-rows="$rows$(printf '%-46s %6.2f %6.2f %6.2f   (worst case, no target)' \
-    "  on / off, random TCP headers" "$med" "$lo" "$hi")
-"
+row "  on / off, random TCP headers" '' "(worst case, no target)"
 
 # pcap-summary --expect with pcap-fetch's manifest.json against without:
 # the CRC-32C of every file is taken in the same pass as the counts.
