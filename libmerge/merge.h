@@ -28,9 +28,9 @@
  * linked, so a program can check they agree.
  */
 #define PM_VERSION_MAJOR 0
-#define PM_VERSION_MINOR 1
+#define PM_VERSION_MINOR 2
 #define PM_VERSION_PATCH 0
-#define PM_VERSION_STRING "0.1.0"
+#define PM_VERSION_STRING "0.2.0"
 #define PM_VERSION_NUMBER (PM_VERSION_MAJOR * 10000 + \
     PM_VERSION_MINOR * 100 + PM_VERSION_PATCH)
 PM_API unsigned pm_version_number(void);
@@ -429,14 +429,16 @@ PM_API int pm_merge_fatal(const pm_merge *m, int rc, int skip_unopened);
 /*
  * A pm_scan reads many inputs on worker threads for a program that does
  * work per packet (dissection, counting) but needs what it finds in the
- * merge's one order (pm_order_before over all inputs).  Each worker merges
- * a contiguous run of the inputs (split by size) and calls the function on
- * its own thread for each packet of its run, in that run's order.  What
+ * merge's one order (pm_order_before over all inputs).  The inputs are
+ * split by size into contiguous runs, the lanes (two per thread), each
+ * merged on its own; a thread fills a chunk of packets from whichever free
+ * lane the caller's thread needs soonest, calling the function for each,
+ * so a slower core does less of the work instead of holding it up.  What
  * the function posts with pm_scan_note, and each input's damage, come to
  * the caller's thread from pm_scan_next, in exactly the order one merge of
- * all inputs would give, whatever the number of workers.  The library owns
+ * all inputs would give, whatever the number of threads.  The library owns
  * its threads behind one parameter, workers (as zstd's ZSTD_c_nbWorkers).
- * Memory: four chunks of 8,192 timestamps per worker, plus the notes.
+ * Memory: four chunks of 8,192 timestamps per lane, plus the notes.
  */
 typedef struct pm_scan pm_scan;
 
@@ -445,23 +447,25 @@ struct pm_scan_packet {
 	size_t input;		/* of all inputs, or (size_t)-1 after a pass
 				 * through a temporary file */
 	uint64_t index;		/* 1-based packet number in it; 0: unknown */
-	unsigned worker;	/* 0 .. pm_scan_workers() - 1 */
+	unsigned lane;		/* 0 .. pm_scan_lanes() - 1 */
 };
 
 /*
- * Called on worker p->worker's thread, never on two threads for the same
- * worker at once, so per-worker state indexed by p->worker needs no lock.
- * Returns 0, or < 0 to stop the scan: errbuf (PM_ERRBUF_SIZE) says why,
- * the packet's notes are dropped, and pm_scan_next returns that code when
- * the merged order reaches the packet.
+ * Called on one of the scan's threads, never on two at once for the same
+ * lane, and for each lane's packets in that lane's merged order, so state
+ * indexed by p->lane needs no lock (a lane moves between threads only
+ * through the scan's lock, which orders its memory).  An input's packets
+ * are all in one lane.  Returns 0, or < 0 to stop the scan: errbuf
+ * (PM_ERRBUF_SIZE) says why, the packet's notes are dropped, and
+ * pm_scan_next returns that code when the merged order reaches the packet.
  */
 typedef int (*pm_scan_fn)(void *arg, const struct pm_scan_packet *p,
     char *errbuf);
 
 struct pm_scan_opts {
-	struct pm_merge_opts merge;	/* for each worker's merge; with
+	struct pm_merge_opts merge;	/* for each lane's merge; with
 					 * max_open below the number of inputs,
-					 * one worker merges in passes */
+					 * one lane merges in passes */
 	unsigned workers;	/* threads; 0: one; at most 256 */
 	/* An input that cannot be opened is damage (a PM_SCAN_DAMAGE), not
 	 * the end of the scan. */
@@ -495,10 +499,14 @@ PM_API pm_scan *pm_scan_new(const struct pm_scan_opts *o, char *errbuf);
 PM_API int pm_scan_add(pm_scan *s, const char *path, int fd);
 /* Open the merges and start the workers.  0 or PM_ERR_*. */
 PM_API int pm_scan_start(pm_scan *s);
-/* Workers started (fewer than asked with fewer inputs); 0 before. */
+/* Threads started (fewer than asked with fewer inputs); 0 before. */
 PM_API unsigned pm_scan_workers(const pm_scan *s);
+/* Lanes, for the caller to size its per-lane state: after the last
+ * pm_scan_add, what pm_scan_start will make (it may make fewer, never
+ * more). */
+PM_API size_t pm_scan_lanes(const pm_scan *s);
 /* From the function only: a copy of len bytes, delivered at the packet. */
-PM_API int pm_scan_note(pm_scan *s, unsigned worker, const void *data,
+PM_API int pm_scan_note(pm_scan *s, unsigned lane, const void *data,
     size_t len);
 /*
  * The next event in merge order: 1 (ev valid until the next call), 0 at the

@@ -1,17 +1,24 @@
 /*
  * scan.c - the parallel ordered scan (pm_scan; contract in merge.h).
  *
- * The inputs are split into contiguous runs of about the same size, one per
- * worker thread, each merged by its own pm_merge.  A worker hands every
- * packet to the caller's function and sends the caller's thread the
- * packets' timestamps in its merged order (chunks through a small ring, so
- * memory stays bounded), with damage, errors and the function's notes
- * tagged by position.  The caller's thread merges those streams with
- * pm_order_before, the merge's own tie-break (earlier input first): merging
- * contiguous runs that way gives exactly the order of one merge over all
- * inputs (the merge's passes rely on the same fact), so events arrive in
- * that order and the stream's statistics (first, last, largest gap) are
- * those of one merge, whatever the number of workers.
+ * The inputs are split into contiguous runs of about the same size, the
+ * lanes, each merged by its own pm_merge; there are twice as many lanes as
+ * threads.  A thread takes whichever free lane has the fewest chunks
+ * waiting for the caller, fills one chunk from it (up to CHUNK_TS packets,
+ * handing each packet to the caller's function) and lets it go, so a lane
+ * moves between threads but is only ever worked on by one at a time, in its
+ * merge's order.  A core that runs slower (a busy neighbour on a shared
+ * host makes one vCPU run at 60% of the other) then does fewer chunks
+ * instead of holding up the whole scan, as one fixed run per thread did.
+ * Each lane sends the caller's thread its packets' timestamps in its
+ * merged order (chunks through a small ring, so memory stays bounded),
+ * with damage, errors and the function's notes tagged by position.  The
+ * caller's thread merges those streams with pm_order_before, the merge's
+ * own tie-break (earlier input first): merging contiguous runs that way
+ * gives exactly the order of one merge over all inputs (the merge's passes
+ * rely on the same fact), so events arrive in that order and the stream's
+ * statistics (first, last, largest gap) are those of one merge, whatever
+ * the number of threads or lanes.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -25,8 +32,10 @@
 #include "merge_int.h"
 
 #define CHUNK_TS 8192		/* timestamps per chunk */
-#define NCHUNKS 4		/* chunks in a worker's ring */
-#define MAX_WORKERS 256
+#define NCHUNKS 4		/* chunks in a lane's ring */
+#define MAX_WORKERS 256		/* threads */
+#define LANES_PER_WORKER 2	/* enough for a fast thread to find a free
+				 * lane while the others work theirs */
 
 /*
  * EV_DAMAGE and EV_FATAL come before the packet at pos (its place in time
@@ -36,7 +45,7 @@
 enum { EV_DAMAGE, EV_FATAL, EV_NOTE, EV_STOP };
 
 struct event {
-	uint64_t pos;		/* a packet's position in the worker's stream */
+	uint64_t pos;		/* a packet's position in the lane's stream */
 	int kind;
 	int err;
 	size_t input;		/* of all inputs, or (size_t)-1 */
@@ -52,30 +61,37 @@ struct chunk {
 	size_t n;
 	struct event *ev;
 	size_t nev, capev;
-	int last;		/* the worker's stream ends here */
+	int last;		/* the lane's stream ends here */
 };
 
-struct worker {			/* a cache line of its own */
+struct lane {			/* a cache line of its own */
 	_Alignas(64) pm_scan *s;
 	unsigned id;
 	size_t lo, hi;		/* its inputs: [lo, hi) */
 	pm_merge *m;
-	pthread_t tid;
-	int started;
+	/* touched by the thread working the lane, one thread at a time */
 	struct pm_reader_stats st;
 	uint64_t *index;	/* packets seen per input, from lo */
 	uint64_t pos;		/* packets sent */
 	int failed;		/* out of memory for an event */
 	struct chunk *fill;	/* the chunk being filled */
-	/* the ring to the caller's thread */
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	/* under s->mu: the ring to the caller's thread, and who works it */
 	struct chunk *ring;
 	size_t head, count;	/* filled: ring[head], ... */
+	int busy;		/* a thread is filling ring[head + count] */
+	int done;		/* its last chunk is in the ring */
+	unsigned thread;	/* the thread that filled its last chunk */
 	atomic_uint_least64_t bytes_in;
 };
 
-/* The caller's place in one worker's stream. */
+struct thread {
+	pm_scan *s;
+	unsigned id;
+	pthread_t tid;
+	int started;
+};
+
+/* The caller's place in one lane's stream. */
 struct cursor {
 	struct chunk *c;
 	size_t i, e;
@@ -88,15 +104,24 @@ struct pm_scan {
 	char **paths;
 	int *fds;
 	size_t n, cap;
-	struct worker *w;
-	size_t nw;
+	struct lane *w;
+	size_t nw;		/* lanes */
+	struct thread *t;
+	size_t nt;
 	struct cursor *k;
 	int started;
-	int stream_ts;		/* workers send times (nw > 1) */
+	int stream_ts;		/* lanes send times (nw > 1) */
 	atomic_int cancel;
+	/* the lanes' rings and who works them */
+	pthread_mutex_t mu;
+	pthread_cond_t work;	/* a thread may find a lane to fill */
+	pthread_cond_t ready;	/* a chunk was filled */
+	int sync_made;
+	size_t ndone;		/* lanes done */
+	size_t nidle;		/* threads waiting for work */
 	/* pm_scan_next's state, kept across calls */
 	size_t prime;		/* cursors brought to their first packet */
-	size_t b;		/* the worker whose packets come first; nw: none */
+	size_t b;		/* the lane whose packets come first; nw: none */
 	int has_lim;		/* ...while they come before lim (from limw) */
 	int64_t lim;
 	size_t limw;
@@ -159,11 +184,11 @@ nomem:
 	return PM_ERR_NOMEM;
 }
 
-/* ---- the worker's side -------------------------------------------------- */
+/* ---- the threads' side ------------------------------------------------- */
 
 /* Add an event to the chunk being filled.  -1: no memory. */
 static int
-event_add(struct worker *w, int kind, int err, size_t input,
+event_add(struct lane *w, int kind, int err, size_t input,
     const char *text, const void *data, size_t len)
 {
 	struct chunk *c = w->fill;
@@ -210,47 +235,23 @@ chunk_clear(struct chunk *c)
 	c->last = 0;
 }
 
-/* The next chunk to fill, or NULL when the scan is cancelled. */
-static struct chunk *
-chunk_begin(struct worker *w)
-{
-	struct chunk *c;
-
-	pthread_mutex_lock(&w->mu);
-	while (w->count == NCHUNKS && !atomic_load(&w->s->cancel))
-		pthread_cond_wait(&w->cv, &w->mu);
-	c = atomic_load(&w->s->cancel) ? NULL :
-	    &w->ring[(w->head + w->count) % NCHUNKS];
-	pthread_mutex_unlock(&w->mu);
-	if (c != NULL)
-		chunk_clear(c);
-	return w->fill = c;
-}
-
-static void
-chunk_publish(struct worker *w)
-{
-	atomic_store_explicit(&w->bytes_in, pm_merge_bytes_in(w->m),
-	    memory_order_relaxed);
-	pthread_mutex_lock(&w->mu);
-	w->count++;
-	pthread_cond_broadcast(&w->cv);
-	pthread_mutex_unlock(&w->mu);
-}
-
 int
-pm_scan_note(pm_scan *s, unsigned worker, const void *data, size_t len)
+pm_scan_note(pm_scan *s, unsigned lane, const void *data, size_t len)
 {
-	if (worker >= s->nw || len == 0)
+	if (lane >= s->nw || len == 0)
 		return PM_ERR_INVAL;
-	return event_add(&s->w[worker], EV_NOTE, 0, (size_t)-1, NULL, data,
+	return event_add(&s->w[lane], EV_NOTE, 0, (size_t)-1, NULL, data,
 	    len) < 0 ? PM_ERR_NOMEM : 0;
 }
 
-static void *
-worker_main(void *arg)
+/*
+ * Fill w->fill from the lane's merge, handing each packet to the
+ * function: 0 when the chunk is full, 1 when the lane has ended (its end,
+ * a fatal error or the function's stop; the chunk is marked last).
+ */
+static int
+lane_fill(struct lane *w)
 {
-	struct worker *w = arg;
 	pm_scan *s = w->s;
 	struct pm_scan_packet p;
 	char errbuf[PM_ERRBUF_SIZE];
@@ -258,9 +259,7 @@ worker_main(void *arg)
 	int rc, fatal;
 
 	memset(&p, 0, sizeof(p));
-	p.worker = w->id;
-	if (chunk_begin(w) == NULL)
-		return NULL;
+	p.lane = w->id;
 	for (;;) {
 		rc = pm_merge_next(w->m, &p.pkt);
 		if (rc == 1) {
@@ -293,11 +292,8 @@ worker_main(void *arg)
 				w->fill->ts[w->fill->n] = p.pkt.ts;
 			w->fill->n++;
 			w->pos++;
-			if (w->fill->n == CHUNK_TS) {
-				chunk_publish(w);
-				if (chunk_begin(w) == NULL)
-					return NULL;
-			}
+			if (w->fill->n == CHUNK_TS)
+				return 0;
 			continue;
 		}
 		if (rc == 0)
@@ -315,7 +311,71 @@ worker_main(void *arg)
 			break;
 	}
 	w->fill->last = 1;
-	chunk_publish(w);
+	return 1;
+}
+
+/*
+ * The lane thread t should fill next (under s->mu), or NULL: one not
+ * worked, not done, with room in its ring; of those, the one with the
+ * fewest chunks waiting, which the caller's thread will run out of first,
+ * and on a tie the one t filled last (its data is in t's caches).
+ */
+static struct lane *
+lane_pick(pm_scan *s, unsigned t)
+{
+	struct lane *best = NULL, *l;
+	size_t i;
+
+	for (i = 0; i < s->nw; i++) {
+		l = &s->w[i];
+		if (l->busy || l->done || l->count == NCHUNKS)
+			continue;
+		if (best == NULL || l->count < best->count ||
+		    (l->count == best->count && l->thread == t &&
+		    best->thread != t))
+			best = l;
+	}
+	return best;
+}
+
+static void *
+thread_main(void *arg)
+{
+	struct thread *t = arg;
+	pm_scan *s = t->s;
+	struct lane *l;
+	int ended;
+
+	pthread_mutex_lock(&s->mu);
+	while (!atomic_load(&s->cancel) && s->ndone < s->nw) {
+		if ((l = lane_pick(s, t->id)) == NULL) {
+			s->nidle++;
+			pthread_cond_wait(&s->work, &s->mu);
+			s->nidle--;
+			continue;
+		}
+		l->busy = 1;
+		l->thread = t->id;
+		l->fill = &l->ring[(l->head + l->count) % NCHUNKS];
+		pthread_mutex_unlock(&s->mu);
+		/* ring[head + count] is not the caller's until counted */
+		chunk_clear(l->fill);
+		ended = lane_fill(l);
+		atomic_store_explicit(&l->bytes_in, pm_merge_bytes_in(l->m),
+		    memory_order_relaxed);
+		pthread_mutex_lock(&s->mu);
+		l->busy = 0;
+		l->count++;
+		if (ended) {
+			l->done = 1;
+			s->ndone++;
+		}
+		pthread_cond_broadcast(&s->ready);
+		/* the lane is free again, or the last one is done */
+		if (s->nidle > 0)
+			pthread_cond_broadcast(&s->work);
+	}
+	pthread_mutex_unlock(&s->mu);
 	return NULL;
 }
 
@@ -353,8 +413,8 @@ split(pm_scan *s)
 	s->w[0].lo = 0;
 	for (i = 0; i < s->n; i++) {
 		acc += sz[i];
-		/* close worker k after input i when it has its share, as
-		 * long as every later worker can still get an input */
+		/* close lane k after input i when it has its share, as
+		 * long as every later lane can still get an input */
 		if (k + 1 < s->nw && s->n - (i + 1) >= s->nw - (k + 1) &&
 		    (acc * s->nw >= total * (k + 1) ||
 		    s->n - (i + 1) == s->nw - (k + 1))) {
@@ -367,10 +427,40 @@ split(pm_scan *s)
 	free(sz);
 }
 
+/* Threads and lanes for the inputs added so far: one lane with one thread,
+ * else LANES_PER_WORKER lanes a thread, at most one an input. */
+static void
+lanes_for(const pm_scan *s, size_t *nt, size_t *nl)
+{
+	size_t t = s->o.workers ? s->o.workers : 1, l;
+
+	if (t > MAX_WORKERS)
+		t = MAX_WORKERS;
+	/* More inputs than may be open: one merge, in passes. */
+	if (s->o.merge.max_open != 0 && s->o.merge.max_open < s->n)
+		t = 1;
+	l = t > 1 ? t * LANES_PER_WORKER : 1;
+	if (l > s->n)
+		l = s->n > 0 ? s->n : 1;
+	*nt = t < l ? t : l;
+	*nl = l;
+}
+
+size_t
+pm_scan_lanes(const pm_scan *s)
+{
+	size_t nt, nl;
+
+	if (s->started)
+		return s->nw;
+	lanes_for(s, &nt, &nl);
+	return nl;
+}
+
 int
 pm_scan_start(pm_scan *s)
 {
-	size_t i, j, nw = s->o.workers ? s->o.workers : 1;
+	size_t i, j, nw;
 	char errbuf[PM_ERRBUF_SIZE];
 	int err;
 
@@ -380,28 +470,28 @@ pm_scan_start(pm_scan *s)
 		return PM_ERR_INVAL;
 	}
 	s->started = 1;
-	if (nw > MAX_WORKERS)
-		nw = MAX_WORKERS;
-	if (nw > s->n)
-		nw = s->n;
-	/* More inputs than may be open: one merge, in passes. */
-	if (s->o.merge.max_open != 0 && s->o.merge.max_open < s->n)
-		nw = 1;
+	lanes_for(s, &s->nt, &nw);
 	if ((s->w = aligned_alloc(64, nw * sizeof(*s->w))) == NULL ||
-	    (s->k = calloc(nw, sizeof(*s->k))) == NULL)
+	    (s->k = calloc(nw, sizeof(*s->k))) == NULL ||
+	    (s->t = calloc(s->nt, sizeof(*s->t))) == NULL)
 		goto nomem;
 	memset(s->w, 0, nw * sizeof(*s->w));
 	s->nw = nw;
 	split(s);
+	if (s->nt > s->nw)
+		s->nt = s->nw;
 	s->stream_ts = s->nw > 1;
 	s->b = s->nw;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->work, NULL);
+	pthread_cond_init(&s->ready, NULL);
+	s->sync_made = 1;
 	for (i = 0; i < s->nw; i++) {
-		struct worker *w = &s->w[i];
+		struct lane *w = &s->w[i];
 
 		w->s = s;
 		w->id = (unsigned)i;
-		pthread_mutex_init(&w->mu, NULL);
-		pthread_cond_init(&w->cv, NULL);
+		w->thread = (unsigned)(i % s->nt);	/* first picks spread */
 		if ((w->ring = calloc(NCHUNKS, sizeof(*w->ring))) == NULL ||
 		    (w->index = calloc(w->hi - w->lo,
 		    sizeof(*w->index))) == NULL)
@@ -420,13 +510,15 @@ pm_scan_start(pm_scan *s)
 			}
 		}
 	}
-	for (i = 0; i < s->nw; i++) {
-		if ((err = pthread_create(&s->w[i].tid, NULL, worker_main,
-		    &s->w[i])) != 0) {
+	for (i = 0; i < s->nt; i++) {
+		s->t[i].s = s;
+		s->t[i].id = (unsigned)i;
+		if ((err = pthread_create(&s->t[i].tid, NULL, thread_main,
+		    &s->t[i])) != 0) {
 			seterr(s, "cannot start a thread: %s", strerror(err));
 			return PM_ERR_IO;
 		}
-		s->w[i].started = 1;
+		s->t[i].started = 1;
 	}
 	return 0;
 nomem:
@@ -437,36 +529,40 @@ nomem:
 unsigned
 pm_scan_workers(const pm_scan *s)
 {
-	return s->started ? (unsigned)s->nw : 0;
+	return s->started ? (unsigned)s->nt : 0;
 }
 
 /* ---- the caller's side -------------------------------------------------- */
 
-/* The oldest filled chunk of w (waits for it). */
+/* The oldest filled chunk of lane w (waits for it). */
 static struct chunk *
-chunk_get(struct worker *w)
+chunk_get(struct lane *w)
 {
+	pm_scan *s = w->s;
 	struct chunk *c;
 
-	pthread_mutex_lock(&w->mu);
+	pthread_mutex_lock(&s->mu);
 	while (w->count == 0)
-		pthread_cond_wait(&w->cv, &w->mu);
+		pthread_cond_wait(&s->ready, &s->mu);
 	c = &w->ring[w->head];
-	pthread_mutex_unlock(&w->mu);
+	pthread_mutex_unlock(&s->mu);
 	return c;
 }
 
 static void
-chunk_release(struct worker *w)
+chunk_release(struct lane *w)
 {
-	pthread_mutex_lock(&w->mu);
+	pm_scan *s = w->s;
+
+	pthread_mutex_lock(&s->mu);
 	w->head = (w->head + 1) % NCHUNKS;
 	w->count--;
-	pthread_cond_broadcast(&w->cv);
-	pthread_mutex_unlock(&w->mu);
+	if (s->nidle > 0)
+		pthread_cond_broadcast(&s->work);
+	pthread_mutex_unlock(&s->mu);
 }
 
-static const struct worker *owner(const pm_scan *s, size_t i);
+static const struct lane *owner(const pm_scan *s, size_t i);
 
 enum { TAKEN = 2 };	/* an event is in *ev for the caller */
 
@@ -511,14 +607,14 @@ progress(pm_scan *s)
 }
 
 /*
- * Bring worker i's cursor to its next packet, handing over the events
- * before it.  1: there is one; 0: the worker is done; TAKEN: *ev has an
+ * Bring lane i's cursor to its next packet, handing over the events
+ * before it.  1: there is one; 0: the lane is done; TAKEN: *ev has an
  * event (call again to go on); <0: the error that ends the scan.
  */
 static int
 advance(pm_scan *s, size_t i, struct pm_scan_event *ev)
 {
-	struct worker *w = &s->w[i];
+	struct lane *w = &s->w[i];
 	struct cursor *k = &s->k[i];
 	struct chunk *c;
 	struct event *e;
@@ -555,7 +651,7 @@ advance(pm_scan *s, size_t i, struct pm_scan_event *ev)
 	}
 }
 
-/* Choose the worker whose packets come next, and until when. */
+/* Choose the lane whose packets come next, and until when. */
 static void
 choose(pm_scan *s)
 {
@@ -587,13 +683,14 @@ fold(pm_scan *s)
 {
 	size_t i;
 
-	for (i = 0; i < s->nw; i++) {
-		struct worker *w = &s->w[i];
-
-		if (w->started) {
-			pthread_join(w->tid, NULL);
-			w->started = 0;
+	for (i = 0; i < s->nt; i++)
+		if (s->t[i].started) {
+			pthread_join(s->t[i].tid, NULL);
+			s->t[i].started = 0;
 		}
+	for (i = 0; i < s->nw; i++) {
+		struct lane *w = &s->w[i];
+
 		if (!s->stream_ts) {
 			s->tot = w->st;		/* its stream is the merge */
 			continue;
@@ -647,7 +744,7 @@ pm_scan_next(pm_scan *s, struct pm_scan_event *ev)
 		evpos = c->e < ch->nev ? ch->ev[c->e].pos : UINT64_MAX;
 #define FIRST(t) (!s->has_lim || pm_order_before((t), s->b, s->lim, s->limw))
 		/* the common case: packets without events */
-		if (!s->stream_ts) {	/* one worker, no times */
+		if (!s->stream_ts) {	/* one lane, no times */
 			uint64_t left = ch->n - c->i;
 			if (evpos - c->pos < left)
 				left = evpos - c->pos;
@@ -711,8 +808,8 @@ pm_scan_count(const pm_scan *s)
 	return s->n;
 }
 
-/* The worker that reads input i, or NULL. */
-static const struct worker *
+/* The lane that reads input i, or NULL. */
+static const struct lane *
 owner(const pm_scan *s, size_t i)
 {
 	size_t k = 0;
@@ -727,38 +824,32 @@ owner(const pm_scan *s, size_t i)
 const struct pm_input_info *
 pm_scan_input(const pm_scan *s, size_t i)
 {
-	const struct worker *w = owner(s, i);
+	const struct lane *w = owner(s, i);
 
 	return w != NULL && s->end == 1 ? pm_merge_input(w->m, i - w->lo) :
 	    NULL;
 }
 
-/* Safe while the workers run: names are set when an input is added. */
+/* Safe while the threads run: names are set when an input is added. */
 const char *
 pm_scan_input_name(const pm_scan *s, size_t i)
 {
-	const struct worker *w = owner(s, i);
+	const struct lane *w = owner(s, i);
 
 	return w != NULL ? pm_merge_input_name(w->m, i - w->lo) : NULL;
 }
 
-/* Tell every worker to stop, waking those waiting for room in their ring
- * (workers whose start failed before their lock was made are passed). */
+/* Tell every thread to stop, waking those waiting for a lane; one filling
+ * a chunk stops at its end. */
 static void
 cancel_workers(pm_scan *s)
 {
-	size_t i;
-
 	atomic_store(&s->cancel, 1);
-	for (i = 0; s->w != NULL && i < s->nw; i++) {
-		struct worker *w = &s->w[i];
-
-		if (w->s == NULL)
-			continue;
-		pthread_mutex_lock(&w->mu);
-		pthread_cond_broadcast(&w->cv);
-		pthread_mutex_unlock(&w->mu);
-	}
+	if (!s->sync_made)
+		return;
+	pthread_mutex_lock(&s->mu);
+	pthread_cond_broadcast(&s->work);
+	pthread_mutex_unlock(&s->mu);
 }
 
 void
@@ -767,10 +858,10 @@ pm_scan_abandon(pm_scan *s)
 	size_t i;
 
 	cancel_workers(s);
-	for (i = 0; s->w != NULL && i < s->nw; i++)
-		if (s->w[i].started) {
-			pthread_detach(s->w[i].tid);
-			s->w[i].started = 0;
+	for (i = 0; s->t != NULL && i < s->nt; i++)
+		if (s->t[i].started) {
+			pthread_detach(s->t[i].tid);
+			s->t[i].started = 0;
 		}
 }
 
@@ -782,11 +873,12 @@ pm_scan_free(pm_scan *s)
 	if (s == NULL)
 		return;
 	cancel_workers(s);
+	for (i = 0; s->t != NULL && i < s->nt; i++)
+		if (s->t[i].started)
+			pthread_join(s->t[i].tid, NULL);
 	for (i = 0; s->w != NULL && i < s->nw; i++) {
-		struct worker *w = &s->w[i];
+		struct lane *w = &s->w[i];
 
-		if (w->started)
-			pthread_join(w->tid, NULL);
 		for (j = 0; w->ring != NULL && j < NCHUNKS; j++) {
 			chunk_clear(&w->ring[j]);
 			free(w->ring[j].ev);
@@ -794,10 +886,11 @@ pm_scan_free(pm_scan *s)
 		free(w->ring);
 		free(w->index);
 		pm_merge_free(w->m);
-		if (w->s != NULL) {
-			pthread_mutex_destroy(&w->mu);
-			pthread_cond_destroy(&w->cv);
-		}
+	}
+	if (s->sync_made) {
+		pthread_mutex_destroy(&s->mu);
+		pthread_cond_destroy(&s->work);
+		pthread_cond_destroy(&s->ready);
 	}
 	for (i = 0; i < s->n; i++) {
 		free(s->paths[i]);
@@ -807,6 +900,7 @@ pm_scan_free(pm_scan *s)
 	free(s->paths);
 	free(s->fds);
 	free(s->w);
+	free(s->t);
 	free(s->k);
 	free(s);
 }

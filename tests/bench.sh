@@ -129,6 +129,25 @@ fi
 out=$BD/out.pcap
 
 echo "== machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -r)"
+# Each core's speed at the same work, one thread pinned to it (median of 3):
+# on a shared host one vCPU has run at 60% of the other for an hour, which
+# moves every line that a single-threaded reference runs on either core.
+if command -v taskset >/dev/null; then
+	cores=
+	for c in $(seq 0 $(($(nproc) - 1))); do
+		ts=()
+		for i in 1 2 3; do
+			t0=$(now)
+			taskset -c "$c" "$B/pcap-summary" --threads 1 \
+			    --no-completeness $in16 >/dev/null 2>&1
+			t1=$(now)
+			ts+=("$(echo "$t1 - $t0" | bc -l)")
+		done
+		cores="$cores $(printf 'cpu%s %.2f s,' "$c" \
+		    "$(printf '%s\n' "${ts[@]}" | sort -g | sed -n 2p)")"
+	done
+	echo "== cores:${cores%,} (pcap-summary --threads 1 pinned to each)"
+fi
 
 # paired NAME OURS REF [time|speed]: PAIRS pairs of runs of the shell strings
 # OURS and REF, alternating, ours first in odd pairs.  speed (default): the

@@ -53,15 +53,16 @@ done
 cat >"$D/count.c" <<'EOF'
 /* Count the packets of the captures named, and their TCP ones. */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include <pcapkit/filter.h>
 #include <pcapkit/merge.h>
 
-/* pm_scan's function: packets per worker, on that worker's thread. */
+/* pm_scan's function: packets per lane (one thread at a time each). */
 static int
 per_packet(void *arg, const struct pm_scan_packet *p, char *errbuf)
 {
-	((unsigned long long *)arg)[p->worker]++;
+	(*(unsigned long long **)arg)[p->lane]++;
 	(void)errbuf;
 	return 0;
 }
@@ -70,12 +71,13 @@ per_packet(void *arg, const struct pm_scan_packet *p, char *errbuf)
 static long long
 scan_count(int argc, char **argv)
 {
-	unsigned long long per[2] = { 0, 0 };
+	unsigned long long *per = NULL, sum = 0;
 	struct pm_scan_opts so = { .workers = 2, .packet = per_packet,
-	    .arg = per };
+	    .arg = &per };
 	struct pm_scan_event ev;
 	char errbuf[PM_ERRBUF_SIZE];
 	pm_scan *s;
+	size_t l, nl;
 	int i, rc;
 
 	if ((s = pm_scan_new(&so, errbuf)) == NULL)
@@ -83,14 +85,20 @@ scan_count(int argc, char **argv)
 	for (i = 1; i < argc; i++)
 		if (pm_scan_add(s, argv[i], -1) < 0)
 			break;
-	if (i < argc || pm_scan_start(s) < 0) {
+	nl = pm_scan_lanes(s);
+	if (i < argc || (per = calloc(nl, sizeof(*per))) == NULL ||
+	    pm_scan_start(s) < 0) {
 		pm_scan_free(s);
+		free(per);
 		return -1;
 	}
 	while ((rc = pm_scan_next(s, &ev)) == 1)
 		;
 	pm_scan_free(s);
-	return rc < 0 ? -1 : (long long)(per[0] + per[1]);
+	for (l = 0; l < nl; l++)
+		sum += per[l];
+	free(per);
+	return rc < 0 ? -1 : (long long)sum;
 }
 
 int

@@ -2,8 +2,8 @@
  * pcap-summary - packet and byte counts of captures, and checks that a
  * capture is complete and matches the capture object that asked for it.
  *
- * The inputs are read once each, by worker threads that each merge a run
- * of them; the whole-input figures (largest gap, first and last packet,
+ * The inputs are read once each, by worker threads that take turns at
+ * merging runs of them (lanes: libmerge's pm_scan); the whole-input figures (largest gap, first and last packet,
  * first offenders) are those of the merged capture (tools/summary/scan.c).
  * Per-file figures come from libmerge's reader counters, which stay exact
  * even when a big merge goes through temporary files.

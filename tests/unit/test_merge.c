@@ -6,6 +6,9 @@
  */
 #include <check.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1006,7 +1009,7 @@ scan_fn(void *arg, const struct pm_scan_packet *p, char *errbuf)
 	n.input = p->input;
 	n.tag = p->pkt.data[0];
 	/* No ck_assert here: Check's asserts are for the test's thread. */
-	if (pm_scan_note(s, p->worker, &n, sizeof(n)) != 0) {
+	if (pm_scan_note(s, p->lane, &n, sizeof(n)) != 0) {
 		snprintf(errbuf, PM_ERRBUF_SIZE, "pm_scan_note failed");
 		return -1;
 	}
@@ -1113,6 +1116,87 @@ START_TEST(scan_notes_arrive_in_one_merge_order)
 		pm_merge_free(one);
 		pm_scan_free(seen.s);
 	}
+}
+END_TEST
+
+/*
+ * pm_scan's lanes: the function is never called on two threads at once
+ * for one lane, and a thread that runs slower (here it sleeps) fills fewer
+ * chunks, the other taking its lanes, where one fixed run per thread left
+ * it half the work.
+ */
+enum { SLOW_N = 4, SLOW_PKTS = 40000 };
+
+struct slow_seen {
+	size_t nl;
+	atomic_uintptr_t slow;		/* the first thread to call */
+	atomic_ulong n[2];		/* packets: other threads, slow one */
+	atomic_int busy[2 * SLOW_N];
+	atomic_int overlap, badlane;
+};
+
+static int
+slow_fn(void *arg, const struct pm_scan_packet *p, char *errbuf)
+{
+	struct slow_seen *v = arg;
+	uintptr_t me = (uintptr_t)pthread_self(), none = 0;
+	int slow;
+
+	(void)errbuf;
+	if (p->lane >= v->nl) {
+		atomic_fetch_add(&v->badlane, 1);
+		return 0;
+	}
+	if (atomic_fetch_add(&v->busy[p->lane], 1) != 0)
+		atomic_fetch_add(&v->overlap, 1);
+	atomic_compare_exchange_strong(&v->slow, &none, me);
+	slow = atomic_load(&v->slow) == me;
+	atomic_fetch_add(&v->n[slow], 1);
+	if (slow && p->index % 500 == 0)
+		usleep(2000);
+	atomic_fetch_sub(&v->busy[p->lane], 1);
+	return 0;
+}
+
+START_TEST(scan_lanes_go_to_the_faster_thread)
+{
+	static int us[SLOW_PKTS];
+	static char names[SLOW_N][300];
+	struct pm_scan_opts o = { .workers = 2, .packet = slow_fn };
+	struct slow_seen v;
+	struct pm_scan_event ev;
+	char eb[PM_ERRBUF_SIZE];
+	unsigned long total, slow;
+	pm_scan *s;
+	int i, j, rc;
+
+	memset(&v, 0, sizeof(v));
+	o.arg = &v;
+	ck_assert_ptr_nonnull(s = pm_scan_new(&o, eb));
+	for (i = 0; i < SLOW_N; i++) {
+		for (j = 0; j < SLOW_PKTS; j++)
+			us[j] = j * 20 + i;
+		snprintf(names[i], sizeof(names[i]), "%s",
+		    stamps(us, SLOW_PKTS, (uint8_t)i));
+		ck_assert_int_eq(pm_scan_add(s, names[i], -1), 0);
+	}
+	v.nl = pm_scan_lanes(s);
+	ck_assert_uint_eq(v.nl, 4);
+	ck_assert_int_eq(pm_scan_start(s), 0);
+	ck_assert_uint_eq(pm_scan_lanes(s), v.nl);
+	ck_assert_uint_eq(pm_scan_workers(s), 2);
+	while ((rc = pm_scan_next(s, &ev)) == 1)
+		;
+	ck_assert_int_eq(rc, 0);
+	ck_assert_uint_eq(pm_scan_stats(s)->packets, SLOW_N * SLOW_PKTS);
+	pm_scan_free(s);
+	slow = atomic_load(&v.n[1]);
+	total = atomic_load(&v.n[0]) + slow;
+	ck_assert_uint_eq(total, SLOW_N * SLOW_PKTS);
+	ck_assert_int_eq(atomic_load(&v.overlap), 0);
+	ck_assert_int_eq(atomic_load(&v.badlane), 0);
+	/* 20 chunks of 8,192 packets; the sleeper takes ~33 ms a chunk */
+	ck_assert_uint_lt(slow, total * 35 / 100);
 }
 END_TEST
 
@@ -1861,6 +1945,7 @@ suite(void)
 	tcase_add_test(t, merge_orders_by_time_and_breaks_ties_by_input);
 	tcase_add_test(t, merge_keeps_unsorted_input_as_it_is);
 	tcase_add_test(t, scan_notes_arrive_in_one_merge_order);
+	tcase_add_test(t, scan_lanes_go_to_the_faster_thread);
 	tcase_add_test(t, scan_stops_at_the_packet_a_function_fails);
 	tcase_add_test(t, scan_reports_damage_and_goes_on);
 	tcase_add_test(t, merge_input_facts_follow_an_open_input);

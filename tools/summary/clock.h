@@ -28,7 +28,7 @@
 #define CLOCK_MAX_PAIRS 65536
 #define CLOCK_MIN_SAMPLES 3		/* a pair links two files from 3 */
 
-/* What a worker sends of a sampled packet. */
+/* What a lane sends of a sampled packet. */
 struct clocknote {
 	int kind;			/* NOTE_CLOCK (summary.h) */
 	uint32_t input;

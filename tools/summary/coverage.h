@@ -1,6 +1,6 @@
 /*
  * coverage.h - each input's packets over time (coverage.c): a small
- * histogram per input, filled by its worker, for the silent stretches of
+ * histogram per input, filled by its lane, for the silent stretches of
  * each machine and the --timeline picture.
  */
 #ifndef PCAPKIT_COVERAGE_H

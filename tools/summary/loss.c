@@ -424,7 +424,7 @@ insert(struct loss_tab *t, uint64_t h, uint32_t tag, uint32_t input,
  * key's hash (31 in the tag, 32 in the entry), not the key: two flows of
  * one file whose 5-tuples hash alike (a chance of 2^-63 a pair) would be
  * measured as one.  It is what keeps an entry small enough that a
- * worker's flows stay in its core's cache.
+ * lane's flows stay in the cache of the core working it.
  */
 static inline struct loss_flow *
 lookup(struct loss_tab *t, uint64_t h, uint32_t input, int64_t ts,

@@ -1,6 +1,6 @@
 /*
  * loss.h - capture loss from TCP flows, per input file (loss.c): one
- * table per pcap-summary worker, counts per input.
+ * table per pcap-summary lane (summary.h), counts per input.
  */
 #ifndef PCAPKIT_LOSS_H
 #define PCAPKIT_LOSS_H
@@ -11,8 +11,8 @@
 #include "filter.h"
 
 /*
- * Flow entries per worker, at most: 256 bytes each, four cache lines (up
- * to 4 MiB per worker; the table starts at 8,192 and doubles at a quarter
+ * Flow entries per lane, at most: 256 bytes each, four cache lines (up
+ * to 4 MiB per lane; the table starts at 8,192 and doubles at a quarter
  * full).  When
  * the LOSS_PROBE slots a flow may use are taken, the one idle longest is
  * evicted: what it measured so far is counted, and its later packets start

@@ -1,12 +1,13 @@
 /*
  * scan.c - pcap-summary's work per packet, on libmerge's threaded ordered
- * scan (pm_scan): each worker counts into its own tally and flow table and
- * posts the first offenders of each check as notes; the caller's thread
- * takes notes and damage in the merge's one order, so the first offenders
- * and the order of the warnings are those of one merge over all inputs,
- * whatever the number of threads.  Everything else is a sum.  libfilter
- * judges fragments per input, so one filter per worker gives the same
- * verdicts as one filter for all.
+ * scan (pm_scan): each lane (a run of inputs, worked by one thread at a
+ * time) counts into its own tally and flow table and posts the first
+ * offenders of each check as notes; the caller's thread takes notes and
+ * damage in the merge's one order, so the first offenders and the order of
+ * the warnings are those of one merge over all inputs, whatever the number
+ * of threads.  Everything else is a sum.  libfilter judges fragments per
+ * input, and an input is in one lane, so one filter per lane gives the
+ * same verdicts as one filter for all.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -87,7 +88,7 @@ offender(struct worker *w, const struct pm_scan_packet *p, int check,
 	n.check = check;
 	offender_fill(&n.o, file != NULL ? file : "(merged)", p->index,
 	    &p->pkt, d, why);
-	if (pm_scan_note(w->r->scan, p->worker, &n, sizeof(n)) < 0)
+	if (pm_scan_note(w->r->scan, p->lane, &n, sizeof(n)) < 0)
 		return -1;
 	w->noff[check]++;
 	return 0;
@@ -107,15 +108,15 @@ note_clock(struct run *r, const struct pm_scan_packet *p,
 	cn.kind = NOTE_CLOCK;
 	cn.input = (uint32_t)p->input;
 	cn.ts = p->pkt.ts;
-	return pm_scan_note(r->scan, p->worker, &cn, sizeof(cn));
+	return pm_scan_note(r->scan, p->lane, &cn, sizeof(cn));
 }
 
-/* pm_scan's function, on worker p->worker's thread. */
+/* pm_scan's function, for lane p->lane, on one of the scan's threads. */
 static int
 per_packet(void *arg, const struct pm_scan_packet *p, char *errbuf)
 {
 	struct run *r = arg;
-	struct worker *w = &r->w[p->worker];
+	struct worker *w = &r->w[p->lane];
 	const struct pm_packet *pkt = &p->pkt;
 	uint32_t input = (uint32_t)p->input;
 	struct pf_dissection d;
@@ -233,31 +234,6 @@ scan_start(struct run *r, size_t threads, const char *tmpdir,
 		threads = r->in.n;
 	if (threads == 0)
 		threads = 1;
-	if ((r->w = aligned_alloc(64, threads * sizeof(*r->w))) == NULL) {
-		pk_warn("out of memory");
-		return SUMMARY_ERROR;
-	}
-	memset(r->w, 0, threads * sizeof(*r->w));
-	r->nw = threads;
-	for (i = 0; i < r->nw; i++) {
-		struct worker *w = &r->w[i];
-
-		w->r = r;
-		if (r->fopt != NULL && (w->filter = pf_filter_new(
-		    r->fopt->tuples, r->fopt->n, &r->fopt->fo, errbuf)) ==
-		    NULL) {
-			pk_warn("%s", errbuf);
-			return SUMMARY_USAGE;
-		}
-		if (r->e != NULL && r->e->cap.has_filter) {
-			struct pf_filter_opts eo = { .layer = PF_LAYER_ANY };
-			if ((w->efilter = pf_filter_new(&r->e->cap.tuple, 1,
-			    &eo, errbuf)) == NULL) {
-				pk_warn("%s", errbuf);
-				return SUMMARY_USAGE;
-			}
-		}
-	}
 	if (r->measure && max_open < r->in.n)
 		r->loss_na = "more inputs than may be open at once: merged in "
 		    "passes, so packets are not told apart by file";
@@ -288,8 +264,6 @@ scan_start(struct run *r, size_t threads, const char *tmpdir,
 		pk_warn("out of memory");
 		return SUMMARY_ERROR;
 	}
-	for (i = 0; i < r->nw; i++)
-		r->w[i].lt_state = r->loss != NULL ? LT_LATER : LT_OFF;
 	so.merge.max_open = max_open < r->in.n ? max_open : 0;
 	so.merge.tmpdir = tmpdir;
 	pk_window_apply(r->win, &so.merge);
@@ -310,6 +284,34 @@ scan_start(struct run *r, size_t threads, const char *tmpdir,
 		if (pm_scan_add(r->scan, r->in.paths[i], fd) < 0) {
 			pk_warn("%s", pm_scan_geterr(r->scan));
 			return SUMMARY_ERROR;
+		}
+	}
+	/* State per lane, each touched by one thread at a time. */
+	r->nw = pm_scan_lanes(r->scan);
+	if ((r->w = aligned_alloc(64, r->nw * sizeof(*r->w))) == NULL) {
+		r->nw = 0;
+		pk_warn("out of memory");
+		return SUMMARY_ERROR;
+	}
+	memset(r->w, 0, r->nw * sizeof(*r->w));
+	for (i = 0; i < r->nw; i++) {
+		struct worker *w = &r->w[i];
+
+		w->r = r;
+		w->lt_state = r->loss != NULL ? LT_LATER : LT_OFF;
+		if (r->fopt != NULL && (w->filter = pf_filter_new(
+		    r->fopt->tuples, r->fopt->n, &r->fopt->fo, errbuf)) ==
+		    NULL) {
+			pk_warn("%s", errbuf);
+			return SUMMARY_USAGE;
+		}
+		if (r->e != NULL && r->e->cap.has_filter) {
+			struct pf_filter_opts eo = { .layer = PF_LAYER_ANY };
+			if ((w->efilter = pf_filter_new(&r->e->cap.tuple, 1,
+			    &eo, errbuf)) == NULL) {
+				pk_warn("%s", errbuf);
+				return SUMMARY_USAGE;
+			}
 		}
 	}
 	if (pm_scan_start(r->scan) < 0) {
@@ -361,7 +363,7 @@ scan_collect(struct run *r, struct pk_progress *prog)
 	return -1;
 }
 
-/* Add the workers' counts and the stream's into the run. */
+/* Add the lanes' counts and the stream's into the run. */
 int
 scan_fold(struct run *r)
 {

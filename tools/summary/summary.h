@@ -45,7 +45,7 @@ struct pcount {
 };
 
 /*
- * What is counted packet by packet: by each worker over its inputs, then
+ * What is counted packet by packet: by each lane over its inputs, then
  * summed into the run.
  */
 struct tally {
@@ -113,17 +113,17 @@ struct expect {
 enum { OFF_FILTER, OFF_TIME, OFF_SNAP, N_OFF };
 #define NOTE_CLOCK N_OFF	/* a struct clocknote (clock.h) */
 
-/* What a worker posts (pm_scan_note) for the caller's thread to order. */
+/* What a lane posts (pm_scan_note) for the caller's thread to order. */
 struct offnote {
 	int check;			/* OFF_*; first, as clocknote's kind */
 	struct offender o;
 };
 
-/* A worker's TCP flow table: not made yet, made, out of memory, or loss
+/* A lane's TCP flow table: not made yet, made, out of memory, or loss
  * not measured (then the per-packet test alone spares the rest). */
 enum { LT_LATER = 0, LT_MADE = 1, LT_NOMEM = -1, LT_OFF = -2 };
 
-/* One per pm_scan worker, touched only by its thread until the end. */
+/* One per pm_scan lane, touched by one thread at a time until the end. */
 struct worker {
 	_Alignas(64) struct run *r;
 	struct tally t;
@@ -138,7 +138,7 @@ struct worker {
 struct run {
 	struct pk_inputs in;
 	pm_scan *scan;			/* libmerge's threaded ordered scan */
-	struct worker *w;		/* one per thread asked for */
+	struct worker *w;		/* one per pm_scan lane */
 	size_t nw;
 	int ignore_errors;		/* unreadable inputs are skipped */
 	int damaged;			/* an input had damage or was skipped */
