@@ -27,9 +27,9 @@
  * linked, so a program can check they agree.
  */
 #define PF_VERSION_MAJOR 0
-#define PF_VERSION_MINOR 1
+#define PF_VERSION_MINOR 2
 #define PF_VERSION_PATCH 0
-#define PF_VERSION_STRING "0.1.0"
+#define PF_VERSION_STRING "0.2.0"
 #define PF_VERSION_NUMBER (PF_VERSION_MAJOR * 10000 + \
     PF_VERSION_MINOR * 100 + PF_VERSION_PATCH)
 PF_API unsigned pf_version_number(void);

@@ -130,15 +130,6 @@ produce(struct pm_src *s)
 
 	switch (s->comp) {
 	case PM_COMP_NONE:
-		if (s->zpos < s->zend) {	/* bytes read while sniffing */
-			size_t n = s->zend - s->zpos;
-			if (n > s->cap - s->end)
-				n = s->cap - s->end;
-			memcpy(s->buf + s->end, s->zbuf + s->zpos, n);
-			s->zpos += n;
-			s->end += n;
-			return 0;
-		}
 		r = read_some(s, s->buf + s->end, s->cap - s->end);
 		if (r < 0)
 			return pm_seterr(s->errbuf, PM_ERR_IO, "read: %s",
@@ -265,6 +256,7 @@ pm_src_init(struct pm_src *s, int fd, uint8_t *buf, size_t bufsize,
     int crc, char *errbuf)
 {
 	const uint8_t *m;
+	size_t lim, n;
 	ssize_t r;
 
 	memset(s, 0, sizeof(*s));
@@ -275,22 +267,40 @@ pm_src_init(struct pm_src *s, int fd, uint8_t *buf, size_t bufsize,
 	s->zcap = bufsize / 4 < 4096 ? 4096 : bufsize / 4;
 	s->buf = buf;
 	s->lent = buf != NULL;
-	if ((s->buf == NULL && (s->buf = malloc(s->cap)) == NULL) ||
-	    (s->zbuf = malloc(s->zcap)) == NULL)
+	if (s->buf == NULL && (s->buf = malloc(s->cap)) == NULL)
 		return pm_seterr(errbuf, PM_ERR_NOMEM, "out of memory");
-	/* Sniff: at least 6 bytes, or the whole file if shorter. */
-	while (s->zend < 6) {
-		r = read_some(s, s->zbuf + s->zend, s->zcap - s->zend);
+	/*
+	 * Sniff: at least 6 bytes, or the whole file if shorter, read into
+	 * the buffer itself (a merge's are prefaulted), where a plain file's
+	 * bytes stay; only a compressed one gets zbuf, and they move there.
+	 */
+	lim = s->zcap < s->cap ? s->zcap : s->cap;
+	while (s->end < 6) {
+		r = read_some(s, s->buf + s->end, lim - s->end);
 		if (r < 0)
 			return pm_seterr(errbuf, PM_ERR_IO, "read: %s",
 			    strerror(errno));
 		if (r == 0)
 			break;
-		s->zend += (size_t)r;
+		s->end += (size_t)r;
 		s->bytes_in += (uint64_t)r;
 	}
-	m = s->zbuf;
-	if (s->zend >= 2 && m[0] == 0x1f && m[1] == 0x8b) {
+	m = s->buf;
+	n = s->end;
+	if (n >= 2 && m[0] == 0x1f && m[1] == 0x8b)
+		s->comp = PM_COMP_GZIP;
+	else if (n >= 4 && ((m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f &&
+	    m[3] == 0xfd) || ((m[0] & 0xf0) == 0x50 && m[1] == 0x2a &&
+	    m[2] == 0x4d && m[3] == 0x18)))
+		s->comp = PM_COMP_ZSTD;
+	if (s->comp != PM_COMP_NONE) {
+		if ((s->zbuf = malloc(s->zcap)) == NULL)
+			return pm_seterr(errbuf, PM_ERR_NOMEM, "out of memory");
+		memcpy(s->zbuf, s->buf, n);
+		s->zend = n;
+		s->end = 0;
+	}
+	if (s->comp == PM_COMP_GZIP) {
 		z_stream *z = calloc(1, sizeof(*z));
 		if (z == NULL)
 			return pm_seterr(errbuf, PM_ERR_NOMEM, "out of memory");
@@ -298,24 +308,19 @@ pm_src_init(struct pm_src *s, int fd, uint8_t *buf, size_t bufsize,
 		if (inflateInit2(z, 15 + 16) != Z_OK)
 			return pm_seterr(errbuf, PM_ERR_NOMEM,
 			    "cannot start gzip decoder");
-		s->comp = PM_COMP_GZIP;
-	} else if (s->zend >= 4 && ((m[0] == 0x28 && m[1] == 0xb5 &&
-	    m[2] == 0x2f && m[3] == 0xfd) ||
-	    ((m[0] & 0xf0) == 0x50 && m[1] == 0x2a && m[2] == 0x4d &&
-	    m[3] == 0x18))) {
+	} else if (s->comp == PM_COMP_ZSTD) {
 		if ((s->zd = ZSTD_createDCtx()) == NULL)
 			return pm_seterr(errbuf, PM_ERR_NOMEM,
 			    "cannot start zstd decoder");
-		s->comp = PM_COMP_ZSTD;
-	} else if (s->zend >= 6 && memcmp(m, "\xfd" "7zXZ\0", 6) == 0) {
+	} else if (n >= 6 && memcmp(m, "\xfd" "7zXZ\0", 6) == 0) {
 		return pm_seterr(errbuf, PM_ERR_FORMAT,
 		    "xz-compressed; only gzip and zstd are read, "
 		    "decompress it first");
-	} else if (s->zend >= 3 && memcmp(m, "BZh", 3) == 0) {
+	} else if (n >= 3 && memcmp(m, "BZh", 3) == 0) {
 		return pm_seterr(errbuf, PM_ERR_FORMAT,
 		    "bzip2-compressed; only gzip and zstd are read, "
 		    "decompress it first");
-	} else if (s->zend >= 4 && memcmp(m, "\x04\x22\x4d\x18", 4) == 0) {
+	} else if (n >= 4 && memcmp(m, "\x04\x22\x4d\x18", 4) == 0) {
 		return pm_seterr(errbuf, PM_ERR_FORMAT,
 		    "lz4-compressed; only gzip and zstd are read, "
 		    "decompress it first");

@@ -5,7 +5,7 @@
 #ifndef PCAPKIT_MSG_H
 #define PCAPKIT_MSG_H
 
-#define PK_VERSION "0.1.0"
+#define PK_VERSION "0.2.0"
 
 /*
  * What a shared helper returns when it fails, having said why: an error
