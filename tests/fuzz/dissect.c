@@ -9,12 +9,13 @@
  *
  * Invariants: the dissection's status and layer count are in range, every
  * layer is IPv4 or IPv6, ports are only known for protocols that have
- * them; a verdict is one of enum pf_verdict; an unsupported linktype never
- * matches.
+ * them; pf_dissect's fast path (Ethernet, IPv4) gives exactly what the
+ * full walk gives; a verdict is one of enum pf_verdict; an unsupported
+ * linktype never matches.
  */
 #include <string.h>
 
-#include "filter.h"
+#include "filter_int.h"	/* pf_dissect_walk */
 #include "fuzz.h"
 
 static const uint32_t linktypes[] = { 0, 1, 9, 12, 14, 50, 51, 101, 104,
@@ -57,11 +58,33 @@ filter_for(unsigned opt)
 	return filters[opt];
 }
 
+/* The two dissections agree, field by field. */
+static void
+same(const struct pf_dissection *a, const struct pf_dissection *b)
+{
+	int i;
+
+	FUZZ_ASSERT(a->status == b->status && a->n == b->n);
+	for (i = 0; i < a->n; i++) {
+		const struct pf_ip *x = &a->ip[i], *y = &b->ip[i];
+
+		FUZZ_ASSERT(x->version == y->version &&
+		    memcmp(x->src, y->src, 16) == 0 &&
+		    memcmp(x->dst, y->dst, 16) == 0 &&
+		    x->proto == y->proto && x->proto_known == y->proto_known &&
+		    x->ports_known == y->ports_known &&
+		    x->ports_cut == y->ports_cut && x->sport == y->sport &&
+		    x->dport == y->dport && x->frag == y->frag &&
+		    x->frag_id == y->frag_id && x->l4_off == y->l4_off &&
+		    x->l4_len == y->l4_len && x->ip_off == y->ip_off);
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int64_t ts;
-	struct pf_dissection d;
+	struct pf_dissection d, w;
 	uint32_t lt, caplen;
 	const uint8_t *p;
 	int i, v;
@@ -73,6 +96,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	caplen = (uint32_t)(size - 2);
 
 	pf_dissect(lt, p, caplen, &d);
+	pf_dissect_walk(lt, p, caplen, &w);
+	same(&d, &w);
 	FUZZ_ASSERT(d.status >= PF_DISSECT_OK &&
 	    d.status <= PF_DISSECT_NOT_IP);
 	FUZZ_ASSERT(d.n >= 0 && d.n <= PF_MAX_LAYERS);

@@ -100,6 +100,9 @@ def seed(name, lt, pkt, opt=0):
 
 seed("eth-ip4-udp", 1, eth + b"\x08\x00" + ip4(17, udp))
 seed("eth-ip4-tcp-both", 1, eth + b"\x08\x00" + ip4(6, tcp), 3)
+# the fast path's edges: Ethernet padding after the IP length; ports cut
+seed("eth-ip4-udp-padded", 1, eth + b"\x08\x00" + ip4(17, udp) + b"\0" * 14)
+seed("eth-ip4-tcp-cut", 1, (eth + b"\x08\x00" + ip4(6, tcp))[:36])
 seed("eth-ip4-opts", 1, eth + b"\x08\x00" + ip4(17, udp, opts=b"\x01" * 4))
 seed("eth-vlan", 1, eth + b"\x81\x00\x00\x05\x08\x00" + ip4(17, udp))
 seed("eth-qinq", 1, eth + b"\x88\xa8\x00\x05\x81\x00\x00\x06\x86\xdd" +
