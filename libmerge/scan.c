@@ -272,7 +272,17 @@ lane_fill(struct lane *w)
 				p.index = ++w->index[p.input];
 				p.input += w->lo;
 			}
-			pm_stats_add(&w->st, &p.pkt);
+			/* Several lanes: only the sizes are summed (fold());
+			 * the times come through the caller's merge. */
+			if (s->stream_ts) {
+				w->st.caplen_bytes += p.pkt.caplen;
+				w->st.wire_bytes += p.pkt.len;
+				w->st.cut_short += p.pkt.caplen < p.pkt.len;
+				if (p.pkt.caplen > w->st.max_caplen)
+					w->st.max_caplen = p.pkt.caplen;
+			} else {
+				pm_stats_add(&w->st, &p.pkt);
+			}
 			errbuf[0] = '\0';
 			if ((rc = s->o.packet(s->o.arg, &p, errbuf)) < 0) {
 				/* Its notes go; the packet is sent with the
