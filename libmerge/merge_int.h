@@ -94,6 +94,11 @@ void pm_reader_set_release(pm_reader *r,
  * kept and returned by the next call on w.  For the merge's release hook.
  */
 void pm_writer_release(pm_writer *w, const void *p, size_t n);
+/* pm_crc32c by the fastest of its ways up to path (0: tables, 1: the
+ * crc32 instruction, 2: carry-less multiplies) that this CPU has, so that
+ * the unit test can hold each to the reference. */
+uint32_t pm_crc32c_path(int path, uint32_t crc, const void *data,
+    size_t len);
 /*
  * The link between a merge and a writer that borrows its packets: set by
  * either side, cut by whichever goes first.

@@ -1478,23 +1478,30 @@ crc_bitwise(const uint8_t *p, size_t n)
  */
 START_TEST(crc32c_matches_the_reference)
 {
-	static const size_t lens[] = { 0, 1, 7, 8, 9, 255, 767, 768, 769,
+	static const size_t lens[] = { 0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 65,
+	    255, 256, 257, 319, 320, 335, 511, 512, 513, 767, 768, 769,
 	    3 * 256 + 13, 8191, 24575, 24576, 24577, 3 * 8192 * 2 + 5,
 	    100000 };
 	uint8_t *b = malloc(100008);
 	size_t i, off, half;
+	int path;
 
 	ck_assert_uint_eq(pm_crc32c(0, "123456789", 9), 0xe3069283u);
 	for (i = 0; i < 100008; i++)
 		b[i] = (uint8_t)(i * 2654435761u >> 13);
-	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++)
-		for (off = 0; off < 8; off += 3) {
-			uint32_t want = crc_bitwise(b + off, lens[i]);
-			half = lens[i] / 3;
-			ck_assert_uint_eq(pm_crc32c(0, b + off, lens[i]), want);
-			ck_assert_uint_eq(pm_crc32c(pm_crc32c(0, b + off,
-			    half), b + off + half, lens[i] - half), want);
-		}
+	/* every way this CPU has: tables, crc32, carry-less multiplies */
+	for (path = 0; path <= 2; path++)
+		for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++)
+			for (off = 0; off < 8; off += 3) {
+				uint32_t want = crc_bitwise(b + off, lens[i]);
+				half = lens[i] / 3;
+				ck_assert_uint_eq(pm_crc32c_path(path, 0,
+				    b + off, lens[i]), want);
+				ck_assert_uint_eq(pm_crc32c_path(path,
+				    pm_crc32c_path(path, 0, b + off, half),
+				    b + off + half, lens[i] - half), want);
+			}
+	ck_assert_uint_eq(pm_crc32c(0, b, 100000), crc_bitwise(b, 100000));
 	free(b);
 }
 END_TEST
