@@ -111,8 +111,6 @@ struct pm_merge {
 	char errbuf[PM_ERRBUF_SIZE];
 };
 
-#define HUGE_PAGE (2u << 20)
-
 /* Give each of the n sources its slice, of its bufsize, or leave them NULL. */
 static void
 arena_init(struct arena *a, struct source *src, size_t n)

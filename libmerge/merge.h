@@ -157,6 +157,21 @@ pm_ts_sub(int64_t a, int64_t b)
 }
 
 /*
+ * The sizes alone of pm_stats_add: for a caller that sums them over
+ * streams whose times it counts elsewhere.
+ */
+static inline void
+pm_stats_add_sizes(struct pm_reader_stats *st, const struct pm_packet *pkt)
+{
+	st->caplen_bytes += pkt->caplen;
+	st->wire_bytes += pkt->len;
+	if (pkt->caplen < pkt->len)
+		st->cut_short++;
+	if (pkt->caplen > st->max_caplen)
+		st->max_caplen = pkt->caplen;
+}
+
+/*
  * Count one packet into st, as a reader does for its file; a caller may
  * keep the same figures over another stream (a merge, say).  Inline: it
  * runs for every packet read.
@@ -182,12 +197,7 @@ pm_stats_add(struct pm_reader_stats *st, const struct pm_packet *pkt)
 	}
 	st->last_ts = pkt->ts;
 	st->packets++;
-	st->caplen_bytes += pkt->caplen;
-	st->wire_bytes += pkt->len;
-	if (pkt->caplen < pkt->len)
-		st->cut_short++;
-	if (pkt->caplen > st->max_caplen)
-		st->max_caplen = pkt->caplen;
+	pm_stats_add_sizes(st, pkt);
 }
 
 /* ---- Reading ---------------------------------------------------------- */

@@ -141,6 +141,10 @@ pm_get64(const uint8_t *p, int swap)
 	return swap ? __builtin_bswap64(v) : v;
 }
 
+/* A huge page: the read buffers and pm_scan's rings are aligned to it so
+ * that the kernel can back them with huge pages. */
+#define HUGE_PAGE (2u << 20)
+
 /* Capture file magics, as read in host order. */
 #define PM_PCAP_MAGIC_US	0xa1b2c3d4u
 #define PM_PCAP_MAGIC_NS	0xa1b23c4du

@@ -35,7 +35,6 @@
 #define CHUNK_TS 8192		/* timestamps per chunk */
 #define NCHUNKS 4		/* chunks in a lane's ring */
 #define MAX_WORKERS 256		/* threads */
-#define HUGE_PAGE (2u << 20)
 #define LANES_PER_WORKER 2	/* enough for a fast thread to find a free
 				 * lane while the others work theirs */
 
@@ -274,15 +273,10 @@ lane_fill(struct lane *w)
 			}
 			/* Several lanes: only the sizes are summed (fold());
 			 * the times come through the caller's merge. */
-			if (s->stream_ts) {
-				w->st.caplen_bytes += p.pkt.caplen;
-				w->st.wire_bytes += p.pkt.len;
-				w->st.cut_short += p.pkt.caplen < p.pkt.len;
-				if (p.pkt.caplen > w->st.max_caplen)
-					w->st.max_caplen = p.pkt.caplen;
-			} else {
+			if (s->stream_ts)
+				pm_stats_add_sizes(&w->st, &p.pkt);
+			else
 				pm_stats_add(&w->st, &p.pkt);
-			}
 			errbuf[0] = '\0';
 			if ((rc = s->o.packet(s->o.arg, &p, errbuf)) < 0) {
 				/* Its notes go; the packet is sent with the
