@@ -1,22 +1,25 @@
 #!/bin/bash
 # make bench: time pcapkit against the reference tools on the same data, in
-# one run, and print ratios.  Each time is the best of $RUNS runs (default 3)
-# with the inputs already in the page cache.  The corpus is generated once
-# into $BENCH_DIR (default build/bench) and reused.
+# one run, and print ratios.  Each line is $PAIRS (at least 5) paired runs,
+# the tool and its reference alternating, the ratio taken pair by pair: the
+# median is the figure, min and max its spread.  The machine and each
+# core's speed are printed first; the inputs are dropped from the page
+# cache and read back before the runs.  The corpus is generated once into
+# $BENCH_DIR (default build/bench) and reused.
 #
-# Targets (issue 3):
-#   pcap-merge vs mergecap -F pcap to /dev/null   >= 3x faster
-#   pcap-merge vs cat of the same bytes           <= 2x the time of cat
-#   2048 inputs vs 4 inputs, same total size      >= 0.70 of the throughput
-# (issue 4)
-#   pcap-filter 5-tuple vs tcpdump -r -w BPF       >= 1.5x faster
-#   pcap-summary --per-file vs capinfos -c -d -u -a -e   >= 2x faster
-#   pcap-summary --expect with manifest.json / without   <= 1.15x (median of 5 pairs)
-#   pcap-summary --per-file, completeness on / off        <= 1.2x (median of 5 pairs),
+# Targets (issue 24; issue 22 for completeness on / off):
+#   pcap-merge to a file vs mergecap -F pcap            >= 2.5x faster
+#   pcap-merge to /dev/null vs mergecap -F pcap         >= 3.5x faster
+#   pcap-merge to a file vs cat to a file               <= 1.3x the time
+#   2,048 inputs vs 4 inputs, the same packets          >= 0.5 of the throughput
+#   pcap-filter 5-tuple vs tcpdump -r -w BPF            >= 1.5x faster
+#   pcap-summary --per-file vs capinfos -c -d -u -a -e  >= 2.5x faster
+#   pcap-summary --expect with manifest.json / without  <= 1.15x the time
+#   pcap-summary --per-file, completeness on / off      <= 1.2x the time,
 #     on corpus16t (TCP that follows its flows); on corpus16 (random TCP
 #     headers, the loss tracking's worst case) printed too, without a target
-# (issue 6)
-#   pcap-fetch bucket vs aws s3 cp --recursive (s3rver) >= 1x
+#   pcap-fetch bucket vs aws s3 cp --recursive (tests/benchserve.py)
+#                                                       >= 1.5x faster
 # (issue 21) with BASELINE=REV: each tool against commit REV's, <= 1.05
 set -u
 export LC_ALL=C
