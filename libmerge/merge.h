@@ -448,7 +448,7 @@ PM_API int pm_merge_fatal(const pm_merge *m, int rc, int skip_unopened);
  * the caller's thread from pm_scan_next, in exactly the order one merge of
  * all inputs would give, whatever the number of threads.  The library owns
  * its threads behind one parameter, workers (as zstd's ZSTD_c_nbWorkers).
- * Memory: four chunks of 8,192 timestamps per lane, plus the notes.
+ * Memory: four chunks of 32,768 timestamps per lane, plus the notes.
  */
 typedef struct pm_scan pm_scan;
 
