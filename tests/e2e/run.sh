@@ -301,6 +301,17 @@ check merge_no_progress_when_stderr_is_not_a_tty sh -c "[ ! -s progress.err ]"
 # inherits SIGINT ignored, which the tools keep ignored, as they must for
 # nohup(1); that promise has its own case below.
 mkfifo slow.fifo
+# output_open PID DIR: waits (5 s at most) until PID holds a file open in
+# DIR or DIR has an entry, and prints what it saw (nothing: neither came).
+output_open() {
+	local had
+	for _ in $(seq 50); do
+		had=$(ls -l /proc/$1/fd 2>/dev/null | grep -F "$W/$2/")$(ls -A "$2")
+		[ -n "$had" ] && break
+		sleep 0.1
+	done
+	printf '%s' "$had"
+}
 signal_case() {
 	local sig=$1 want=$2 name=$3 dir=$4 pid st had; shift 4
 	mkdir -p "$dir"
@@ -308,11 +319,7 @@ signal_case() {
 	{ head -c 3000000 large.pcap; sleep 30; } >slow.fifo &
 	env --default-signal=INT,TERM,HUP "$@" &
 	pid=$!
-	for _ in $(seq 50); do
-		had=$(ls -l /proc/$pid/fd 2>/dev/null | grep -F "$W/$dir/")$(ls -A "$dir")
-		[ -n "$had" ] && break
-		sleep 0.1
-	done
+	had=$(output_open $pid "$dir")
 	kill -$sig $pid
 	wait $pid
 	st=$?
@@ -327,15 +334,12 @@ mkdir -p o8
 { head -c 3000000 large.pcap; sleep 1; } >slow.fifo &
 env --ignore-signal=INT "$M" -w o8/m.pcap pcap_0.pcap slow.fifo 2>/dev/null &
 pid=$!
-for _ in $(seq 50); do
-	[ -n "$(ls -l /proc/$pid/fd 2>/dev/null | grep -F "$W/o8/")" ] && break
-	sleep 0.1
-done
+had=$(output_open $pid o8)
 kill -INT $pid
 wait $pid
 st=$?
 wait
-check merge_keeps_an_ignored_sigint_ignored sh -c "[ $st = 1 ] && [ -s o8/m.pcap ]"
+check merge_keeps_an_ignored_sigint_ignored sh -c "[ -n \"\$1\" ] && [ $st = 1 ] && [ -s o8/m.pcap ]" - "$had"
 
 # ---- outputs keep their mode; nothing is left after SIGKILL --------------------------
 mkdir -p o5
