@@ -25,7 +25,6 @@
 #define LOSS_PROBE 16		/* slots searched before one is evicted */
 
 _Static_assert(sizeof(struct loss_flow) == 256, "a flow is four cache lines");
-_Static_assert((LOSS_AHEAD & (LOSS_AHEAD - 1)) == 0, "a ring of 2^n");
 
 /* One word into a flow's hash. */
 static inline uint64_t
@@ -445,7 +444,7 @@ lookup(struct loss_tab *t, uint64_t h, uint32_t input, int64_t ts,
 	return insert(t, h, tag, input, ts, per_input);
 }
 
-/* Update s's flow: the entry's lines were fetched when s was parsed.
+/* Update g's flow: the entry's lines were asked for by run_batch().
  * Inline: it runs for every TCP segment. */
 static inline __attribute__((always_inline)) void
 apply(struct loss_tab *t, struct loss_count *per_input,
@@ -487,18 +486,42 @@ apply(struct loss_tab *t, struct loss_count *per_input,
 }
 
 /*
- * A packet is parsed and its flow entry's cache lines asked for, but the
- * entry is updated only LOSS_AHEAD packets later: with thousands of flows
- * an entry is seldom in cache, and the fetch overlaps the work on the
- * packets between.  Updates keep the packets' order.
+ * Hash the batch's flows, ask for their entries' cache lines, then update
+ * them in the packets' order: with thousands of flows an entry is seldom
+ * in cache, and its fetch overlaps the others' and the hashing.
  */
+static void
+run_batch(struct loss_tab *t, struct loss_count *per_input)
+{
+	size_t i, j, mask = t->cap - 1;
+
+	for (i = 0; i < t->nb; i++) {
+		struct loss_seg *g = &t->batch[i];
+
+		if (g->v4)
+			g->h = hash_words(g->h, g->w1);
+	}
+	for (i = 0; i < t->nb; i++) {
+		/* The entry a flow that is not moved finds first. */
+		const char *e = (const char *)&t->f[j = t->batch[i].h & mask];
+
+		__builtin_prefetch(&t->tag[j], 1);
+		__builtin_prefetch(e, 1);
+		__builtin_prefetch(e + 64, 1);
+		__builtin_prefetch(e + 128, 1);
+		__builtin_prefetch(e + 192, 1);
+	}
+	for (i = 0; i < t->nb; i++)
+		apply(t, per_input, &t->batch[i]);
+	t->nb = 0;
+}
+
 void
 loss_packet(struct loss_tab *t, struct loss_count *per_input, uint32_t input,
     const struct pf_ip *ip, const uint8_t *pkt, uint32_t caplen, int64_t ts)
 {
 	const uint8_t *th;
 	struct loss_seg *g;
-	const char *e;
 	uint32_t hl;
 	int rev;
 
@@ -514,10 +537,7 @@ loss_packet(struct loss_tab *t, struct loss_count *per_input, uint32_t input,
 		per_input[input].cut++;
 		return;
 	}
-	/* The oldest segment's slot: it is updated, then the slot reused. */
-	g = &t->ahead[t->nseg & (LOSS_AHEAD - 1)];
-	if (t->nseg++ >= LOSS_AHEAD)
-		apply(t, per_input, g);
+	g = &t->batch[t->nb];
 	g->seq = (uint32_t)th[4] << 24 | (uint32_t)th[5] << 16 |
 	    (uint32_t)th[6] << 8 | th[7];
 	g->ack = (uint32_t)th[8] << 24 | (uint32_t)th[9] << 16 |
@@ -532,7 +552,8 @@ loss_packet(struct loss_tab *t, struct loss_count *per_input, uint32_t input,
 	if (ip->version == 4) {
 		/*
 		 * IPv4, four in five TCP packets: the 5-tuple as two words,
-		 * compared as memcmp(3) would, with no key built.
+		 * compared as memcmp(3) would, with no key built; hashed
+		 * with the batch.
 		 */
 		uint32_t a = (uint32_t)ip->src[0] << 24 | (uint32_t)ip->src[1] <<
 		    16 | (uint32_t)ip->src[2] << 8 | ip->src[3];
@@ -547,8 +568,9 @@ loss_packet(struct loss_tab *t, struct loss_count *per_input, uint32_t input,
 			a = b; b = x;
 			pa = pb; pb = y;
 		}
-		g->h = hash_words((uint64_t)input << 32 | (uint32_t)pa << 16 |
-		    pb, (uint64_t)a << 32 | b);
+		g->h = (uint64_t)input << 32 | (uint32_t)pa << 16 | pb;
+		g->w1 = (uint64_t)a << 32 | b;
+		g->v4 = 1;
 	} else {
 		struct loss_key k;
 		int cmp = memcmp(ip->src, ip->dst, 16);
@@ -562,15 +584,11 @@ loss_packet(struct loss_tab *t, struct loss_count *per_input, uint32_t input,
 		k.pa = rev ? ip->dport : ip->sport;
 		k.pb = rev ? ip->sport : ip->dport;
 		g->h = hash_key(&k);
+		g->v4 = 0;
 	}
 	g->rev = (uint8_t)rev;
-	/* The entry a flow that is not moved finds first. */
-	e = (const char *)&t->f[g->h & (t->cap - 1)];
-	__builtin_prefetch(&t->tag[g->h & (t->cap - 1)], 1);
-	__builtin_prefetch(e, 1);
-	__builtin_prefetch(e + 64, 1);
-	__builtin_prefetch(e + 128, 1);
-	__builtin_prefetch(e + 192, 1);
+	if (++t->nb == LOSS_BATCH)
+		run_batch(t, per_input);
 }
 
 void
@@ -578,10 +596,7 @@ loss_flush(struct loss_tab *t, struct loss_count *per_input)
 {
 	size_t i;
 
-	for (i = t->nseg > LOSS_AHEAD ? t->nseg - LOSS_AHEAD : 0; i < t->nseg;
-	    i++)
-		apply(t, per_input, &t->ahead[i & (LOSS_AHEAD - 1)]);
-	t->nseg = 0;
+	run_batch(t, per_input);
 	for (i = 0; i < t->cap; i++)
 		if (t->tag[i] != 0) {
 			finish(&t->f[i], &per_input[t->f[i].input]);
