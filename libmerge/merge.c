@@ -45,11 +45,6 @@ struct source {
 	uint8_t *slice;		/* that buffer in the pass's arena, or NULL */
 };
 
-struct hent {
-	int64_t ts;
-	size_t s;
-};
-
 /*
  * The read buffers of a pass's sources, one slice each, in one mapping
  * backed by huge pages where the kernel gives them: the merge walks all
@@ -74,13 +69,13 @@ struct pass {
 	size_t n;
 	size_t prime;		/* sources before this one have their key */
 	size_t cur;		/* concatenation: the source being read */
-	struct hent *key;	/* each source's next packet, or a sentinel */
+	struct pm_tkey *key;	/* each source's next packet, or a sentinel */
 	/*
 	 * [0] the winner, [1, n) the losers, each with its key: a replay
 	 * then loads one node per level, at addresses known in advance,
 	 * instead of a node and then the key it names.
 	 */
-	struct hent *tree;
+	struct pm_tkey *tree;
 	size_t nlive;		/* sources with a packet */
 	int built;
 	int top_stale;		/* the winner's packet was handed out */
@@ -163,35 +158,28 @@ arena_free(struct arena *a)
 	memset(a, 0, sizeof(*a));
 }
 
-/* ---- tree of losers ------------------------------------------------------ */
+/* ---- tree of losers (merge_int.h) ---------------------------------------- */
 
-/*
- * Leaves n..2n-1 are the sources, node x's parent is x/2 (any n works).
- * A source with no packet has the key (INT64_MAX, n + s): after every
- * packet, even one stamped INT64_MAX.
- */
-static inline int
-hless(const struct hent *a, const struct hent *b)
+void
+pm_tree_build(struct pm_tkey *tree, const struct pm_tkey *key, size_t n,
+    size_t *win)
 {
-	return pm_order_before(a->ts, a->s, b->ts, b->s);
-}
+	size_t x, a, b;
 
-static void
-tree_replay(struct pass *p, size_t w)
-{
-	struct hent c = p->key[w], l;
-	size_t t;
-	int lose;
-
-	for (t = (w + p->n) >> 1; t > 0; t >>= 1) {
-		l = p->tree[t];
-		lose = hless(&l, &c);
-		p->tree[t].ts = lose ? c.ts : l.ts;
-		p->tree[t].s = lose ? c.s : l.s;
-		c.ts = lose ? l.ts : c.ts;
-		c.s = lose ? l.s : c.s;
+	for (x = n; x < 2 * n; x++)
+		win[x] = x - n;
+	for (x = n - 1; x > 0; x--) {
+		a = win[2 * x];
+		b = win[2 * x + 1];
+		if (pm_tkey_before(&key[a], &key[b])) {
+			win[x] = a;
+			tree[x] = key[b];
+		} else {
+			win[x] = b;
+			tree[x] = key[a];
+		}
 	}
-	p->tree[0] = c;
+	tree[0] = key[n > 1 ? win[1] : 0];
 }
 
 /* The source that won: a sentinel's s is n + its source. */
@@ -206,27 +194,14 @@ tree_winner(const struct pass *p)
 static int
 tree_build(pm_merge *m, struct pass *p)
 {
-	size_t *win, x, a, b, n = p->n;
+	size_t *win;
 
-	if (n == 0)
+	if (p->n == 0)
 		return 0;
-	if ((win = malloc(2 * n * sizeof(*win))) == NULL)
+	if ((win = malloc(2 * p->n * sizeof(*win))) == NULL)
 		return m->broken = pm_seterr(m->errbuf, PM_ERR_NOMEM,
 		    "out of memory");
-	for (x = n; x < 2 * n; x++)
-		win[x] = x - n;
-	for (x = n - 1; x > 0; x--) {
-		a = win[2 * x];
-		b = win[2 * x + 1];
-		if (hless(&p->key[a], &p->key[b])) {
-			win[x] = a;
-			p->tree[x] = p->key[b];
-		} else {
-			win[x] = b;
-			p->tree[x] = p->key[a];
-		}
-	}
-	p->tree[0] = p->key[n > 1 ? win[1] : 0];
+	pm_tree_build(p->tree, p->key, p->n, win);
 	free(win);
 	p->built = 1;
 	return 0;
@@ -742,7 +717,7 @@ pass_merge_next(pm_merge *m, struct pass *p, struct pm_packet *pkt)
 		set_key(p, w, rc == 1);
 		if (rc != 1)
 			p->nlive--;
-		tree_replay(p, w);
+		pm_tree_replay(p->tree, p->n, w, p->key[w]);
 		if (rc < 0)
 			return rc;
 	}

@@ -141,6 +141,49 @@ pm_get64(const uint8_t *p, int swap)
 	return swap ? __builtin_bswap64(v) : v;
 }
 
+/*
+ * A tree of losers over n streams' next packets (pm_merge's sources,
+ * pm_scan's lanes): leaves n..2n-1 are the streams, node x's parent is
+ * x/2 (any n works); tree[0] is the winner, tree[1..n) the losers, each
+ * with its key, so that a replay loads one node a level at addresses
+ * known in advance.  A stream with nothing left has the key
+ * (INT64_MAX, n + i): after every packet, even one stamped INT64_MAX.
+ */
+struct pm_tkey {
+	int64_t ts;
+	size_t s;
+};
+
+static inline int
+pm_tkey_before(const struct pm_tkey *a, const struct pm_tkey *b)
+{
+	return pm_order_before(a->ts, a->s, b->ts, b->s);
+}
+
+/* The winner w's key is now c: its path played again, without branches
+ * (which way a match goes is data, not a pattern). */
+static inline void
+pm_tree_replay(struct pm_tkey *tree, size_t n, size_t w, struct pm_tkey c)
+{
+	struct pm_tkey l;
+	size_t t;
+	int lose;
+
+	for (t = (w + n) >> 1; t > 0; t >>= 1) {
+		l = tree[t];
+		lose = pm_tkey_before(&l, &c);
+		tree[t].ts = lose ? c.ts : l.ts;
+		tree[t].s = lose ? c.s : l.s;
+		c.ts = lose ? l.ts : c.ts;
+		c.s = lose ? l.s : c.s;
+	}
+	tree[0] = c;
+}
+
+/* The tree (n entries) over key[0..n), n >= 1; win: 2n of scratch. */
+void pm_tree_build(struct pm_tkey *tree, const struct pm_tkey *key, size_t n,
+    size_t *win);
+
 /* A huge page: the read buffers and pm_scan's rings are aligned to it so
  * that the kernel can back them with huge pages. */
 #define HUGE_PAGE (2u << 20)

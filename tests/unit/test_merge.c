@@ -1120,6 +1120,121 @@ START_TEST(scan_notes_arrive_in_one_merge_order)
 END_TEST
 
 /*
+ * The same without a note at every packet: the caller's thread then takes
+ * the lanes' times in bursts (libmerge/scan.c: burst) between the few
+ * notes, across the lanes' chunk boundaries (40,000 packets a lane is more
+ * than a chunk), and the stream's statistics and the notes' order must
+ * still be one merge's.
+ */
+static int
+sparse_fn(void *arg, const struct pm_scan_packet *p, char *errbuf)
+{
+	struct scan_seen *seen = arg;
+	struct scan_note n;
+
+	if (p->index % 7919 != 0 && p->index != 39999)
+		return 0;
+	memset(&n, 0, sizeof(n));
+	n.ts = p->pkt.ts;
+	n.index = p->index;
+	n.input = p->input;
+	if (pm_scan_note(seen->s, p->lane, &n, sizeof(n)) != 0) {
+		snprintf(errbuf, PM_ERRBUF_SIZE, "pm_scan_note failed");
+		return -1;
+	}
+	return 0;
+}
+
+enum { SPARSE_N = 6, SPARSE_PKTS = 40000 };
+
+START_TEST(scan_stream_stats_without_notes_are_one_merge)
+{
+	static const unsigned workers[] = { 1, 2, 3, 8 };
+	static char names[SPARSE_N][300];
+	static int us[SPARSE_PKTS];
+	char *paths[SPARSE_N];
+	struct scan_seen seen = { .fail_at = -1 };
+	struct pm_reader_stats want = { 0 };
+	const struct pm_reader_stats *got;
+	struct pm_scan_event ev;
+	struct pm_packet p;
+	uint64_t idx[SPARSE_N];
+	size_t w, i, nnotes, bad;
+	int j, rc;
+
+	for (i = 0; i < SPARSE_N; i++) {
+		/* one by one, ties across files, steps back, a long gap */
+		for (j = 0; j < SPARSE_PKTS; j++)
+			us[j] = j * 6 + (int)((i * 5 + (size_t)j * 7) % 13) +
+			    (j % 7 == 3 ? -40 : 0) + (j >= 30000 ?
+			    (int)i * 1000 + 500000 : 0) + 100;
+		snprintf(names[i], sizeof(names[i]), "%s",
+		    stamps(us, SPARSE_PKTS, (uint8_t)i));
+		paths[i] = names[i];
+	}
+	for (w = 0; w < sizeof(workers) / sizeof(workers[0]); w++) {
+		struct pm_scan_opts o = { .workers = workers[w],
+		    .packet = sparse_fn, .arg = &seen };
+		char eb[PM_ERRBUF_SIZE];
+		pm_merge *one = merge_of(paths, SPARSE_N, 0);
+
+		ck_assert_ptr_nonnull(seen.s = pm_scan_new(&o, eb));
+		for (i = 0; i < SPARSE_N; i++)
+			ck_assert_int_eq(pm_scan_add(seen.s, paths[i], -1), 0);
+		ck_assert_int_eq(pm_scan_start(seen.s), 0);
+		memset(idx, 0, sizeof(idx));
+		memset(&want, 0, sizeof(want));
+		bad = nnotes = 0;
+		while ((rc = pm_scan_next(seen.s, &ev)) == 1) {
+			const struct scan_note *sn = ev.data;
+			size_t in;
+
+			if (ev.kind != PM_SCAN_NOTE || ev.len != sizeof(*sn)) {
+				bad++;
+				break;
+			}
+			nnotes++;
+			/* one merge up to the noted packet: it must be next
+			 * of those noted */
+			for (;;) {
+				if (pm_merge_next(one, &p) != 1) {
+					bad++;
+					break;
+				}
+				pm_stats_add(&want, &p);
+				in = pm_merge_last_input(one);
+				++idx[in];
+				if (idx[in] % 7919 == 0 || idx[in] == 39999)
+					break;
+			}
+			if (sn->ts != p.ts || sn->input != in ||
+			    sn->index != idx[in])
+				bad++;
+		}
+		while (pm_merge_next(one, &p) == 1)
+			pm_stats_add(&want, &p);
+		ck_assert_uint_eq(bad, 0);
+		ck_assert_int_eq(rc, 0);
+		/* 5 multiples of 7,919 below 40,000, and 39,999, per input */
+		ck_assert_uint_eq(nnotes, SPARSE_N * 6);
+		got = pm_scan_stats(seen.s);
+		ck_assert_ptr_nonnull(got);
+		ck_assert_uint_eq(got->packets, SPARSE_N * SPARSE_PKTS);
+		ck_assert_uint_eq(got->packets, want.packets);
+		ck_assert_int_eq(got->ts_min, want.ts_min);
+		ck_assert_int_eq(got->ts_max, want.ts_max);
+		ck_assert_int_eq(got->max_gap, want.max_gap);
+		ck_assert_int_eq(got->last_ts, want.last_ts);
+		ck_assert_uint_eq(got->backwards, want.backwards);
+		ck_assert_int_eq(got->max_backwards, want.max_backwards);
+		ck_assert_uint_gt(want.backwards, 0);
+		pm_merge_free(one);
+		pm_scan_free(seen.s);
+	}
+}
+END_TEST
+
+/*
  * pm_scan's lanes: the function is never called on two threads at once
  * for one lane, and a thread that runs slower (here it sleeps) fills fewer
  * chunks, the other taking its lanes, where one fixed run per thread left
@@ -1953,6 +2068,7 @@ suite(void)
 	tcase_add_test(t, merge_orders_by_time_and_breaks_ties_by_input);
 	tcase_add_test(t, merge_keeps_unsorted_input_as_it_is);
 	tcase_add_test(t, scan_notes_arrive_in_one_merge_order);
+	tcase_add_test(t, scan_stream_stats_without_notes_are_one_merge);
 	tcase_add_test(t, scan_lanes_go_to_the_faster_thread);
 	tcase_add_test(t, scan_stops_at_the_packet_a_function_fails);
 	tcase_add_test(t, scan_reports_damage_and_goes_on);
