@@ -1195,7 +1195,7 @@ START_TEST(scan_stream_stats_without_notes_are_one_merge)
 		bad = nnotes = 0;
 		while ((rc = pm_scan_next(seen.s, &ev)) == 1) {
 			const struct scan_note *sn = ev.data;
-			size_t in;
+			size_t in = 0;
 
 			if (ev.kind != PM_SCAN_NOTE || ev.len != sizeof(*sn)) {
 				bad++;
