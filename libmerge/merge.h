@@ -270,7 +270,12 @@ PM_API int pm_writer_write(pm_writer *w, const struct pm_packet *pkt);
  * The same for a packet just returned by the merge w is attached to (see
  * pm_merge_attach): instead of copying pkt->data, w may keep pointing at it
  * and send it with writev(2) later; the merge makes w write or copy what it
- * holds before a read buffer moves or is freed.  Unattached: a copy.
+ * holds before a read buffer moves or is freed.  Unattached, or into
+ * anything but a character device such as /dev/null: a copy.  (Into a
+ * file, a pipe or a socket, uncompressed, w copies into blocks that a
+ * thread of its own writes; the thread has ended when pm_writer_finish or
+ * pm_writer_close returns, and leaves every signal but SIGPIPE to the
+ * caller's threads.)
  */
 PM_API int pm_writer_write_ref(pm_writer *w, const struct pm_packet *pkt);
 /*

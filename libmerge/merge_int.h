@@ -94,6 +94,14 @@ void pm_reader_set_release(pm_reader *r,
  * kept and returned by the next call on w.  For the merge's release hook.
  */
 void pm_writer_release(pm_writer *w, const void *p, size_t n);
+/*
+ * How w gives bytes to the kernel (see writer.c): lend, pieces borrowed
+ * from a merge's read buffers (pm_writer_open chooses it for a character
+ * device); behind, blocks written by a thread of w's own (for anything
+ * else).  For tests, to cover both ways on any fd; before the first
+ * packet.  Compressed output does neither.
+ */
+void pm_writer_set_mode(pm_writer *w, int lend, int behind);
 /* pm_crc32c by the fastest of its ways up to path (0: tables, 1: the
  * crc32 instruction, 2: carry-less multiplies) that this CPU has, so that
  * the unit test can hold each to the reference. */

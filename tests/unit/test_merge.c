@@ -5,13 +5,16 @@
  * precision, so the reader is tested against bytes it did not write.
  */
 #include <check.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <pcap/pcap.h>
@@ -1837,8 +1840,10 @@ borrow_run(char **paths, const struct pm_merge_opts *mo, enum pm_format fmt,
 	ck_assert_int_ge(fd, 0);
 	w = pm_writer_open(fd, &wo, NULL, eb);
 	ck_assert_ptr_nonnull(w);
-	if (borrow)
+	if (borrow) {
 		pm_merge_attach(m, w);
+		pm_writer_set_mode(w, 1, 0);	/* into a file, too */
+	}
 	while ((rc = pm_merge_next(m, &p)) == 1) {
 		if (n++ % 3 == 0 && p.caplen > 40)
 			p.caplen = 40;
@@ -1992,6 +1997,7 @@ START_TEST(hand_over_copies_a_piece_that_spans_two_buffers)
 	w = pm_writer_open(fd, &wo, NULL, eb);
 	ck_assert_ptr_nonnull(w);
 	pm_merge_attach(m, w);		/* a writer borrows only from a merge */
+	pm_writer_set_mode(w, 1, 0);	/* and by itself not into a file */
 	for (i = 0; i < 2; i++) {
 		p.ts = (1700000000LL + i) * 1000000000;
 		p.data = mem + 80 * i + 16;
@@ -2007,6 +2013,217 @@ START_TEST(hand_over_copies_a_piece_that_spans_two_buffers)
 	ck_assert_int_eq(memcmp(got + 24, want, 160), 0);
 	ck_assert_int_eq(close(fd), 0);
 	pm_merge_free(m);
+}
+END_TEST
+
+/* ---- write-behind -------------------------------------------------------- */
+
+/* Write-behind threads of this process (named "pm-writer"; Linux). */
+static int
+threads_now(void)
+{
+	char path[300], name[64];
+	struct dirent *e;
+	int n = 0;
+	DIR *d = opendir("/proc/self/task");
+	FILE *f;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm",
+		    e->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;	/* it has just ended */
+		if (fgets(name, sizeof(name), f) != NULL &&
+		    strcmp(name, "pm-writer\n") == 0)
+			n++;
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+/* The same once it is n: a joined thread may linger in /proc a moment. */
+static int
+threads_settle(int n)
+{
+	int i, k = threads_now();
+
+	for (i = 0; i < 200 && k != n; i++) {
+		usleep(5000);
+		k = threads_now();
+	}
+	return k;
+}
+
+/*
+ * About 24 MB of packets (so the blocks go round their ring more than
+ * once), 60 to 1,559 bytes whose bytes tell them apart, and two of
+ * 300,000 bytes, larger than the staging buffer (256 KiB), which are
+ * written straight once the thread has written everything before them.  Into fd, behind
+ * or not (-1: as the writer chooses); returns the writer's result, and in
+ * *ran whether a thread ran while it wrote.
+ */
+static int
+behind_run(int fd, enum pm_format fmt, int behind, int *ran)
+{
+	static uint8_t d[300000];
+	struct pm_writer_opts wo = { .format = fmt, .nano = 1,
+	    .snaplen = sizeof(d), .linktype = 1 };	/* no fix-up */
+	struct pm_packet p = { .linktype = 1, .data = d };
+	char eb[PM_ERRBUF_SIZE];
+	pm_writer *w;
+	int i, rc = 0, before = threads_now();
+
+	for (i = 0; i < (int)sizeof(d); i++)
+		d[i] = (uint8_t)(i * 7 + i / 251);
+	w = pm_writer_open(fd, &wo, NULL, eb);
+	ck_assert_ptr_nonnull(w);
+	if (behind >= 0)
+		pm_writer_set_mode(w, 0, behind);
+	*ran = 0;
+	for (i = 0; i < 30000 && rc == 0; i++) {
+		p.ts = 1700000000LL * 1000000000 + (int64_t)i * 1000;
+		p.caplen = p.len = i == 9000 || i == 21000 ? sizeof(d) :
+		    60 + (uint32_t)(i * 37 % 1500);
+		p.data = d + (i % 200);
+		if (p.caplen > sizeof(d) - (i % 200))
+			p.data = d;
+		rc = pm_writer_write(w, &p);
+		if (i == 20000 && threads_now() > before)
+			*ran = 1;
+	}
+	if (rc == 0)
+		rc = pm_writer_finish(w);
+	ck_assert_int_eq(threads_settle(before), before);	/* finish ended it */
+	pm_writer_close(w);
+	return rc;
+}
+
+START_TEST(write_behind_writes_what_a_plain_writer_writes)
+{
+	char a[300], b[300];
+	int fd, ran, k;
+
+	snprintf(a, sizeof(a), "%s/plain", tmpdir);
+	snprintf(b, sizeof(b), "%s/behind", tmpdir);
+	for (k = 0; k < 2; k++) {
+		enum pm_format fmt = k ? PM_FMT_PCAPNG : PM_FMT_PCAP;
+
+		fd = open(a, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		ck_assert_int_eq(behind_run(fd, fmt, 0, &ran), 0);
+		ck_assert_int_eq(ran, 0);
+		ck_assert_int_eq(close(fd), 0);
+		fd = open(b, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		ck_assert_int_eq(behind_run(fd, fmt, -1, &ran), 0);
+		ck_assert_int_eq(ran, 1);	/* chosen for a file */
+		ck_assert_int_eq(close(fd), 0);
+		assert_same_file(a, b);
+	}
+}
+END_TEST
+
+/* What the other end of a pipe reads, into a file. */
+struct drain_arg {
+	int fd;
+	const char *path;
+};
+
+static void *
+drain_pipe(void *arg)
+{
+	struct drain_arg *a = arg;
+	static uint8_t buf[65536];
+	int out = open(a->path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ssize_t n;
+
+	while ((n = read(a->fd, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n)
+			break;
+	close(out);
+	return NULL;
+}
+
+/* The writer chooses write-behind for a pipe by itself, and a write
+ * error of its thread's (the reader has gone) is the writer's. */
+START_TEST(write_behind_into_a_pipe)
+{
+	char a[300], b[300];
+	struct drain_arg da;
+	pthread_t tid;
+	struct pm_writer_opts wo = { .format = PM_FMT_PCAP, .snaplen = 65535,
+	    .linktype = 1 };
+	uint8_t d[1000] = { 0 };
+	struct pm_packet p = { .linktype = 1, .caplen = 1000, .len = 1000,
+	    .data = d };
+	char eb[PM_ERRBUF_SIZE];
+	pm_writer *w;
+	int pfd[2], fd, ran, rc = 0, i;
+	void (*old)(int);
+
+	snprintf(a, sizeof(a), "%s/plain", tmpdir);
+	snprintf(b, sizeof(b), "%s/piped", tmpdir);
+	fd = open(a, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_eq(behind_run(fd, PM_FMT_PCAP, 0, &ran), 0);
+	ck_assert_int_eq(close(fd), 0);
+	ck_assert_int_eq(pipe(pfd), 0);
+	da.fd = pfd[0];
+	da.path = b;
+	ck_assert_int_eq(pthread_create(&tid, NULL, drain_pipe, &da), 0);
+	ck_assert_int_eq(behind_run(pfd[1], PM_FMT_PCAP, -1, &ran), 0);
+	ck_assert_int_eq(ran, 1);	/* chosen for a pipe */
+	close(pfd[1]);
+	pthread_join(tid, NULL);
+	close(pfd[0]);
+	assert_same_file(a, b);
+
+	/* the reader has gone: EPIPE, with SIGPIPE ignored as a shell may */
+	old = signal(SIGPIPE, SIG_IGN);
+	ck_assert_int_eq(pipe(pfd), 0);
+	close(pfd[0]);
+	w = pm_writer_open(pfd[1], &wo, NULL, eb);
+	ck_assert_ptr_nonnull(w);
+	for (i = 0; i < 20000 && rc == 0; i++)
+		rc = pm_writer_write(w, &p);
+	if (rc == 0)
+		rc = pm_writer_finish(w);
+	ck_assert_int_eq(rc, PM_ERR_IO);
+	ck_assert_ptr_nonnull(strstr(pm_writer_geterr(w), "Broken pipe"));
+	ck_assert_int_eq(pm_writer_finish(w), PM_ERR_IO);
+	pm_writer_close(w);
+	close(pfd[1]);
+	signal(SIGPIPE, old);
+}
+END_TEST
+
+/* Closed unfinished, a writer ends its thread and writes no more. */
+START_TEST(write_behind_closed_unfinished)
+{
+	struct pm_writer_opts wo = { .format = PM_FMT_PCAP, .snaplen = 65535,
+	    .linktype = 1 };
+	uint8_t d[1000] = { 0 };
+	struct pm_packet p = { .linktype = 1, .caplen = 1000, .len = 1000,
+	    .data = d };
+	char eb[PM_ERRBUF_SIZE], path[300];
+	pm_writer *w;
+	struct stat st;
+	int fd, i, before = threads_now();
+
+	snprintf(path, sizeof(path), "%s/unfinished", tmpdir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	w = pm_writer_open(fd, &wo, NULL, eb);
+	ck_assert_ptr_nonnull(w);
+	for (i = 0; i < 5000; i++)
+		ck_assert_int_eq(pm_writer_write(w, &p), 0);
+	ck_assert_int_gt(threads_now(), before);
+	pm_writer_close(w);
+	ck_assert_int_eq(threads_settle(before), before);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_int_lt(st.st_size, 5000 * 1016);
+	close(fd);
 }
 END_TEST
 
@@ -2089,6 +2306,9 @@ suite(void)
 	tcase_add_test(t, borrowing_writer_writes_what_copying_writer_writes);
 	tcase_add_test(t, borrowing_writer_reports_a_failed_hand_over);
 	tcase_add_test(t, hand_over_copies_a_piece_that_spans_two_buffers);
+	tcase_add_test(t, write_behind_writes_what_a_plain_writer_writes);
+	tcase_add_test(t, write_behind_into_a_pipe);
+	tcase_add_test(t, write_behind_closed_unfinished);
 	tcase_add_test(t, dedup_drops_the_same_packet_within_the_window);
 	suite_add_tcase(s, t);
 	return s;
