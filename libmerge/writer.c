@@ -42,6 +42,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -67,6 +68,7 @@
 #define WT_BLK (1u << 20)
 #define WT_NBLK 8
 #define WT_WAKE 4
+#define WT_HUGE (2u << 20)
 
 /*
  * The write-behind thread and its blocks.  The caller fills w->buf, one
@@ -80,6 +82,8 @@ struct wt {
 	pthread_cond_t work;	/* the thread waits for a block */
 	pthread_cond_t space;	/* the caller waits for a free one */
 	uint8_t *blk[WT_NBLK];
+	void *map;		/* the blocks' mapping */
+	size_t maplen;
 	size_t len[WT_NBLK];
 	unsigned head, tail;
 	size_t fill;		/* the caller's: bytes in blk[head % WT_NBLK] */
@@ -222,9 +226,22 @@ wt_start(pm_writer *w)
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return -1;
 	t->fd = w->fd;
-	for (i = 0; i < WT_NBLK; i++)
-		if ((t->blk[i] = aligned_alloc(64, WT_BLK)) == NULL)
-			goto fail;
+	t->maplen = (size_t)WT_NBLK * WT_BLK + WT_HUGE;
+	t->map = mmap(NULL, t->maplen, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (t->map == MAP_FAILED) {
+		free(t);
+		return -1;
+	}
+	{
+		uint8_t *b = (uint8_t *)(((uintptr_t)t->map + WT_HUGE - 1) &
+		    ~(uintptr_t)(WT_HUGE - 1));
+#ifdef MADV_HUGEPAGE
+		(void)madvise(b, (size_t)WT_NBLK * WT_BLK, MADV_HUGEPAGE);
+#endif
+		for (i = 0; i < WT_NBLK; i++)
+			t->blk[i] = b + (size_t)i * WT_BLK;
+	}
 	if (pthread_mutex_init(&t->mu, NULL) != 0)
 		goto fail;
 	if (pthread_cond_init(&t->work, NULL) != 0) {
@@ -254,8 +271,7 @@ wt_start(pm_writer *w)
 	w->wt = t;
 	return 0;
 fail:
-	for (i = 0; i < WT_NBLK; i++)
-		free(t->blk[i]);
+	munmap(t->map, t->maplen);
 	free(t);
 	return -1;
 }
@@ -351,7 +367,7 @@ static int
 wt_stop(pm_writer *w, int drop)
 {
 	struct wt *t = w->wt;
-	int i, err;
+	int err;
 
 	if (!drop && t->fill > 0)
 		(void)wt_hand(w);	/* an error is the thread's, below */
@@ -365,8 +381,7 @@ wt_stop(pm_writer *w, int drop)
 	w->out_bytes += t->written;
 	if (err)
 		wt_failed(w, err);
-	for (i = 0; i < WT_NBLK; i++)
-		free(t->blk[i]);
+	munmap(t->map, t->maplen);
 	pthread_cond_destroy(&t->space);
 	pthread_cond_destroy(&t->work);
 	pthread_mutex_destroy(&t->mu);
