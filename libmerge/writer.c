@@ -22,15 +22,21 @@
  * Write-behind, into anything else (a file, a pipe, a socket), where the
  * kernel copies every byte it is given and that copy takes as long as a
  * merge's own work: every packet is copied into the arena, which stages
- * it for 1 MiB blocks; a thread of the writer's own writes the blocks,
+ * it for 128 KiB blocks; a thread of the writer's own writes the blocks,
  * up to WT_NBLK behind, while the caller fills the next one.  The blocks
  * are filled with streamed (non-temporal) stores: with plain ones each
  * line had first to be taken from the core whose write(2) read it last,
- * and the caller's user time doubled.  Measured on the bench corpus
- * (16 inputs, 1.4 GB): pcap-merge into a file took 0.77x the time of the
- * gather list (21 pairs), 0.35 s against 0.34 s for cat(1); into a pipe
- * read by cat, 0.44x (9 pairs).  The blocks are one mapping backed by huge
- * pages (0.35 s against 0.39 s with malloc'ed ones).  The thread starts when
+ * and the caller's user time doubled.  They are written 128 KiB at a
+ * time, as cat(1) writes: in some hours, writes of 1 MiB made the
+ * kernel's copy into the page cache several times slower on the
+ * development VM (pcap-merge into a file 1.6-3.2 s in 8 of 8 runs, against
+ * 0.41-0.54 s for 128 KiB writes and 0.37-0.46 s for cat), presumably the
+ * large folios such writes get, which its host must back again after
+ * free page reporting.  Measured on the bench corpus (16 inputs, 1.4 GB):
+ * pcap-merge into a file took 0.41-0.54 s against 0.58-0.79 s for the
+ * gather list (8 runs each); into a pipe read by cat, 0.44x-0.60x the
+ * time (9 pairs each).  The blocks are one mapping backed by huge pages
+ * (with 1 MiB blocks: 0.35 s against 0.39 s malloc'ed).  The thread starts when
  * the first block fills, so a small output is written at finish from the
  * caller's thread, as before; where it cannot start, the caller writes.
  *
@@ -67,9 +73,9 @@
 #define RELEASE_COPY_MAX (32u * 1024u)
 /* Write-behind: blocks of WT_BLK, at most WT_NBLK handed over and not yet
  * written, and the thread woken when WT_WAKE are. */
-#define WT_BLK (1u << 20)
-#define WT_NBLK 8
-#define WT_WAKE 4
+#define WT_BLK (128u << 10)
+#define WT_NBLK 32
+#define WT_WAKE 8
 #define WT_HUGE (2u << 20)
 
 /*
@@ -303,25 +309,17 @@ wt_hand(pm_writer *w)
 }
 
 /*
- * Copy n staged bytes into the block being filled.  The caller's stores
- * would each have to take its line from the writing thread's core, whose
- * write(2) read it last (user time 0.15 s to 0.31-0.45 s for the 16-input
- * merge); streamed stores take no line at all.
+ * Copy n bytes to d with streamed stores, which take no cache line: the
+ * caller's plain stores would each have to take its line back from the
+ * writing thread's core, whose write(2) read it last (user time 0.15 s to
+ * 0.31-0.45 s for the 16-input merge).
  */
-static int
-wt_put(pm_writer *w, const uint8_t *p, size_t n)
+static void
+stream_copy(uint8_t *d, const uint8_t *p, size_t n)
 {
-	struct wt *t = w->wt;
-	uint8_t *d;
-	size_t k;
-	int rc;
-
-	if (t->fill + n > WT_BLK && (rc = wt_hand(w)) < 0)
-		return rc;
-	d = t->blk[t->head % WT_NBLK] + t->fill;
-	t->fill += n;
 #if defined(__SSE2__)
-	k = (16 - ((uintptr_t)d & 15)) & 15;
+	size_t k = (16 - ((uintptr_t)d & 15)) & 15;
+
 	if (k > n)
 		k = n;
 	memcpy(d, p, k);
@@ -336,10 +334,27 @@ wt_put(pm_writer *w, const uint8_t *p, size_t n)
 		_mm_stream_si128((__m128i *)(void *)(d + 32), c);
 		_mm_stream_si128((__m128i *)(void *)(d + 48), e);
 	}
-#else
-	(void)k;
 #endif
 	memcpy(d, p, n);
+}
+
+/* Copy n staged bytes into blocks, handing each over as it fills. */
+static int
+wt_put(pm_writer *w, const uint8_t *p, size_t n)
+{
+	struct wt *t = w->wt;
+	size_t k;
+	int rc;
+
+	while (n > 0) {
+		if (t->fill == WT_BLK && (rc = wt_hand(w)) < 0)
+			return rc;
+		k = WT_BLK - t->fill < n ? WT_BLK - t->fill : n;
+		stream_copy(t->blk[t->head % WT_NBLK] + t->fill, p, k);
+		t->fill += k;
+		p += k;
+		n -= k;
+	}
 	return t->fill == WT_BLK ? wt_hand(w) : 0;
 }
 
