@@ -27,16 +27,16 @@
  * are filled with streamed (non-temporal) stores: with plain ones each
  * line had first to be taken from the core whose write(2) read it last,
  * and the caller's user time doubled.  They are written 128 KiB at a
- * time, as cat(1) writes: in some hours, writes of 1 MiB made the
- * kernel's copy into the page cache several times slower on the
- * development VM (pcap-merge into a file 1.6-3.2 s in 8 of 8 runs, against
- * 0.41-0.54 s for 128 KiB writes and 0.37-0.46 s for cat), presumably the
- * large folios such writes get, which its host must back again after
- * free page reporting.  Measured on the bench corpus (16 inputs, 1.4 GB):
- * pcap-merge into a file took 0.41-0.54 s against 0.58-0.79 s for the
- * gather list (8 runs each); into a pipe read by cat, 0.44x-0.60x the
- * time (9 pairs each).  The blocks are one mapping backed by huge pages
- * (with 1 MiB blocks: 0.35 s against 0.39 s malloc'ed).  The thread starts when
+ * time, as cat(1) writes: in one hour on the development VM, writes of
+ * 1 MiB made the kernel's copy into the page cache several times slower
+ * (pcap-merge into a file 1.6-3.2 s in 8 of 8 runs, against 0.41-0.54 s
+ * for 128 KiB writes and 0.37-0.46 s for cat).  Measured on the bench
+ * corpus (16 inputs, 1.4 GB): pcap-merge into a file took 0.41-0.54 s
+ * against 0.58-0.79 s for the gather list (8 runs each); into a pipe read
+ * by cat, 0.44x-0.60x the time (9 pairs each).  In that VM's slow hours
+ * the thread loses instead (README, eighth round).  The blocks are one
+ * mapping backed by huge pages (with 1 MiB blocks: 0.35 s against 0.39 s
+ * malloc'ed).  The thread starts when
  * the first block fills, so a small output is written at finish from the
  * caller's thread, as before; where it cannot start, the caller writes.
  *
