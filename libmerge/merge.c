@@ -46,22 +46,20 @@ struct source {
 };
 
 /*
- * The read buffers of a pass's sources, one slice each, in one mapping
- * backed by huge pages where the kernel gives them: the merge walks all
- * the buffers at once, and with 4 KiB pages a miss in the TLB (a nested
- * page walk in a VM) came with almost every record header.  Measured: 5%
+ * The read buffers of a pass's sources, one slice each, in one allocation
+ * on huge pages where the kernel gives them (pm_huge_alloc): the merge
+ * walks all the buffers at once, and with 4 KiB pages a miss in the TLB (a
+ * nested page walk in a VM) came with almost every record header.  Measured: 5%
  * of the 16-input merge.  Only where a slice is 32 KiB or more (2,048
  * inputs or fewer), and each no larger than its file (fit_to_files): the
  * arena is prefaulted, and a huge page is resident whole (10,000 inputs of
- * 3 packets in 8 KiB slices: 106 MB -> 136 MB, 40% slower).  Where mmap
- * fails, slices are not used.
+ * 3 packets in 8 KiB slices: 106 MB -> 136 MB, 40% slower).  Where the
+ * allocation fails, slices are not used.
  */
 #define ARENA_MIN_SLICE (32u * 1024u)
 
 struct arena {
-	uint8_t *base;		/* 2 MiB aligned */
-	void *map;
-	size_t maplen;
+	uint8_t *base;		/* pm_huge_alloc'ed, or NULL */
 };
 
 struct pass {
@@ -111,7 +109,6 @@ static void
 arena_init(struct arena *a, struct source *src, size_t n)
 {
 	size_t len = 0, off, i;
-	uintptr_t b;
 
 	memset(a, 0, sizeof(*a));
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -125,20 +122,10 @@ arena_init(struct arena *a, struct source *src, size_t n)
 	}
 	if (len == 0)
 		return;
-	a->maplen = len + HUGE_PAGE;
-	a->map = mmap(NULL, a->maplen, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (a->map == MAP_FAILED) {
-		a->map = NULL;
+	if ((a->base = pm_huge_alloc(len)) == NULL)
 		return;
-	}
-	b = ((uintptr_t)a->map + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
-	a->base = (uint8_t *)b;
 	for (i = 0, off = 0; i < n; off += src[i++].bufsize)
 		src[i].slice = a->base + off;
-#ifdef MADV_HUGEPAGE
-	(void)madvise(a->base, len, MADV_HUGEPAGE);
-#endif
 #ifdef MADV_POPULATE_WRITE
 	/*
 	 * Every slice is filled soon anyway (fit_to_files keeps them to the
@@ -153,8 +140,7 @@ arena_init(struct arena *a, struct source *src, size_t n)
 static void
 arena_free(struct arena *a)
 {
-	if (a->map != NULL)
-		munmap(a->map, a->maplen);
+	free(a->base);
 	memset(a, 0, sizeof(*a));
 }
 

@@ -192,9 +192,12 @@ pm_tree_replay(struct pm_tkey *tree, size_t n, size_t w, struct pm_tkey c)
 void pm_tree_build(struct pm_tkey *tree, const struct pm_tkey *key, size_t n,
     size_t *win);
 
-/* A huge page: the read buffers and pm_scan's rings are aligned to it so
- * that the kernel can back them with huge pages. */
+/* A huge page: the read buffers, pm_scan's rings and the writer's blocks
+ * are aligned to it so that the kernel can back them with huge pages. */
 #define HUGE_PAGE (2u << 20)
+/* len bytes (rounded up to huge pages) on huge pages where the kernel
+ * gives them, for free(); NULL without memory. */
+void *pm_huge_alloc(size_t len);
 
 /* Capture file magics, as read in host order. */
 #define PM_PCAP_MAGIC_US	0xa1b2c3d4u

@@ -27,7 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -496,7 +495,7 @@ int
 pm_scan_start(pm_scan *s)
 {
 	struct pm_merge_opts mo;
-	size_t i, j, nw, rlen;
+	size_t i, j, nw;
 	char errbuf[PM_ERRBUF_SIZE];
 	int err;
 
@@ -533,13 +532,9 @@ pm_scan_start(pm_scan *s)
 	 * as they were written, so its pages are touched only as it fills
 	 * (a scan of few packets, or with many threads, touches little).
 	 */
-	rlen = (nw * NCHUNKS * sizeof(struct chunk) + HUGE_PAGE - 1) &
-	    ~(size_t)(HUGE_PAGE - 1);
-	if ((s->rings = aligned_alloc(HUGE_PAGE, rlen)) == NULL)
+	if ((s->rings = pm_huge_alloc(nw * NCHUNKS * sizeof(struct chunk))) ==
+	    NULL)
 		goto nomem;
-#ifdef MADV_HUGEPAGE
-	(void)madvise(s->rings, rlen, MADV_HUGEPAGE);
-#endif
 	for (i = 0; i < nw * NCHUNKS; i++)
 		memset(&s->rings[i].n, 0, sizeof(struct chunk) -
 		    offsetof(struct chunk, n));

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -26,6 +27,22 @@ pm_seterr(char *errbuf, int err, const char *fmt, ...)
 		va_end(ap);
 	}
 	return err;
+}
+
+void *
+pm_huge_alloc(size_t len)
+{
+	void *p;
+
+	if (len > SIZE_MAX - HUGE_PAGE)
+		return NULL;
+	len = (len + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
+	if ((p = aligned_alloc(HUGE_PAGE, len)) == NULL)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	(void)madvise(p, len, MADV_HUGEPAGE);
+#endif
+	return p;
 }
 
 int
